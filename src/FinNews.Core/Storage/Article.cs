@@ -1,0 +1,38 @@
+namespace FinNews.Core.Storage;
+
+/// <summary>A normalized news article: the unit that is stored, indexed, clustered and cited.</summary>
+/// <param name="Id">Stable id: a hash of the feed id and the item's guid, or of its canonical URL when it has no guid.</param>
+/// <param name="FeedId">The configured feed it came from.</param>
+/// <param name="Outlet">Publisher name shown to readers (from feed config, else the channel title).</param>
+/// <param name="Title">Plain-text title.</param>
+/// <param name="Url">Canonical URL (lower-case host, no fragment, no tracking parameters).</param>
+/// <param name="Summary">Plain-text summary, sanitized from any HTML.</param>
+/// <param name="Body">Plain-text body (content:encoded / atom:content), may be empty.</param>
+/// <param name="PublishedAt">Publication time in UTC; first-seen time when the feed gave none.</param>
+/// <param name="FirstSeenAt">When this service first stored the item, UTC.</param>
+/// <param name="PublishedIsFallback">True when <see cref="PublishedAt"/> is the first-seen time.</param>
+/// <param name="Tickers">Watchlist symbols the article mentions.</param>
+/// <param name="Authors">Author names.</param>
+/// <param name="Categories">Category terms.</param>
+/// <param name="ContentHash">Hash of normalized title + text, for exact-duplicate detection across feeds.</param>
+/// <param name="Repaired">The source document needed lenient repair.</param>
+public sealed record Article(
+    string Id,
+    string FeedId,
+    string Outlet,
+    string Title,
+    string Url,
+    string Summary,
+    string Body,
+    DateTimeOffset PublishedAt,
+    DateTimeOffset FirstSeenAt,
+    bool PublishedIsFallback,
+    IReadOnlyList<string> Tickers,
+    IReadOnlyList<string> Authors,
+    IReadOnlyList<string> Categories,
+    string ContentHash,
+    bool Repaired = false)
+{
+    /// <summary>Title and summary and body in one string, for indexing and lead-sentence extraction.</summary>
+    public string FullText => string.IsNullOrEmpty(Body) ? $"{Title}. {Summary}" : $"{Title}. {Summary}\n{Body}";
+}

@@ -1,0 +1,1 @@
+namespace FinNews.Tests; public class SmokeTests { [Fact] public void Runs() => 1.Should().Be(1); }
