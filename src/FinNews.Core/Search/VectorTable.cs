@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace FinNews.Core.Search;
 
@@ -107,6 +108,7 @@ internal sealed class VectorTable
     }
 
     /// <summary>The <paramref name="k"/> most similar live rows that pass the filter, best first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public List<VectorCandidate> Search(float[] query, VectorFilter filter, int k)
     {
         if (query.Length != Dimensions)
@@ -163,12 +165,19 @@ internal sealed class VectorTable
                 }
             }
 
+            // The heap's order among equal scores is unspecified; sort so ties go to the earlier row.
+            var best = new List<(int Row, float Score)>(heap.Count);
             while (heap.TryDequeue(out var row, out var score))
+            {
+                best.Add((row, score));
+            }
+
+            best.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
+            foreach (var (row, score) in best)
             {
                 results.Add(new VectorCandidate(_articleIds[_articles[row]], _n[row], score));
             }
 
-            results.Reverse();
             return results;
         }
         finally
@@ -177,6 +186,8 @@ internal sealed class VectorTable
         }
     }
 
+    // Fully optimized from the first call: the first search after start-up should not scan a million rows in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Score(int start, int end, float[] query, float[] scores, long since, long until, bool[]? feedMask, bool[]? tickerMask)
     {
         var dims = Dimensions;
