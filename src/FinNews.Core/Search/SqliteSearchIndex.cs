@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
 using FinNews.Core.Storage;
@@ -76,7 +77,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
     /// <summary>Creates the index; nothing touches the database until the first call.</summary>
     /// <param name="connectionString">A SQLite connection string for a file (in-memory databases do not survive the per-operation connections).</param>
-    /// <param name="embedder">Embeds chunks and queries; its vectors must be L2-normalized (cosine = dot product).</param>
+    /// <param name="embedder">Embeds chunks and queries; vectors are L2-normalized on the way in, so scores are cosines.</param>
     /// <param name="embedderName">The configured embedder name (<c>hashing</c>, <c>glove</c>, <c>openai</c>), recorded in the index.</param>
     public SqliteSearchIndex(string connectionString, IEmbeddingGenerator<string, Embedding<float>> embedder, string embedderName)
     {
@@ -154,10 +155,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             throw new InvalidOperationException($"embedder '{_embedderName}' returned {embeddings.Count} vectors for {texts.Count} chunks");
         }
 
-        foreach (var embedding in embeddings)
-        {
-            CheckDimensions(embedding.Vector.Length);
-        }
+        var vectors = embeddings.Select(e => Normalized(e.Vector)).ToList();
 
         await _writeGate.WaitAsync(cancellationToken);
         try
@@ -201,7 +199,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                     pPublished.Value = article.PublishedAt.ToUnixTimeMilliseconds();
                     pFeed.Value = article.FeedId;
                     pTickers.Value = tickers.Count == 0 ? string.Empty : $"|{string.Join('|', tickers)}|";
-                    pVector.Value = MemoryMarshal.AsBytes(embeddings[e++].Vector.Span).ToArray();
+                    pVector.Value = MemoryMarshal.AsBytes(vectors[e++].AsSpan()).ToArray();
                     await insert.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
@@ -219,7 +217,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                     var tickers = NormalizeTickers(article.Tickers);
                     foreach (var chunk in articleChunks)
                     {
-                        table.Add(article.Id, chunk.N, article.PublishedAt.ToUnixTimeMilliseconds(), article.FeedId, tickers, embeddings[next++].Vector.Span);
+                        table.Add(article.Id, chunk.N, article.PublishedAt.ToUnixTimeMilliseconds(), article.FeedId, tickers, vectors[next++]);
                     }
                 }
             });
@@ -434,8 +432,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     private async Task<List<Ranked>> VectorAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
     {
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
-        var query = embeddings[0].Vector.ToArray();
-        CheckDimensions(query.Length);
+        var query = Normalized(embeddings[0].Vector);
         if (!query.AsSpan().ContainsAnyExcept(0f))
         {
             return []; // nothing embeddable (e.g. only punctuation): every similarity would be zero
@@ -621,13 +618,23 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         return _dimensions;
     }
 
-    private void CheckDimensions(int length)
+    /// <summary>A unit-length copy, so the scan's dot product is the cosine whatever the embedder returns.</summary>
+    private float[] Normalized(ReadOnlyMemory<float> vector)
     {
-        if (length != _dimensions)
+        if (vector.Length != _dimensions)
         {
             throw new InvalidOperationException(
-                $"embedder '{_embedderName}' produced a {length}-dim vector but the index uses {_dimensions} dims; run `finnews reindex`");
+                $"embedder '{_embedderName}' produced a {vector.Length}-dim vector but the index uses {_dimensions} dims; run `finnews reindex`");
         }
+
+        var copy = vector.ToArray();
+        var norm = TensorPrimitives.Norm<float>(copy);
+        if (norm > 0f && float.IsFinite(norm))
+        {
+            TensorPrimitives.Divide(copy, norm, copy);
+        }
+
+        return copy;
     }
 
     private static List<string> NormalizeTickers(IReadOnlyList<string> tickers) =>

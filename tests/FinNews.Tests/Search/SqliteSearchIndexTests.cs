@@ -1,5 +1,6 @@
 using FinNews.Core.Search;
 using FinNews.Core.Storage;
+using Microsoft.Extensions.AI;
 
 namespace FinNews.Tests.Search;
 
@@ -222,5 +223,32 @@ public sealed class SqliteSearchIndexTests : IAsyncLifetime, IDisposable
 
         var hits = await _index.SearchAsync(new SearchQuery("lithium mine", SearchMode.Vector));
         hits[0].ArticleId.Should().Be("b1");
+    }
+
+    [Fact]
+    public async Task Vectors_are_normalized_by_the_index_so_scores_are_cosines()
+    {
+        using var database = new TempDatabase();
+        using var index = new SqliteSearchIndex(database.ConnectionString, new ScaledEmbedder(), "scaled");
+        await index.IndexAsync([Corpus[2]]);
+
+        var hits = await index.SearchAsync(new SearchQuery(Chunker.Chunk(Corpus[2])[0].Text, SearchMode.Vector));
+
+        hits.Should().ContainSingle().Which.Score.Should().BeApproximately(1.0, 1e-5);
+    }
+
+    /// <summary>An embedder whose vectors are not unit length, as some providers' are not.</summary>
+    private sealed class ScaledEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        private readonly HashingEmbedder _inner = new(dimensions: 32);
+
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+            IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(
+                values.Select(v => new Embedding<float>(_inner.Embed(v).Select(x => x * 7f).ToArray()))));
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose() => _inner.Dispose();
     }
 }
