@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text;
+
+namespace FinNews.Core.Search;
+
+/// <summary>Turns arbitrary user text into an FTS5 MATCH expression that can never be a syntax error.</summary>
+/// <remarks>
+/// Every word becomes a quoted string (so <c>NOT</c>, <c>OR</c>, <c>*</c>, <c>^</c>, column filters and stray quotes
+/// are just text), and the strings are OR-ed so BM25 ranks documents that match more of them higher. Words are the
+/// same runs of letters and digits the unicode61 tokenizer sees, so nothing in a quoted string needs escaping.
+/// </remarks>
+public static class FtsQuery
+{
+    /// <summary>Longer queries are cut: each term is another posting list to merge.</summary>
+    public const int MaxTerms = 32;
+
+    /// <summary>The MATCH expression, or <c>null</c> when the text has no searchable word.</summary>
+    public static string? Build(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var terms = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var start = -1;
+        for (var i = 0; i <= text.Length && terms.Count < MaxTerms; i++)
+        {
+            var inWord = i < text.Length && IsWordChar(text[i]);
+            if (inWord && start < 0)
+            {
+                start = i;
+            }
+            else if (!inWord && start >= 0)
+            {
+                var term = text[start..i].ToLower(CultureInfo.InvariantCulture);
+                if (seen.Add(term))
+                {
+                    terms.Add(term);
+                }
+
+                start = -1;
+            }
+        }
+
+        if (terms.Count == 0)
+        {
+            return null;
+        }
+
+        var builder = new StringBuilder();
+        foreach (var term in terms)
+        {
+            builder.Append(builder.Length == 0 ? "\"" : " OR \"").Append(term).Append('"');
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsWordChar(char c)
+    {
+        if (char.IsLetterOrDigit(c))
+        {
+            return true;
+        }
+
+        // Combining marks and surrogate halves belong to the word they are in (unicode61 treats them as token chars).
+        var category = char.GetUnicodeCategory(c);
+        return category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.Surrogate;
+    }
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using Microsoft.Extensions.AI;
+
+namespace FinNews.Core.Search;
+
+/// <summary>
+/// An offline, deterministic embedder: feature hashing of lower-cased word unigrams, bigrams and (optionally) word
+/// character 3-grams into a fixed number of signed buckets, with sublinear term frequency and L2 normalization.
+/// </summary>
+/// <remarks>
+/// It knows no synonyms, so it only rewards shared words and word fragments; it exists so search works with no model
+/// and no network. Hashes are FNV-1a over UTF-8 (never <see cref="string.GetHashCode()"/>, which is randomized per
+/// process), so vectors written by one process are valid in the next. Changing the features changes
+/// <see cref="ModelId"/>, which forces a reindex.
+/// </remarks>
+public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+{
+    /// <summary>The provider name recorded by the search index.</summary>
+    public const string ProviderName = "hashing";
+
+    /// <summary>The default number of dimensions.</summary>
+    public const int DefaultDimensions = 256;
+
+    // Fragments are many and individually weak evidence; they should refine word matches, not outvote them.
+    private const float CharGramWeight = 0.35f;
+    private const float BigramWeight = 0.7f;
+
+    private readonly EmbeddingGeneratorMetadata _metadata;
+
+    /// <summary>Creates the embedder.</summary>
+    /// <param name="dimensions">Number of hash buckets (vector length).</param>
+    /// <param name="includeCharTrigrams">Also hash character 3-grams of each word, so inflections overlap.</param>
+    public HashingEmbedder(int dimensions = DefaultDimensions, bool includeCharTrigrams = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 8);
+        Dimensions = dimensions;
+        IncludeCharTrigrams = includeCharTrigrams;
+        ModelId = includeCharTrigrams ? "hashing-v1" : "hashing-v1-words";
+        _metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, ModelId, dimensions);
+    }
+
+    /// <summary>The embedder name to record in an index (<c>hashing</c>).</summary>
+    public string Name { get; } = ProviderName;
+
+    /// <summary>Vector length.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>Identifies the feature set; it changes whenever vectors would.</summary>
+    public string ModelId { get; }
+
+    /// <summary>Whether word character 3-grams are hashed too.</summary>
+    public bool IncludeCharTrigrams { get; }
+
+    /// <inheritdoc/>
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+        IEnumerable<string> values,
+        EmbeddingGenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var result = new GeneratedEmbeddings<Embedding<float>>();
+        foreach (var value in values)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result.Add(new Embedding<float>(Embed(value)) { ModelId = ModelId });
+        }
+
+        return Task.FromResult(result);
+    }
+
+    /// <summary>Embeds one text synchronously.</summary>
+    public float[] Embed(string? text)
+    {
+        var vector = new float[Dimensions];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return vector;
+        }
+
+        var words = Tokenize(text);
+        // Counted per distinct feature (64-bit hash) before bucketing, so sublinear tf applies to features, not to
+        // whatever happened to collide in a bucket.
+        var counts = new Dictionary<ulong, (int Count, float Weight)>();
+        for (var i = 0; i < words.Count; i++)
+        {
+            Count(counts, Hash('w', words[i], null), 1f);
+            if (i + 1 < words.Count)
+            {
+                Count(counts, Hash('b', words[i], words[i + 1]), BigramWeight);
+            }
+
+            if (IncludeCharTrigrams && words[i].Length > 3)
+            {
+                AddCharTrigrams(counts, words[i]);
+            }
+        }
+
+        foreach (var (hash, (count, weight)) in counts)
+        {
+            var bucket = (int)((uint)hash % (uint)Dimensions);
+            var sign = (hash >> 63) == 0 ? 1f : -1f;
+            vector[bucket] += sign * weight * (1f + MathF.Log(count));
+        }
+
+        var norm = MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(vector));
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+
+        return vector;
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(EmbeddingGeneratorMetadata))
+        {
+            return _metadata;
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        // Nothing to release: the embedder holds no native or pooled resources.
+    }
+
+    /// <summary>Lower-cased runs of letters and digits (the same notion of a word as FTS5's unicode61 tokenizer).</summary>
+    internal static List<string> Tokenize(string text)
+    {
+        var words = new List<string>();
+        var start = -1;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var isWordChar = i < text.Length && char.IsLetterOrDigit(text[i]);
+            if (isWordChar && start < 0)
+            {
+                start = i;
+            }
+            else if (!isWordChar && start >= 0)
+            {
+                words.Add(text[start..i].ToLower(CultureInfo.InvariantCulture));
+                start = -1;
+            }
+        }
+
+        return words;
+    }
+
+    private static void Count(Dictionary<ulong, (int Count, float Weight)> counts, ulong hash, float weight)
+    {
+        counts[hash] = counts.TryGetValue(hash, out var existing) ? (existing.Count + 1, weight) : (1, weight);
+    }
+
+    private static void AddCharTrigrams(Dictionary<ulong, (int Count, float Weight)> counts, string word)
+    {
+        // Boundary markers make prefixes and suffixes distinct features ("<ac" vs "acm").
+        Span<char> padded = word.Length <= 62 ? stackalloc char[word.Length + 2] : new char[word.Length + 2];
+        padded[0] = '<';
+        word.AsSpan().CopyTo(padded[1..]);
+        padded[^1] = '>';
+        for (var i = 0; i + 3 <= padded.Length; i++)
+        {
+            Count(counts, Hash('c', padded.Slice(i, 3), default), CharGramWeight);
+        }
+    }
+
+    private static ulong Hash(char kind, ReadOnlySpan<char> first, ReadOnlySpan<char> second)
+    {
+        var hash = FnvOffset;
+        hash = Append(hash, [kind, ':']);
+        hash = Append(hash, first);
+        if (!second.IsEmpty)
+        {
+            hash = Append(hash, [' ']);
+            hash = Append(hash, second);
+        }
+
+        return Mix(hash);
+    }
+
+    private static ulong Hash(char kind, string first, string? second) => Hash(kind, first.AsSpan(), second.AsSpan());
+
+    private const ulong FnvOffset = 14695981039346656037UL;
+    private const ulong FnvPrime = 1099511628211UL;
+
+    private static ulong Append(ulong hash, ReadOnlySpan<char> text)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var length = rune.EncodeToUtf8(utf8);
+            for (var i = 0; i < length; i++)
+            {
+                hash = (hash ^ utf8[i]) * FnvPrime;
+            }
+        }
+
+        return hash;
+    }
+
+    // FNV's low bits avalanche poorly for short keys; a final mix spreads them before the modulo and the sign bit.
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdUL;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53UL;
+        x ^= x >> 33;
+        return x;
+    }
+}

@@ -1,0 +1,713 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text;
+using FinNews.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.AI;
+
+namespace FinNews.Core.Search;
+
+/// <summary>
+/// The search index in SQLite: FTS5 BM25 over chunk text, an exact in-memory cosine scan over chunk vectors, and
+/// reciprocal rank fusion of the two. Every table is prefixed <c>search_</c> so it can share the application's file.
+/// </summary>
+/// <remarks>
+/// A connection is opened per operation (Microsoft.Data.Sqlite pools them), so the index is safe to use from many
+/// threads. Writes are serialized within the process and run in one transaction each. The vector table is loaded
+/// lazily and patched in place by this process's writes; a generation counter in <c>search_meta</c>, bumped by
+/// every write, tells a search when another process has written and the table must be reloaded.
+/// </remarks>
+public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
+{
+    private const string MetaEmbedder = "embedder";
+    private const string MetaDimensions = "dimensions";
+    private const string MetaGeneration = "generation";
+
+    // Rebuild the vector table from disk once tombstones outnumber live rows; patching forever would leak memory.
+    private const int MinDeadRowsBeforeRebuild = 4096;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS search_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS search_chunks (
+            id INTEGER PRIMARY KEY,
+            chunk_id TEXT NOT NULL UNIQUE,
+            article_id TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            published_at INTEGER NOT NULL,
+            feed_id TEXT NOT NULL,
+            tickers TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS search_chunks_article ON search_chunks (article_id);
+        CREATE INDEX IF NOT EXISTS search_chunks_published ON search_chunks (published_at);
+        CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5 (
+            text,
+            content = 'search_chunks',
+            content_rowid = 'id',
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER IF NOT EXISTS search_chunks_ai AFTER INSERT ON search_chunks BEGIN
+            INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER IF NOT EXISTS search_chunks_ad AFTER DELETE ON search_chunks BEGIN
+            INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER IF NOT EXISTS search_chunks_au AFTER UPDATE ON search_chunks BEGIN
+            INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        """;
+
+    private readonly string _connectionString;
+    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly string _embedderName;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SemaphoreSlim _initGate = new(1, 1);
+    private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private readonly ReaderWriterLockSlim _tableLock = new();
+
+    private int _dimensions;
+    private volatile bool _initialized;
+    private VectorTable? _table;
+
+    /// <summary>Creates the index; nothing touches the database until the first call.</summary>
+    /// <param name="connectionString">A SQLite connection string for a file (in-memory databases do not survive the per-operation connections).</param>
+    /// <param name="embedder">Embeds chunks and queries; vectors are L2-normalized on the way in, so scores are cosines.</param>
+    /// <param name="embedderName">The configured embedder name (<c>hashing</c>, <c>glove</c>, <c>openai</c>), recorded in the index.</param>
+    public SqliteSearchIndex(string connectionString, IEmbeddingGenerator<string, Embedding<float>> embedder, string embedderName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentNullException.ThrowIfNull(embedder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(embedderName);
+        _connectionString = connectionString;
+        _embedder = embedder;
+        _embedderName = embedderName;
+    }
+
+    /// <inheritdoc/>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            var dimensions = await ResolveDimensionsAsync(cancellationToken);
+            await using var connection = await OpenAsync(cancellationToken);
+            await EnsureSchemaAsync(connection, cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var recordedName = await ReadMetaAsync(connection, transaction, MetaEmbedder, cancellationToken);
+            var recordedDims = await ReadMetaAsync(connection, transaction, MetaDimensions, cancellationToken);
+            var matches = recordedName == _embedderName
+                && recordedDims == dimensions.ToString(CultureInfo.InvariantCulture);
+            if (!matches)
+            {
+                // An index with no chunks holds nothing that could be garbage, so it adopts the configured embedder.
+                if (recordedName is not null && await CountChunksAsync(connection, transaction, cancellationToken) > 0)
+                {
+                    throw new InvalidOperationException(
+                        $"search index was built with embedder '{recordedName}' ({recordedDims} dims) but " +
+                        $"'{_embedderName}' ({dimensions} dims) is configured; run `finnews reindex`");
+                }
+
+                await WriteMetaAsync(connection, transaction, MetaEmbedder, _embedderName, cancellationToken);
+                await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            _initialized = true;
+        }
+        finally
+        {
+            _initGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task IndexAsync(IReadOnlyList<Article> articles, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(articles);
+        await InitializeAsync(cancellationToken);
+        if (articles.Count == 0)
+        {
+            return;
+        }
+
+        // Embedding may be a remote call: do it before taking the write lock or opening a transaction.
+        var chunks = articles.Select(a => (Article: a, Chunks: Chunker.Chunk(a))).ToList();
+        var texts = chunks.SelectMany(c => c.Chunks).Select(c => c.Text).ToList();
+        var embeddings = await _embedder.GenerateAsync(texts, cancellationToken: cancellationToken);
+        if (embeddings.Count != texts.Count)
+        {
+            throw new InvalidOperationException($"embedder '{_embedderName}' returned {embeddings.Count} vectors for {texts.Count} chunks");
+        }
+
+        var vectors = embeddings.Select(e => Normalized(e.Vector)).ToList();
+
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
+
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM search_chunks WHERE article_id = $article";
+            var deleteArticle = delete.Parameters.Add("$article", SqliteType.Text);
+
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO search_chunks (chunk_id, article_id, n, text, published_at, feed_id, tickers, vector)
+                VALUES ($chunk, $article, $n, $text, $published, $feed, $tickers, $vector)
+                """;
+            var pChunk = insert.Parameters.Add("$chunk", SqliteType.Text);
+            var pArticle = insert.Parameters.Add("$article", SqliteType.Text);
+            var pN = insert.Parameters.Add("$n", SqliteType.Integer);
+            var pText = insert.Parameters.Add("$text", SqliteType.Text);
+            var pPublished = insert.Parameters.Add("$published", SqliteType.Integer);
+            var pFeed = insert.Parameters.Add("$feed", SqliteType.Text);
+            var pTickers = insert.Parameters.Add("$tickers", SqliteType.Text);
+            var pVector = insert.Parameters.Add("$vector", SqliteType.Blob);
+
+            var e = 0;
+            foreach (var (article, articleChunks) in chunks)
+            {
+                deleteArticle.Value = article.Id;
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+                var tickers = NormalizeTickers(article.Tickers);
+                foreach (var chunk in articleChunks)
+                {
+                    pChunk.Value = chunk.Id;
+                    pArticle.Value = article.Id;
+                    pN.Value = chunk.N;
+                    pText.Value = chunk.Text;
+                    pPublished.Value = article.PublishedAt.ToUnixTimeMilliseconds();
+                    pFeed.Value = article.FeedId;
+                    pTickers.Value = tickers.Count == 0 ? string.Empty : $"|{string.Join('|', tickers)}|";
+                    pVector.Value = MemoryMarshal.AsBytes(vectors[e++].AsSpan()).ToArray();
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            var after = before + 1;
+            await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            PatchTable(before, after, table =>
+            {
+                var next = 0;
+                foreach (var (article, articleChunks) in chunks)
+                {
+                    table.RemoveArticle(article.Id);
+                    var tickers = NormalizeTickers(article.Tickers);
+                    foreach (var chunk in articleChunks)
+                    {
+                        table.Add(article.Id, chunk.N, article.PublishedAt.ToUnixTimeMilliseconds(), article.FeedId, tickers, vectors[next++]);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit);
+        await InitializeAsync(cancellationToken);
+        if (query.Limit == 0 || string.IsNullOrWhiteSpace(query.Text))
+        {
+            return [];
+        }
+
+        var filter = new VectorFilter(
+            query.Since?.ToUnixTimeMilliseconds(),
+            query.Until?.ToUnixTimeMilliseconds(),
+            query.Tickers is { Count: > 0 } ? NormalizeTickers(query.Tickers) : null,
+            query.Sources is { Count: > 0 } ? query.Sources : null);
+
+        // Deeper than the limit: several chunks may belong to one article, and fusion needs overlap to work with.
+        var depth = Math.Max(query.Limit * 5, 50);
+        List<Ranked> ranked;
+        switch (query.Mode)
+        {
+            case SearchMode.Lexical:
+                ranked = await LexicalAsync(query.Text, filter, depth, cancellationToken);
+                break;
+            case SearchMode.Vector:
+                ranked = await VectorAsync(query.Text, filter, depth, cancellationToken);
+                break;
+            case SearchMode.Hybrid:
+                var lexical = await LexicalAsync(query.Text, filter, depth, cancellationToken);
+                var vector = await VectorAsync(query.Text, filter, depth, cancellationToken);
+                var articleOf = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var hit in lexical.Concat(vector))
+                {
+                    articleOf[hit.ChunkId] = hit.ArticleId;
+                }
+
+                ranked = ReciprocalRankFusion
+                    .Fuse([lexical.ConvertAll(h => h.ChunkId), vector.ConvertAll(h => h.ChunkId)])
+                    .Select(f => new Ranked(articleOf[f.Id], f.Id, f.Score))
+                    .ToList();
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
+        }
+
+        // Lists are best first, so the first chunk seen of an article is its best one.
+        var best = new List<Ranked>(query.Limit);
+        var articles = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var hit in ranked)
+        {
+            if (articles.Add(hit.ArticleId))
+            {
+                best.Add(hit);
+                if (best.Count == query.Limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        var texts = await ReadTextsAsync(best.ConvertAll(h => h.ChunkId), cancellationToken);
+        // A chunk replaced between ranking and reading is skipped rather than returned without text.
+        return best
+            .Where(h => texts.ContainsKey(h.ChunkId))
+            .Select(h => new SearchHit(h.ArticleId, h.ChunkId, h.Score, texts[h.ChunkId]))
+            .ToList();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Also records the configured embedder, so this is the first step of a reindex after an embedder change.</remarks>
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
+    {
+        var dimensions = await ResolveDimensionsAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await EnsureSchemaAsync(connection, cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
+
+            // Dropping the FTS table and its triggers first lets SQLite truncate search_chunks instead of firing a
+            // trigger per row; the schema is then recreated empty, in the same transaction.
+            await ExecuteAsync(connection, transaction, """
+                DROP TRIGGER IF EXISTS search_chunks_ai;
+                DROP TRIGGER IF EXISTS search_chunks_ad;
+                DROP TRIGGER IF EXISTS search_chunks_au;
+                DROP TABLE IF EXISTS search_fts;
+                DELETE FROM search_chunks;
+                """, cancellationToken);
+            await ExecuteAsync(connection, transaction, Schema, cancellationToken);
+            await WriteMetaAsync(connection, transaction, MetaEmbedder, _embedderName, cancellationToken);
+            await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            var after = before + 1;
+            await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            _tableLock.EnterWriteLock();
+            try
+            {
+                _table = new VectorTable(dimensions, after);
+            }
+            finally
+            {
+                _tableLock.ExitWriteLock();
+            }
+
+            _initialized = true;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await EnsureSchemaAsync(connection, cancellationToken);
+        return await CountChunksAsync(connection, null, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _writeGate.Dispose();
+        _initGate.Dispose();
+        _loadGate.Dispose();
+        _tableLock.Dispose();
+    }
+
+    private async Task<List<Ranked>> LexicalAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
+    {
+        var match = FtsQuery.Build(text);
+        if (match is null)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("""
+            SELECT c.chunk_id, c.article_id, bm25(search_fts) AS rank
+            FROM search_fts JOIN search_chunks c ON c.id = search_fts.rowid
+            WHERE search_fts MATCH $match
+            """);
+        command.Parameters.AddWithValue("$match", match);
+        if (filter.SinceMs is { } since)
+        {
+            sql.Append(" AND c.published_at >= $since");
+            command.Parameters.AddWithValue("$since", since);
+        }
+
+        if (filter.UntilMs is { } until)
+        {
+            sql.Append(" AND c.published_at < $until");
+            command.Parameters.AddWithValue("$until", until);
+        }
+
+        // Only parameter names are generated here; every value is bound.
+        if (filter.Sources is { } sources)
+        {
+            sql.Append(" AND c.feed_id IN (");
+            for (var i = 0; i < sources.Count; i++)
+            {
+                sql.Append(i == 0 ? string.Empty : ", ").Append(CultureInfo.InvariantCulture, $"$s{i}");
+                command.Parameters.AddWithValue($"$s{i}", sources[i]);
+            }
+
+            sql.Append(')');
+        }
+
+        if (filter.Tickers is { } tickers)
+        {
+            sql.Append(" AND (");
+            for (var i = 0; i < tickers.Count; i++)
+            {
+                sql.Append(i == 0 ? string.Empty : " OR ").Append(CultureInfo.InvariantCulture, $"instr(c.tickers, $t{i}) > 0");
+                command.Parameters.AddWithValue($"$t{i}", $"|{tickers[i]}|");
+            }
+
+            sql.Append(')');
+        }
+
+        // bm25() is lower-is-better; ties fall back to insertion order so results are deterministic.
+        sql.Append(" ORDER BY rank, c.id LIMIT $depth");
+        command.Parameters.AddWithValue("$depth", depth);
+        command.CommandText = sql.ToString();
+
+        var results = new List<Ranked>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            results.Add(new Ranked(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2)));
+        }
+
+        return results;
+    }
+
+    private async Task<List<Ranked>> VectorAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
+    {
+        var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
+        var query = Normalized(embeddings[0].Vector);
+        if (!query.AsSpan().ContainsAnyExcept(0f))
+        {
+            return []; // nothing embeddable (e.g. only punctuation): every similarity would be zero
+        }
+
+        await EnsureTableAsync(cancellationToken);
+        _tableLock.EnterReadLock();
+        try
+        {
+            return _table is null
+                ? []
+                : _table.Search(query, filter, depth).ConvertAll(c => new Ranked(c.ArticleId, c.ChunkId, c.Score));
+        }
+        finally
+        {
+            _tableLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Loads the vector table if it is missing or another process has written since it was loaded.</summary>
+    private async Task EnsureTableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var generation = await ReadGenerationAsync(connection, null, cancellationToken);
+        if (CurrentTableGeneration() == generation)
+        {
+            return;
+        }
+
+        await _loadGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (CurrentTableGeneration() is { } loaded && loaded >= generation)
+            {
+                return; // another search loaded it while this one waited
+            }
+
+            var table = await LoadTableAsync(connection, cancellationToken);
+            _tableLock.EnterWriteLock();
+            try
+            {
+                // A write from this process may have moved past the snapshot while loading; keep the newer table.
+                if (_table is null || _table.Generation < table.Generation)
+                {
+                    _table = table;
+                }
+            }
+            finally
+            {
+                _tableLock.ExitWriteLock();
+            }
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    private long? CurrentTableGeneration()
+    {
+        _tableLock.EnterReadLock();
+        try
+        {
+            return _table?.Generation;
+        }
+        finally
+        {
+            _tableLock.ExitReadLock();
+        }
+    }
+
+    private async Task<VectorTable> LoadTableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // One read transaction: in WAL mode it is a snapshot, so the generation matches the rows read.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        var generation = await ReadGenerationAsync(connection, transaction, cancellationToken);
+        var rows = (int)await CountChunksAsync(connection, transaction, cancellationToken);
+        var table = new VectorTable(_dimensions, generation, rows);
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT article_id, n, published_at, feed_id, tickers, vector FROM search_chunks ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var bytes = new byte[_dimensions * sizeof(float)];
+        var tickerCache = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var length = reader.GetBytes(5, 0, null, 0, 0);
+            if (length != bytes.Length)
+            {
+                throw new InvalidOperationException(
+                    $"search_chunks holds a {length / sizeof(float)}-dim vector but the index records {_dimensions} dims; run `finnews reindex`");
+            }
+
+            reader.GetBytes(5, 0, bytes, 0, bytes.Length);
+            var tickerText = reader.GetString(4);
+            if (!tickerCache.TryGetValue(tickerText, out var tickers))
+            {
+                tickers = tickerText.Split('|', StringSplitOptions.RemoveEmptyEntries);
+                tickerCache[tickerText] = tickers;
+            }
+
+            table.Add(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetString(3), tickers, MemoryMarshal.Cast<byte, float>(bytes));
+        }
+
+        return table;
+    }
+
+    /// <summary>Applies this process's write to the loaded table, or drops the table if it was not current.</summary>
+    private void PatchTable(long before, long after, Action<VectorTable> patch)
+    {
+        _tableLock.EnterWriteLock();
+        try
+        {
+            if (_table is null)
+            {
+                return;
+            }
+
+            if (_table.Generation != before)
+            {
+                _table = null; // stale anyway: the next search reloads it
+                return;
+            }
+
+            patch(_table);
+            _table.Generation = after;
+            if (_table.DeadRows >= MinDeadRowsBeforeRebuild && _table.DeadRows > _table.LiveRows)
+            {
+                _table = null;
+            }
+        }
+        finally
+        {
+            _tableLock.ExitWriteLock();
+        }
+    }
+
+    private async Task<Dictionary<string, string>> ReadTextsAsync(List<string> chunkIds, CancellationToken cancellationToken)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (chunkIds.Count == 0)
+        {
+            return texts;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var names = new List<string>(chunkIds.Count);
+        for (var i = 0; i < chunkIds.Count; i++)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"$c{i}");
+            names.Add(name);
+            command.Parameters.AddWithValue(name, chunkIds[i]);
+        }
+
+        command.CommandText = $"SELECT chunk_id, text FROM search_chunks WHERE chunk_id IN ({string.Join(", ", names)})";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            texts[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return texts;
+    }
+
+    private async Task<int> ResolveDimensionsAsync(CancellationToken cancellationToken)
+    {
+        if (_dimensions > 0)
+        {
+            return _dimensions;
+        }
+
+        var dimensions = _embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions;
+        if (dimensions is not > 0)
+        {
+            // Not every generator advertises its size; one probe embedding is the reliable answer.
+            var probe = await _embedder.GenerateAsync(["dimension probe"], cancellationToken: cancellationToken);
+            dimensions = probe[0].Vector.Length;
+        }
+
+        _dimensions = dimensions.Value;
+        return _dimensions;
+    }
+
+    /// <summary>A unit-length copy, so the scan's dot product is the cosine whatever the embedder returns.</summary>
+    private float[] Normalized(ReadOnlyMemory<float> vector)
+    {
+        if (vector.Length != _dimensions)
+        {
+            throw new InvalidOperationException(
+                $"embedder '{_embedderName}' produced a {vector.Length}-dim vector but the index uses {_dimensions} dims; run `finnews reindex`");
+        }
+
+        var copy = vector.ToArray();
+        var norm = TensorPrimitives.Norm<float>(copy);
+        if (norm > 0f && float.IsFinite(norm))
+        {
+            TensorPrimitives.Divide(copy, norm, copy);
+        }
+
+        return copy;
+    }
+
+    private static List<string> NormalizeTickers(IReadOnlyList<string> tickers) =>
+        tickers
+            .Select(t => t.Replace("|", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant())
+            .Where(t => t.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task EnsureSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // WAL lets searches read while the indexer writes; the setting is stored in the file, so once is enough,
+        // but it is cheap and idempotent. It cannot run inside a transaction.
+        await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken);
+        await ExecuteAsync(connection, null, Schema, cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<long> CountChunksAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT COUNT(*) FROM search_chunks";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<long> ReadGenerationAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var value = await ReadMetaAsync(connection, transaction, MetaGeneration, cancellationToken);
+        return value is null ? 0 : long.Parse(value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string?> ReadMetaAsync(SqliteConnection connection, SqliteTransaction? transaction, string key, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT value FROM search_meta WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private static async Task WriteMetaAsync(SqliteConnection connection, SqliteTransaction transaction, string key, string value, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO search_meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$value", value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A ranked chunk before its text is read.</summary>
+    private sealed record Ranked(string ArticleId, string ChunkId, double Score);
+}
