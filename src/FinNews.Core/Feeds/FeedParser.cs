@@ -138,6 +138,11 @@ public static class FeedParser
         throw new FeedParseException($"Not a feed: the root element is {shown}; expected <rss>, <rdf:RDF> or <feed>.");
     }
 
+    // Real feeds nest a few dozen levels at most. LINQ to XML loads in time quadratic in the nesting depth and copies,
+    // reads values and serializes recursively, so a hostile document nested thousands deep would stall the parser or
+    // overflow the stack (which no catch can handle). A first, cheap streaming pass refuses such documents.
+    internal const int MaxDepth = 256;
+
     private static XDocument Load(string text)
     {
         var settings = new XmlReaderSettings
@@ -152,6 +157,17 @@ public static class FeedParser
         };
 
         // Read from a StringReader: the text is already decoded, so the prolog's encoding label is not acted on.
+        using (var scan = XmlReader.Create(new StringReader(text), settings))
+        {
+            while (scan.Read())
+            {
+                if (scan.Depth >= MaxDepth)
+                {
+                    throw new FeedParseException($"The document nests elements more than {MaxDepth} levels deep; refused as hostile.");
+                }
+            }
+        }
+
         using var reader = XmlReader.Create(new StringReader(text), settings);
         return XDocument.Load(reader, LoadOptions.None);
     }

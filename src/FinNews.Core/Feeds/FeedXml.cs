@@ -136,22 +136,27 @@ internal static partial class FeedXml
     public static string InnerXml(XElement element)
     {
         var unwrap = new HashSet<XNamespace> { FeedNamespaces.Xhtml, FeedNamespaces.Atom10, FeedNamespaces.Atom03, element.Name.Namespace };
-        return string.Concat(element.Nodes().Select(n => Plain(n, unwrap).ToString(SaveOptions.DisableFormatting))).Trim();
-    }
 
-    private static XNode Plain(XNode node, HashSet<XNamespace> unwrap)
-    {
-        if (node is not XElement e)
+        // Work on a copy, renaming in place with a flat walk: hostile content can nest elements deeply enough to
+        // overflow the stack of a recursive rewrite, and a stack overflow cannot be caught.
+        var copy = new XElement(element);
+        foreach (var e in copy.Descendants().ToList())
         {
-            return node;
+            if (unwrap.Contains(e.Name.Namespace))
+            {
+                e.Name = XName.Get(e.Name.LocalName);
+            }
+
+            // Serialization re-declares whatever prefixes are still in use.
+            e.Attributes().Where(a => a.IsNamespaceDeclaration).Remove();
         }
 
-        var name = unwrap.Contains(e.Name.Namespace) ? XName.Get(e.Name.LocalName) : e.Name;
-        return new XElement(
-            name,
-            e.Attributes().Where(a => !a.IsNamespaceDeclaration).Select(a => new XAttribute(a)),
-            e.Nodes().Select(n => Plain(n, unwrap)));
+        return string.Concat(copy.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting))).Trim();
     }
+
+    /// <summary>Markup-bearing text (description, content:encoded): inner XML when a publisher embedded raw XHTML elements, else the text.</summary>
+    public static string? Markup(XElement? element) =>
+        element is null ? null : element.HasElements ? NullIfBlank(InnerXml(element)) : Text(element);
 
     /// <summary>Adds <paramref name="value"/> unless blank or already present (ordinal): feeds often repeat terms.</summary>
     public static void AddDistinct(List<string> list, string? value)

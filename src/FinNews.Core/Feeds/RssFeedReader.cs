@@ -115,8 +115,8 @@ internal static class RssFeedReader
             Published: FirstDate(item, ns + "pubDate", Dc + "date", FeedNamespaces.Atom10 + "published", FeedNamespaces.DcTerms + "issued", FeedNamespaces.DcTerms + "created"),
             Updated: FirstDate(item, FeedNamespaces.Atom10 + "updated", FeedNamespaces.DcTerms + "modified"),
             Authors: authors,
-            Summary: FirstText(item, ns + "description", Dc + "description"),
-            Content: FirstText(item, FeedNamespaces.Content + "encoded"),
+            Summary: Markup(item.Elements(ns + "description").FirstOrDefault(e => !e.IsEmpty)) ?? FirstText(item, Dc + "description"),
+            Content: Markup(item.Elements(FeedNamespaces.Content + "encoded").FirstOrDefault(e => !e.IsEmpty)),
             Categories: categories,
             Enclosures: enclosures);
     }

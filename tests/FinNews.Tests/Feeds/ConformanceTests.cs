@@ -11,6 +11,17 @@ namespace FinNews.Tests.Feeds;
 /// Compares the parser with rss-parser's recorded output for the real feeds in
 /// ../shared/corpora/feeds/with-expected-output (see SOURCE.md there), item by item and field by field.
 /// </summary>
+/// <remarks>
+/// Every remaining disagreement is a known deviation where rss-parser's recorded value is the wrong one; they count
+/// against the rate all the same (last measured: 800/836 = 95.69 %):
+/// <list type="bullet">
+/// <item>craigslist.rss (RSS 1.0), guid, 25 items: rss-parser has no guid for RDF items; we use rdf:about, the RSS 1.0
+/// identifier (requirement: guid, atom:id or rdf:about → Id).</item>
+/// <item>uolNoticias.rss, title, 11 items: ISO-8859-1 bytes with no declaration. rss-parser decoded them as UTF-8 and
+/// recorded U+FFFD for every accented letter; we detect the invalid UTF-8 and read windows-1252 ("simulações").</item>
+/// </list>
+/// uolNoticias dates ("Seg, 24 Set 2018", Portuguese names) are null on both sides: month names are English only.
+/// </remarks>
 public class ConformanceTests(ITestOutputHelper output)
 {
     private static readonly string[] Fields = ["title", "link", "guid", "isoDate"];

@@ -407,6 +407,27 @@ public class FeedParserFormatTests
         item.Link.Should().BeNull();
     }
 
+    [Fact]
+    public void Raw_xhtml_inside_description_is_kept_as_markup()
+    {
+        var item = Single("""<rss><channel><item><title>t</title><description><p>Hello <a href="https://x.test/">x</a></p></description></item></channel></rss>""");
+
+        item.Summary.Should().Be("<p>Hello <a href=\"https://x.test/\">x</a></p>");
+    }
+
+    [Fact]
+    public void Deeply_nested_content_does_not_overflow_the_stack()
+    {
+        const int depth = 100_000;
+        var nested = string.Concat(Enumerable.Repeat("<b>", depth)) + "x" + string.Concat(Enumerable.Repeat("</b>", depth));
+        var xml = $"<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><entry><id>1</id><title>t</title><content type=\"xhtml\">{nested}</content></entry></feed>";
+
+        var act = () => Parse(xml);
+
+        // A stack overflow would kill the process; a clear, catchable refusal is what we want.
+        act.Should().Throw<FeedParseException>().WithMessage("*levels deep*");
+    }
+
     private sealed class FailingStream : Stream
     {
         public override bool CanRead => true;
