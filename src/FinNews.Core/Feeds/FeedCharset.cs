@@ -19,10 +19,10 @@ internal static partial class FeedCharset
     [GeneratedRegex(@"^\s*<\?xml\s[^>]*?encoding\s*=\s*[""']([A-Za-z0-9._:\-]+)[""']", RegexOptions.CultureInvariant)]
     private static partial Regex PrologEncoding();
 
-    /// <summary>Decodes <paramref name="bytes"/> and reports the encoding used (for tests and diagnostics).</summary>
-    public static string Decode(ReadOnlySpan<byte> bytes, string? headerCharset, out Encoding used)
+    /// <summary>Decodes <paramref name="bytes"/>: BOM, then the HTTP header charset, then the prolog, checked against the bytes.</summary>
+    public static string Decode(ReadOnlySpan<byte> bytes, string? headerCharset)
     {
-        used = Choose(bytes, headerCharset, out var skip);
+        var used = Choose(bytes, headerCharset, out var skip);
         var text = used.GetString(bytes[skip..]);
 
         // A BOM that survived (e.g. a UTF-8 BOM on a document we chose to read otherwise) is not content.

@@ -28,7 +28,7 @@ public static class FeedParser
                 throw new FeedParseException("The document is empty.");
             }
 
-            var text = FeedCharset.Decode(bytes, contentTypeCharset, out _);
+            var text = FeedCharset.Decode(bytes, contentTypeCharset);
             return ParseText(text, baseUri);
         }
         catch (FeedParseException)
