@@ -1,0 +1,226 @@
+using System.Xml;
+using System.Xml.Linq;
+
+namespace FinNews.Core.Feeds;
+
+/// <summary>
+/// Reads RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 documents into <see cref="ParsedFeed"/>.
+/// </summary>
+/// <remarks>
+/// Safe on hostile input: DTDs are refused and nothing is ever resolved or fetched (no entity expansion, no XXE).
+/// Every failure surfaces as <see cref="FeedParseException"/> with a message naming the problem, so one broken feed
+/// never takes down a poll. Documents that are ill-formed only through HTML entities or bare ampersands are repaired
+/// and parsed again, and their items are flagged <see cref="ParsedItem.Repaired"/>.
+/// </remarks>
+public static class FeedParser
+{
+    /// <summary>Parses a feed document.</summary>
+    /// <param name="bytes">The raw document.</param>
+    /// <param name="contentTypeCharset">The charset parameter of the HTTP Content-Type header, if any.</param>
+    /// <param name="baseUri">The feed URL, used to resolve relative links (after any xml:base).</param>
+    /// <exception cref="FeedParseException">The document is empty, not XML, not a feed, or declares a DTD.</exception>
+    public static ParsedFeed Parse(ReadOnlySpan<byte> bytes, string? contentTypeCharset = null, Uri? baseUri = null)
+    {
+        try
+        {
+            if (bytes.IsEmpty)
+            {
+                throw new FeedParseException("The document is empty.");
+            }
+
+            var text = FeedCharset.Decode(bytes, contentTypeCharset);
+            return ParseText(text, baseUri);
+        }
+        catch (FeedParseException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The contract is "FeedParseException or a feed": anything unexpected is a bug we still must not leak.
+            throw new FeedParseException($"The feed could not be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Reads <paramref name="stream"/> to its end, then parses it as <see cref="Parse(ReadOnlySpan{byte}, string?, Uri?)"/> does.</summary>
+    /// <exception cref="FeedParseException">The stream cannot be read, or the document is not a readable feed.</exception>
+    public static ParsedFeed Parse(Stream stream, string? contentTypeCharset = null, Uri? baseUri = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] bytes;
+        try
+        {
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            bytes = buffer.ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or NotSupportedException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            throw new FeedParseException($"The feed stream could not be read: {ex.Message}", ex);
+        }
+
+        return Parse(bytes.AsSpan(), contentTypeCharset, baseUri);
+    }
+
+    private static ParsedFeed ParseText(string text, Uri? baseUri)
+    {
+        // Whitespace before the XML declaration (a PHP habit) is not content, but it makes the declaration illegal.
+        text = text.TrimStart();
+        if (text.Length == 0)
+        {
+            throw new FeedParseException("The document is empty.");
+        }
+
+        if (text[0] != '<')
+        {
+            throw new FeedParseException($"The document is not XML: it starts with \"{Preview(text)}\".");
+        }
+
+        XDocument document;
+        var repaired = false;
+        try
+        {
+            document = Load(text);
+        }
+        catch (XmlException strict)
+        {
+            if (HasDoctype(text, out var isHtml))
+            {
+                if (isHtml)
+                {
+                    throw new FeedParseException("The document is an HTML page, not a feed.", strict);
+                }
+
+                // Checked before any repair: a DTD is refused outright, whatever else is wrong with the document.
+                throw new FeedParseException(
+                    "A DTD/entity declaration (DOCTYPE) is not allowed in a feed; it was refused and nothing was expanded or fetched.",
+                    strict);
+            }
+
+            try
+            {
+                document = Load(FeedRepair.Repair(text));
+                repaired = true;
+            }
+            catch (XmlException)
+            {
+                // The original error describes the document the publisher sent, so that is the one reported.
+                throw new FeedParseException($"The feed is not well-formed XML: {strict.Message}", strict);
+            }
+        }
+
+        var root = document.Root ?? throw new FeedParseException("The document has no root element.");
+        var feed = Dispatch(root, baseUri);
+        return repaired
+            ? feed with { Items = feed.Items.Select(i => i with { Repaired = true }).ToList() }
+            : feed;
+    }
+
+    private static ParsedFeed Dispatch(XElement root, Uri? baseUri)
+    {
+        var name = root.Name;
+        if (name.LocalName.Equals("rss", StringComparison.OrdinalIgnoreCase))
+        {
+            return RssFeedReader.ReadRss(root, baseUri);
+        }
+
+        if (name.LocalName == "RDF" && (name.Namespace == FeedNamespaces.Rdf || name.Namespace == XNamespace.None))
+        {
+            return RssFeedReader.ReadRdf(root, baseUri);
+        }
+
+        if (name.LocalName == "feed" && (name.Namespace == FeedNamespaces.Atom10 || name.Namespace == FeedNamespaces.Atom03 || name.Namespace == XNamespace.None))
+        {
+            return AtomFeedReader.Read(root, baseUri);
+        }
+
+        var shown = name.Namespace == XNamespace.None ? $"<{name.LocalName}>" : $"<{name.LocalName}> in namespace \"{name.NamespaceName}\"";
+        throw new FeedParseException($"Not a feed: the root element is {shown}; expected <rss>, <rdf:RDF> or <feed>.");
+    }
+
+    // Real feeds nest a few dozen levels at most. LINQ to XML loads in time quadratic in the nesting depth and copies,
+    // reads values and serializes recursively, so a hostile document nested thousands deep would stall the parser or
+    // overflow the stack (which no catch can handle). A first, cheap streaming pass refuses such documents.
+    internal const int MaxDepth = 256;
+
+    private static XDocument Load(string text)
+    {
+        var settings = new XmlReaderSettings
+        {
+            // No DTD means no entity declarations: billion-laughs and external-entity (XXE) payloads are refused
+            // before anything is expanded, and with no resolver nothing is ever fetched.
+            DtdProcessing = DtdProcessing.Prohibit,
+            XmlResolver = null,
+            IgnoreComments = true,
+            IgnoreProcessingInstructions = true,
+            CloseInput = true,
+        };
+
+        // Read from a StringReader: the text is already decoded, so the prolog's encoding label is not acted on.
+        using (var scan = XmlReader.Create(new StringReader(text), settings))
+        {
+            while (scan.Read())
+            {
+                if (scan.Depth >= MaxDepth)
+                {
+                    throw new FeedParseException($"The document nests elements more than {MaxDepth} levels deep; refused as hostile.");
+                }
+            }
+        }
+
+        using var reader = XmlReader.Create(new StringReader(text), settings);
+        return XDocument.Load(reader, LoadOptions.None);
+    }
+
+    // Finds a DOCTYPE in the prolog (before the root element); a "<!DOCTYPE" inside content, e.g. in CDATA, is not one.
+    private static bool HasDoctype(string text, out bool isHtml)
+    {
+        isHtml = false;
+        var i = 0;
+        while (true)
+        {
+            i = text.IndexOf('<', i);
+            if (i < 0 || i + 1 >= text.Length)
+            {
+                return false;
+            }
+
+            if (text.AsSpan(i).StartsWith("<?", StringComparison.Ordinal))
+            {
+                i = Skip(text, i, "?>");
+            }
+            else if (text.AsSpan(i).StartsWith("<!--", StringComparison.Ordinal))
+            {
+                i = Skip(text, i, "-->");
+            }
+            else
+            {
+                var isDoctype = text.AsSpan(i).StartsWith("<!DOCTYPE", StringComparison.OrdinalIgnoreCase);
+                if (isDoctype)
+                {
+                    var rest = text.AsSpan(i + 9).TrimStart();
+                    isHtml = rest.StartsWith("html", StringComparison.OrdinalIgnoreCase) && !rest.Contains('[');
+                }
+
+                return isDoctype;
+            }
+
+            if (i < 0)
+            {
+                return false;
+            }
+        }
+
+        static int Skip(string text, int from, string close)
+        {
+            var end = text.IndexOf(close, from + 2, StringComparison.Ordinal);
+            return end < 0 ? -1 : end + close.Length;
+        }
+    }
+
+    private static string Preview(string text)
+    {
+        var head = text.Length > 40 ? text[..40] + "…" : text;
+        return new string(head.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
+    }
+}

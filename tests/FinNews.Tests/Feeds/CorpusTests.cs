@@ -1,0 +1,84 @@
+using FinNews.Core.Feeds;
+using Xunit.Abstractions;
+
+namespace FinNews.Tests.Feeds;
+
+/// <summary>Every real-world document in ../shared/corpora/feeds either parses or fails with FeedParseException.</summary>
+public class CorpusTests(ITestOutputHelper output)
+{
+    private static string FeedsDir => Path.Combine(TestPaths.SharedCorpora, "feeds");
+
+    public static TheoryData<string> AllFeedFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(FeedsDir, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !f.EndsWith(".md", StringComparison.OrdinalIgnoreCase))
+                     .Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetRelativePath(FeedsDir, file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllFeedFiles))]
+    public void Corpus_file_parses_or_throws_FeedParseException(string relativePath)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(FeedsDir, relativePath));
+        try
+        {
+            var feed = FeedParser.Parse(bytes, baseUri: new Uri("https://feeds.example.test/feed.xml"));
+            output.WriteLine($"{relativePath}: {feed.Format}, {feed.Items.Count} items, title \"{feed.Title}\"");
+            foreach (var item in feed.Items.Take(2))
+            {
+                output.WriteLine($"  {item.Title} | {item.Link} | {item.Id} | {item.Published:O} | {string.Join(", ", item.Authors)} | [{string.Join(", ", item.Categories)}] | {item.Enclosures.Count} encl | repaired {item.Repaired}");
+            }
+        }
+        catch (FeedParseException ex)
+        {
+            output.WriteLine($"{relativePath}: FeedParseException: {ex.Message}");
+        }
+
+        // Any other exception type fails the test by escaping.
+    }
+
+    [Theory]
+    [InlineData("sec-edgar/edgar_company_filings_atom_CIK0001844419.xml", FeedFormat.Atom10, 5)]
+    [InlineData("sec-edgar/edgar_company_filings_atom_CIK0001889983.xml", FeedFormat.Atom10, 55)]
+    [InlineData("sec-edgar/edgar_xbrl_usgaap.rss", FeedFormat.Rss20, 200)]
+    [InlineData("sec-edgar/sec_press_releases.rss", FeedFormat.Rss20, -1)]
+    [InlineData("sec-edgar/sec_testimony.rss", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/AtomTheVerge.xml", FeedFormat.Atom10, -1)]
+    [InlineData("news-mit/AtomYoutubeInvestmentPunk.xml", FeedFormat.Atom10, -1)]
+    [InlineData("news-mit/Rss091Stadtfeuerwehr.xml", FeedFormat.Rss091, -1)]
+    [InlineData("news-mit/Rss10OrfAt.xml", FeedFormat.Rss10, -1)]
+    [InlineData("news-mit/Rss20CTVNews.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20DailyMail.xml", FeedFormat.Rss20, 0)]
+    [InlineData("news-mit/Rss20FazNet.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20FinanzenNet.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20ISO88591Intranet30.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20IndianExpress.xml", FeedFormat.Rss20, 200)]
+    [InlineData("news-mit/Rss20NYTimes.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20Reuters.xml", FeedFormat.Rss20, -1)]
+    [InlineData("news-mit/Rss20Spiegel.xml", FeedFormat.Rss20, -1)]
+    public void Known_good_feed_parses_with_items(string relativePath, FeedFormat format, int expectedCount)
+    {
+        var feed = FeedParser.Parse(File.ReadAllBytes(Path.Combine(FeedsDir, relativePath)));
+
+        feed.Format.Should().Be(format);
+        feed.Title.Should().NotBeNullOrWhiteSpace();
+        if (expectedCount >= 0)
+        {
+            // Rss20DailyMail is a genuinely empty channel (expected 0).
+            feed.Items.Should().HaveCount(expectedCount);
+        }
+        else
+        {
+            feed.Items.Should().NotBeEmpty();
+        }
+
+        feed.Items.Where(i => i.Title == null && i.Summary == null).Should().BeEmpty();
+        feed.Items.Where(i => i.Repaired).Should().BeEmpty("these feeds are well-formed");
+    }
+}

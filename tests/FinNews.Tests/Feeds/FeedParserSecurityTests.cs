@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FinNews.Core.Feeds;
+
+namespace FinNews.Tests.Feeds;
+
+/// <summary>DTDs are refused before anything is expanded or fetched.</summary>
+public class FeedParserSecurityTests
+{
+    private const string BillionLaughs = """
+        <?xml version="1.0"?>
+        <!DOCTYPE lolz [
+          <!ENTITY lol "lol">
+          <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+          <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+          <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+          <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+          <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+          <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+          <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+          <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+        ]>
+        <rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title></item></channel></rss>
+        """;
+
+    [Fact]
+    public void Billion_laughs_is_refused_without_expansion()
+    {
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(BillionLaughs));
+
+        var ex = act.Should().Throw<FeedParseException>().Which;
+        ex.Message.Should().Contain("DTD/entity declaration").And.Contain("not allowed");
+        ex.Message.Should().NotContain("lollol");
+    }
+
+    [Fact]
+    public void External_file_entity_is_refused_and_never_read()
+    {
+        const string xxe = """
+            <?xml version="1.0"?>
+            <!DOCTYPE rss [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>
+            <rss version="2.0"><channel><title>t</title><item><title>&xxe;</title><description>&xxe;</description></item></channel></rss>
+            """;
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(xxe));
+
+        var ex = act.Should().Throw<FeedParseException>().Which;
+        ex.Message.Should().Contain("DTD/entity declaration").And.Contain("not allowed");
+        AllMessages(ex).Should().NotContain("root:").And.NotContain("/bin/");
+    }
+
+    [Fact]
+    public void External_http_entity_is_refused_and_nothing_is_fetched()
+    {
+        // A real listener on loopback: if the parser ever dereferenced the entity, a connection would be pending.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var xxe = $"""
+            <?xml version="1.0"?>
+            <!DOCTYPE rss [ <!ENTITY % remote SYSTEM "http://127.0.0.1:{port}/evil.dtd"> %remote; <!ENTITY xxe SYSTEM "http://127.0.0.1:{port}/secret"> ]>
+            <rss version="2.0"><channel><title>&xxe;</title></channel></rss>
+            """;
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(xxe));
+
+        act.Should().Throw<FeedParseException>().WithMessage("*DTD/entity declaration*not allowed*");
+        Thread.Sleep(100);
+        listener.Pending().Should().BeFalse("no request may be made for an external entity");
+    }
+
+    [Fact]
+    public void External_doctype_without_internal_subset_is_refused_too()
+    {
+        const string doc = """<?xml version="1.0"?><!DOCTYPE rss SYSTEM "http://example.invalid/rss.dtd"><rss version="2.0"><channel><title>t</title></channel></rss>""";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage("*DTD/entity declaration*");
+    }
+
+    [Fact]
+    public void A_doctype_inside_cdata_content_is_not_a_dtd()
+    {
+        const string doc = """<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[<!DOCTYPE html><p>hi</p>]]></description></item></channel></rss>""";
+
+        FeedParser.Parse(Encoding.UTF8.GetBytes(doc)).Items.Single().Summary.Should().Be("<!DOCTYPE html><p>hi</p>");
+    }
+
+    private static string AllMessages(Exception ex) => ex.InnerException is null ? ex.Message : ex.Message + "\n" + AllMessages(ex.InnerException);
+}
