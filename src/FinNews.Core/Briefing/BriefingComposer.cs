@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using FinNews.Core.Search;
+using FinNews.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FinNews.Core.Briefing;
+
+/// <summary>
+/// Plans a briefing (window, sections), retrieves and clusters the news for each section, has the writer write it,
+/// numbers the sources and stores the result.
+/// </summary>
+public sealed class BriefingComposer
+{
+    private readonly SqliteStore _store;
+    private readonly ISearchIndex _index;
+    private readonly IBriefingWriter _writer;
+    private readonly Watchlist _watchlist;
+    private readonly BriefingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BriefingComposer> _logger;
+
+    public BriefingComposer(SqliteStore store, ISearchIndex index, IBriefingWriter writer, Watchlist watchlist,
+        BriefingOptions options, TimeProvider time, ILogger<BriefingComposer> logger)
+    {
+        _store = store;
+        _index = index;
+        _writer = writer;
+        _watchlist = watchlist;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Writes and stores a briefing of the news before <paramref name="asOf"/> (default: now).</summary>
+    public async Task<BriefingDocument> ComposeAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        var end = (asOf ?? now).ToUniversalTime();
+        var known = end;
+        var start = end.AddHours(-_options.LookbackHours);
+        var notes = new List<string>();
+        var articles = _store.ArticlesInWindow(start, end, known);
+        if (articles.Count == 0 && _store.LatestPublished(known) is { } latest && latest < start)
+        {
+            // Nothing new (a quiet feed set, or bundled samples from another day): cover the latest stored news and say so.
+            var widenedEnd = latest.AddTicks(1);
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"No articles were published in the {_options.LookbackHours} hours before {end:yyyy-MM-dd HH:mm} UTC; this briefing covers the latest {_options.LookbackHours} hours of stored news, ending {latest:yyyy-MM-dd HH:mm} UTC."));
+            end = widenedEnd;
+            start = end.AddHours(-_options.LookbackHours);
+            articles = _store.ArticlesInWindow(start, end, known);
+        }
+
+        var clusters = new StoryClusterer(_options.ClusterThreshold).Cluster(articles);
+        var material = new List<SectionMaterial>();
+        var top = clusters.Take(_options.TopStories).ToList();
+        material.Add(new SectionMaterial("top", "Top stories", top, []));
+        var watch = await WatchlistStoriesAsync(clusters, top, start, end, cancellationToken);
+        if (watch.Count > 0)
+        {
+            material.Add(new SectionMaterial("watchlist", "Watchlist", watch, []));
+        }
+
+        var markets = MarketMoves(end);
+        if (markets.Count > 0)
+        {
+            material.Add(new SectionMaterial("markets", "Markets", [], markets));
+        }
+
+        var drafts = await _writer.WriteAsync(material, cancellationToken);
+        var document = Number(drafts, material, articles, markets, notes, start, end, now);
+        _store.SaveBriefing(document);
+        _logger.LogInformation("Briefing {BriefingId}: {Bullets} bullets, {Sources} sources from {Articles} articles in window",
+            document.Id, document.Sections.Sum(s => s.Bullets.Count), document.Sources.Count, articles.Count);
+        return document;
+    }
+
+    private async Task<List<StoryCluster>> WatchlistStoriesAsync(IReadOnlyList<StoryCluster> clusters, List<StoryCluster> top,
+        DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var byArticle = new Dictionary<string, StoryCluster>(StringComparer.Ordinal);
+        foreach (var c in clusters)
+        {
+            foreach (var a in c.Articles)
+            {
+                byArticle[a.Id] = c;
+            }
+        }
+
+        var used = new HashSet<StoryCluster>(top, ReferenceEqualityComparer.Instance);
+        var picked = new List<StoryCluster>();
+        foreach (var ticker in _watchlist.Tickers)
+        {
+            var names = string.Join(' ', new[] { ticker.Name, ticker.Symbol }.Concat(ticker.Aliases ?? []));
+            var hits = await _index.SearchAsync(new SearchQuery(names, SearchMode.Hybrid, 20, start, end, [ticker.Symbol]), cancellationToken);
+            var taken = 0;
+            foreach (var hit in hits)
+            {
+                if (taken >= _options.PerTicker)
+                {
+                    break;
+                }
+
+                if (byArticle.TryGetValue(hit.ArticleId, out var cluster) && used.Add(cluster))
+                {
+                    picked.Add(cluster);
+                    taken++;
+                }
+            }
+        }
+
+        return picked;
+    }
+
+    private List<MarketMove> MarketMoves(DateTimeOffset end)
+    {
+        // A day's bar is final only after the close: an as-of instant before it sees the previous day.
+        var lastFinal = DateOnly.FromDateTime(end.UtcDateTime.AddHours(-_options.MarketCloseHourUtc));
+        var names = _watchlist.Tickers.ToDictionary(t => t.Symbol, t => t.Name, StringComparer.Ordinal);
+        var order = _watchlist.Tickers.Select((t, i) => (t.Symbol, i)).ToDictionary(x => x.Symbol, x => x.i, StringComparer.Ordinal);
+        var moves = new List<MarketMove>();
+        foreach (var symbol in _store.BarSymbols().OrderBy(s => order.GetValueOrDefault(s, -1)).ThenBy(s => s, StringComparer.Ordinal))
+        {
+            var bars = _store.GetBars(symbol, lastFinal, 6);
+            if (bars.Count == 0 || bars[0].Date < lastFinal.AddDays(-7))
+            {
+                continue;
+            }
+
+            decimal? Change(int back) => bars.Count > back && bars[back].Close != 0
+                ? Math.Round((bars[0].Close - bars[back].Close) / bars[back].Close * 100, 2)
+                : null;
+            moves.Add(new MarketMove(symbol, names.GetValueOrDefault(symbol), bars[0], Change(1), Change(5), bars[0].Source));
+        }
+
+        return moves;
+    }
+
+    private BriefingDocument Number(IReadOnlyList<DraftSection> drafts, List<SectionMaterial> material,
+        IReadOnlyList<Article> articles, List<MarketMove> markets, List<string> notes,
+        DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
+    {
+        // Only what the writer was given may be cited: a key outside this set is a fabricated source.
+        var given = material.SelectMany(m => m.Stories).SelectMany(c => c.Articles)
+            .DistinctBy(a => a.Id).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var givenMarkets = markets.ToDictionary(ExtractiveWriter.MarketKey, StringComparer.Ordinal);
+        var numbers = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sources = new List<BriefingSource>();
+        var sections = new List<BriefingSection>();
+        var dropped = 0;
+        foreach (var draft in drafts)
+        {
+            var bullets = new List<BriefingBullet>();
+            foreach (var bullet in draft.Bullets)
+            {
+                var cited = new List<int>();
+                foreach (var key in bullet.SourceKeys.Distinct(StringComparer.Ordinal))
+                {
+                    if (numbers.TryGetValue(key, out var n))
+                    {
+                        cited.Add(n);
+                        continue;
+                    }
+
+                    BriefingSource? source = null;
+                    if (given.TryGetValue(key, out var article))
+                    {
+                        source = new BriefingSource(sources.Count + 1, SourceKind.Article, article.Id, article.Outlet, article.Title,
+                            article.Url, article.PublishedAt);
+                    }
+                    else if (givenMarkets.TryGetValue(key, out var move))
+                    {
+                        var close = new DateTimeOffset(move.Latest.Date.ToDateTime(new TimeOnly(_options.MarketCloseHourUtc, 0)), TimeSpan.Zero);
+                        source = new BriefingSource(sources.Count + 1, SourceKind.MarketData, null, move.Source,
+                            string.Create(CultureInfo.InvariantCulture, $"{move.Symbol} daily bars to {move.Latest.Date:yyyy-MM-dd}"),
+                            $"/market/{Uri.EscapeDataString(move.Symbol)}", close);
+                    }
+
+                    if (source is null)
+                    {
+                        _logger.LogWarning("Writer {Writer} cited unknown source {Key}; citation removed", _writer.Name, key);
+                        continue;
+                    }
+
+                    sources.Add(source);
+                    numbers[key] = source.Number;
+                    cited.Add(source.Number);
+                }
+
+                if (cited.Count == 0)
+                {
+                    dropped++;
+                    continue;
+                }
+
+                bullets.Add(new BriefingBullet(bullet.Headline, bullet.Text, cited));
+            }
+
+            if (bullets.Count > 0)
+            {
+                sections.Add(new BriefingSection(draft.Key, draft.Title, bullets));
+            }
+        }
+
+        if (dropped > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{dropped} statement(s) were dropped because they cited no source that was given."));
+        }
+
+        if (articles.Count == 0)
+        {
+            notes.Add("No stored articles fall in this window.");
+        }
+
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Join('\n', sources.Select(s => s.ArticleId ?? s.Title)) + end.ToString("O", CultureInfo.InvariantCulture))))[..6];
+        var id = string.Create(CultureInfo.InvariantCulture, $"{now:yyyyMMdd-HHmmss}-{fingerprint}");
+        var title = string.Create(CultureInfo.InvariantCulture, $"Financial briefing, {end.AddTicks(-1):dddd d MMMM yyyy}");
+        return new BriefingDocument(id, now, start, end, title, _writer.Name, null, notes, sections, sources);
+    }
+}

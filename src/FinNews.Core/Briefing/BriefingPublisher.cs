@@ -1,0 +1,44 @@
+namespace FinNews.Core.Briefing;
+
+/// <summary>Writes a stored briefing's Markdown, HTML and JSON renderings into the data folder.</summary>
+public sealed class BriefingPublisher
+{
+    private readonly string _directory;
+
+    /// <param name="directory">Folder for the files (created if missing).</param>
+    public BriefingPublisher(string directory) => _directory = directory;
+
+    /// <summary>The built-in stylesheet, shared by the web pages and the standalone HTML files.</summary>
+    public static string Css { get; } = LoadCss();
+
+    /// <summary>Writes the three renderings; returns their paths (md, html, json).</summary>
+    public IReadOnlyList<string> Publish(BriefingDocument briefing)
+    {
+        ArgumentNullException.ThrowIfNull(briefing);
+        Directory.CreateDirectory(_directory);
+        var stem = Path.Combine(_directory, briefing.Id);
+        var files = new[]
+        {
+            (Path: stem + ".md", Text: BriefingRenderer.ToMarkdown(briefing)),
+            (Path: stem + ".html", Text: BriefingRenderer.ToHtmlDocument(briefing, Css)),
+            (Path: stem + ".json", Text: BriefingRenderer.ToJson(briefing)),
+        };
+        foreach (var (path, text) in files)
+        {
+            // Write then rename, so a reader never sees half a file.
+            var temp = path + ".tmp";
+            File.WriteAllText(temp, text);
+            File.Move(temp, path, overwrite: true);
+        }
+
+        return files.Select(f => f.Path).ToList();
+    }
+
+    private static string LoadCss()
+    {
+        using var stream = typeof(BriefingPublisher).Assembly.GetManifestResourceStream("FinNews.Core.Briefing.site.css")
+            ?? throw new InvalidOperationException("Embedded stylesheet FinNews.Core.Briefing.site.css is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FinNews.Core.Feeds;
+
+namespace FinNews.Core.Briefing;
+
+/// <summary>
+/// The offline, deterministic writer: each event becomes its headline and lead sentence, citing every outlet that
+/// carried it. Market rows become one sentence of figures computed from stored bars.
+/// </summary>
+public sealed partial class ExtractiveWriter : IBriefingWriter
+{
+    /// <inheritdoc/>
+    public string Name => "extractive";
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<DraftSection>> WriteAsync(IReadOnlyList<SectionMaterial> material, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        var sections = material.Select(m => new DraftSection(m.Key, m.Title,
+            m.Key == "markets"
+                ? m.Markets.Select(MarketBullet).ToList()
+                : m.Stories.Select(s => StoryBullet(m.Key, s)).ToList())).ToList();
+        return Task.FromResult<IReadOnlyList<DraftSection>>(sections);
+    }
+
+    private static DraftBullet StoryBullet(string sectionKey, StoryCluster story)
+    {
+        var lead = story.Articles.Select(a => LeadSentence(a.Summary)).FirstOrDefault(s => s.Length >= 40)
+            ?? LeadSentence(story.Representative.Summary);
+        var headline = story.Representative.Title;
+        if (lead.Length == 0 || string.Equals(lead.TrimEnd('.'), headline.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+        {
+            lead = headline;
+            headline = "";
+        }
+
+        if (sectionKey == "watchlist" && story.Tickers.Count > 0)
+        {
+            headline = $"{string.Join(", ", story.Tickers)}: {headline}".TrimEnd(' ', ':');
+        }
+
+        return new DraftBullet(headline.Length == 0 ? null : headline, lead, story.Articles.Select(a => a.Id).ToList());
+    }
+
+    private static DraftBullet MarketBullet(MarketMove m)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var parts = new List<string> { string.Create(c, $"{m.Symbol} closed at {m.Latest.Close:0.00} on {m.Latest.Date:yyyy-MM-dd}") };
+        if (m.DayChangePercent is { } day)
+        {
+            parts[0] += string.Create(c, $", {(day >= 0 ? "up" : "down")} {Math.Abs(day):0.0}% on the day");
+        }
+
+        if (m.FiveDayChangePercent is { } week)
+        {
+            parts.Add(string.Create(c, $"{(week >= 0 ? "+" : "-")}{Math.Abs(week):0.0}% over five sessions"));
+        }
+
+        if (m.Latest.Flags.Count > 0)
+        {
+            parts.Add($"data flagged: {string.Join(", ", m.Latest.Flags)}");
+        }
+
+        return new DraftBullet(m.Name is null ? m.Symbol : $"{m.Symbol} ({m.Name})", string.Join("; ", parts) + ".",
+            [MarketKey(m)]);
+    }
+
+    /// <summary>The source key of a market row.</summary>
+    public static string MarketKey(MarketMove move) =>
+        string.Create(CultureInfo.InvariantCulture, $"market:{move.Symbol}:{move.Latest.Date:yyyy-MM-dd}");
+
+    /// <summary>The first sentence of a text (abbreviations such as "Inc." and figures such as 4.25 don't end it).</summary>
+    public static string LeadSentence(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "";
+        }
+
+        var firstLine = text.Split('\n', 2)[0].Trim();
+        var m = SentenceEnd().Match(firstLine);
+        var sentence = m.Success ? firstLine[..(m.Index + 1)] : firstLine;
+        return ArticleNormalizer.Lead(sentence, 320);
+    }
+
+    // A sentence ends at . ! ? followed by space and a capital/quote, unless the period closes a short abbreviation.
+    [GeneratedRegex(@"(?<!\b(?:Inc|Corp|Co|Ltd|Mr|Ms|Mrs|Dr|St|No|vs|U\.S|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Plc|Bros|Jr|Sr))[.!?](?=\s+[""“‘'A-Z(])")]
+    private static partial Regex SentenceEnd();
+}

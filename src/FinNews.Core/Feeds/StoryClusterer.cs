@@ -1,0 +1,178 @@
+using System.Text.RegularExpressions;
+using FinNews.Core.Storage;
+
+namespace FinNews.Core.Feeds;
+
+/// <summary>A group of articles reporting the same event, usually from several outlets.</summary>
+/// <param name="Articles">Members, the representative first.</param>
+public sealed record StoryCluster(IReadOnlyList<Article> Articles)
+{
+    /// <summary>The article whose text stands for the story: the earliest with the fullest summary.</summary>
+    public Article Representative => Articles[0];
+
+    /// <summary>Distinct outlets that carried the story.</summary>
+    public IReadOnlyList<string> Outlets => Articles.Select(a => a.Outlet).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>Tickers mentioned by any member.</summary>
+    public IReadOnlyList<string> Tickers => Articles.SelectMany(a => a.Tickers).Distinct(StringComparer.Ordinal).ToList();
+}
+
+/// <summary>
+/// Groups near-duplicate articles across outlets: weighted Jaccard similarity over content words, figures and tickers
+/// of title and summary, joined transitively (single link) within a time span.
+/// </summary>
+/// <remarks>
+/// Wire copies of one event share its figures (3.2%, $4.1bn), its names and its tickers even when the wording differs,
+/// so those features weigh more than ordinary words.
+/// </remarks>
+public sealed partial class StoryClusterer
+{
+    private static readonly HashSet<string> Stopwords = new(StringComparer.Ordinal)
+    {
+        "the", "and", "for", "with", "that", "this", "from", "its", "was", "were", "are", "has", "have", "had", "will",
+        "would", "said", "says", "say", "after", "before", "over", "into", "than", "but", "not", "their", "they", "them",
+        "his", "her", "she", "him", "which", "who", "whom", "what", "when", "where", "while", "about", "also", "been",
+        "being", "more", "most", "some", "such", "other", "only", "new", "per", "cent", "percent", "year", "quarter",
+        "company", "shares", "stock", "stocks", "friday", "thursday", "monday", "tuesday", "wednesday", "today",
+        "yesterday", "according", "reported", "reports", "report", "analysts", "expected", "on", "in", "at", "to", "of",
+        "an", "as", "by", "it", "is", "be", "or", "up", "down", "out", "than", "all", "one", "two", "three",
+    };
+
+    private readonly double _threshold;
+    private readonly TimeSpan _span;
+
+    /// <param name="threshold">Minimum weighted Jaccard similarity (0..1) for two articles to be the same story.</param>
+    /// <param name="span">Maximum publication-time distance between two linked articles.</param>
+    public StoryClusterer(double threshold = 0.22, TimeSpan? span = null)
+    {
+        if (threshold is <= 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "Story cluster threshold must be in (0, 1].");
+        }
+
+        _threshold = threshold;
+        _span = span ?? TimeSpan.FromHours(36);
+    }
+
+    /// <summary>Clusters articles; clusters ordered by outlet count, then recency.</summary>
+    public IReadOnlyList<StoryCluster> Cluster(IReadOnlyList<Article> articles)
+    {
+        ArgumentNullException.ThrowIfNull(articles);
+        var features = articles.Select(Features).ToArray();
+        var parent = Enumerable.Range(0, articles.Count).ToArray();
+        int Find(int i)
+        {
+            while (parent[i] != i)
+            {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+
+            return i;
+        }
+
+        for (var i = 0; i < articles.Count; i++)
+        {
+            for (var j = i + 1; j < articles.Count; j++)
+            {
+                if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
+                {
+                    continue;
+                }
+
+                if (Similarity(features[i], features[j]) >= _threshold)
+                {
+                    parent[Find(i)] = Find(j);
+                }
+            }
+        }
+
+        return Enumerable.Range(0, articles.Count)
+            .GroupBy(Find)
+            .Select(g => new StoryCluster(g.Select(i => articles[i])
+                .OrderByDescending(a => a.Summary.Length > 80)
+                .ThenBy(a => a.PublishedAt)
+                .ThenBy(a => a.Id, StringComparer.Ordinal)
+                .ToList()))
+            .OrderByDescending(c => c.Outlets.Count)
+            .ThenByDescending(c => c.Articles.Max(a => a.PublishedAt))
+            .ThenBy(c => c.Representative.Id, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Weighted Jaccard similarity of two articles (0..1), exposed for tuning and tests.</summary>
+    public static double Similarity(Article a, Article b) => Similarity(Features(a), Features(b));
+
+    private static double Similarity(Dictionary<string, double> a, Dictionary<string, double> b)
+    {
+        if (a.Count == 0 || b.Count == 0)
+        {
+            return 0;
+        }
+
+        double intersection = 0, union = 0;
+        foreach (var (key, wa) in a)
+        {
+            if (b.TryGetValue(key, out var wb))
+            {
+                intersection += Math.Min(wa, wb);
+                union += Math.Max(wa, wb);
+            }
+            else
+            {
+                union += wa;
+            }
+        }
+
+        foreach (var (key, wb) in b)
+        {
+            if (!a.ContainsKey(key))
+            {
+                union += wb;
+            }
+        }
+
+        return intersection / union;
+    }
+
+    private static Dictionary<string, double> Features(Article a)
+    {
+        var text = $"{a.Title} {ArticleNormalizer.Lead(a.Summary, 600)}";
+        var features = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (Match m in Figure().Matches(text))
+        {
+            var value = m.Value.Replace(",", "", StringComparison.Ordinal).TrimEnd('.');
+            if (value.Length > 0 && !(value.Length == 4 && value.StartsWith("20", StringComparison.Ordinal)))
+            {
+                features["#" + value] = 2.0;
+            }
+        }
+
+        foreach (var t in a.Tickers)
+        {
+            features["$" + t] = 2.5;
+        }
+
+        foreach (Match m in Word().Matches(text))
+        {
+            var w = m.Value.ToLowerInvariant();
+            if (w.Length < 3 || Stopwords.Contains(w))
+            {
+                continue;
+            }
+
+            // A crude stem: "acquires"/"acquisition" and "cuts"/"cutting" meet on their first five letters.
+            var stem = w.Length > 5 ? w[..5] : w;
+            var weight = char.IsUpper(m.Value[0]) ? 1.5 : 1.0;
+            features[stem] = Math.Max(features.GetValueOrDefault(stem), weight);
+        }
+
+        return features;
+    }
+
+    [GeneratedRegex(@"\d[\d,]*(\.\d+)?")]
+    private static partial Regex Figure();
+
+    [GeneratedRegex(@"\p{L}[\p{L}'’]+")]
+    private static partial Regex Word();
+}

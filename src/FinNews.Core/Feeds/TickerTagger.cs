@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+
+namespace FinNews.Core.Feeds;
+
+/// <summary>
+/// Finds watchlist companies in article text: cashtags ($NVLX), exchange forms (NASDAQ: NVLX), company names and
+/// aliases on word boundaries, and the bare symbol unless it is also a common word.
+/// </summary>
+public sealed class TickerTagger
+{
+    private readonly List<(string Symbol, Regex Pattern)> _patterns;
+
+    public TickerTagger(Watchlist watchlist)
+    {
+        ArgumentNullException.ThrowIfNull(watchlist);
+        _patterns = watchlist.Tickers.Select(t => (t.Symbol, Build(t))).ToList();
+    }
+
+    /// <summary>Symbols mentioned in the text, in watchlist order, each once.</summary>
+    public IReadOnlyList<string> Tag(string text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return [];
+        }
+
+        return _patterns.Where(p => p.Pattern.IsMatch(text)).Select(p => p.Symbol).ToList();
+    }
+
+    private static Regex Build(WatchlistEntry t)
+    {
+        var symbol = Regex.Escape(t.Symbol);
+        var forms = new List<string>
+        {
+            // Cashtag: $NVLX, not part of a longer symbol or a dollar amount.
+            $@"\${symbol}(?![A-Za-z0-9])",
+            // Exchange form: (NASDAQ: NVLX), NYSE:NVLX, Nasdaq: NVLX.
+            $@"\b(?i:NASDAQ|NYSE|NYSE\s+American|NYSEARCA|AMEX|LSE|TSX|TSXV|XETRA|ASX|OTC)\s*:\s*{symbol}(?![A-Za-z0-9])",
+        };
+
+        if (!t.Ambiguous)
+        {
+            // The bare symbol in upper case only: "NVLX shares" yes, "nvlx" in a URL slug no.
+            forms.Add($@"(?<![A-Za-z0-9$.\-/]){symbol}(?![A-Za-z0-9\-/])");
+        }
+
+        foreach (var name in new[] { t.Name }.Concat(t.Aliases ?? []))
+        {
+            if (!string.IsNullOrWhiteSpace(name))
+            {
+                // Names match case-sensitively: "Hope Pharma" is the company, "hope" is a word.
+                forms.Add($@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(name.Trim())}(?![\p{{L}}\p{{N}}])");
+            }
+        }
+
+        return new Regex(string.Join('|', forms), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+    }
+}

@@ -1,0 +1,48 @@
+using FinNews.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FinNews.Core.Search;
+
+/// <summary>Drains articles not yet indexed into the search index, in batches, marking each batch when written.</summary>
+/// <remarks>An index outage only delays search: the articles stay marked unindexed and the next drain picks them up.</remarks>
+public sealed class SearchIndexer
+{
+    private readonly SqliteStore _store;
+    private readonly ISearchIndex _index;
+    private readonly ILogger<SearchIndexer> _logger;
+
+    public SearchIndexer(SqliteStore store, ISearchIndex index, ILogger<SearchIndexer> logger)
+    {
+        _store = store;
+        _index = index;
+        _logger = logger;
+    }
+
+    /// <summary>Indexes every unindexed article; returns how many were indexed.</summary>
+    public async Task<int> DrainAsync(int batchSize = 256, Action<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await _index.InitializeAsync(cancellationToken);
+        var total = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = _store.UnindexedArticles(batchSize);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            await _index.IndexAsync(batch, cancellationToken);
+            _store.MarkIndexed(batch.Select(a => a.Id));
+            total += batch.Count;
+            progress?.Invoke(total);
+        }
+
+        if (total > 0)
+        {
+            _logger.LogInformation("Indexed {Count} articles", total);
+        }
+
+        return total;
+    }
+}

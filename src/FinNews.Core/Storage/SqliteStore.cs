@@ -1,0 +1,490 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using Microsoft.Data.Sqlite;
+
+namespace FinNews.Core.Storage;
+
+/// <summary>What one fetch of a feed did to the store.</summary>
+/// <param name="Inserted">New articles stored.</param>
+/// <param name="Updated">Known articles whose text changed.</param>
+/// <param name="Duplicates">Items skipped as exact duplicates (same id, URL or content hash).</param>
+public sealed record IngestCounts(int Inserted, int Updated, int Duplicates);
+
+/// <summary>
+/// The system of record on one SQLite file (WAL): feeds and their fetch state, articles, market bars and briefings.
+/// </summary>
+/// <remarks>
+/// Every write that must be atomic is one transaction: the items of a fetch and the feed's new state commit together,
+/// so a crash never marks a feed fresh without its items and a rerun never duplicates them.
+/// </remarks>
+public sealed class SqliteStore
+{
+    private readonly string _connectionString;
+
+    public SqliteStore(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        DatabasePath = Path.GetFullPath(databasePath);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>Absolute path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>Connection string, shared with the embedded search index.</summary>
+    public string ConnectionString => _connectionString;
+
+    internal SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // busy_timeout lets concurrent writers (worker + web in one process) wait instead of failing.
+        connection.Execute("PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;");
+        return connection;
+    }
+
+    /// <summary>Creates the file and schema if missing; safe to call on every start.</summary>
+    public void Initialize()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using var c = Open();
+        c.Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        c.Execute("""
+            CREATE TABLE IF NOT EXISTS feeds (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL,
+              url TEXT NOT NULL,
+              etag TEXT,
+              last_modified TEXT,
+              last_fetch_at INTEGER,
+              last_success_at INTEGER,
+              last_error TEXT,
+              error_count INTEGER NOT NULL DEFAULT 0,
+              items_total INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE IF NOT EXISTS articles (
+              id TEXT PRIMARY KEY,
+              feed_id TEXT NOT NULL,
+              outlet TEXT NOT NULL,
+              title TEXT NOT NULL,
+              url TEXT NOT NULL,
+              summary TEXT NOT NULL,
+              body TEXT NOT NULL,
+              published_at INTEGER NOT NULL,
+              first_seen_at INTEGER NOT NULL,
+              published_fallback INTEGER NOT NULL,
+              tickers TEXT NOT NULL,
+              authors TEXT NOT NULL,
+              categories TEXT NOT NULL,
+              content_hash TEXT NOT NULL,
+              repaired INTEGER NOT NULL DEFAULT 0,
+              indexed INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX IF NOT EXISTS ix_articles_published ON articles(published_at);
+            CREATE INDEX IF NOT EXISTS ix_articles_url ON articles(url);
+            CREATE INDEX IF NOT EXISTS ix_articles_hash ON articles(content_hash);
+            CREATE INDEX IF NOT EXISTS ix_articles_unindexed ON articles(indexed) WHERE indexed = 0;
+            CREATE TABLE IF NOT EXISTS market_bars (
+              symbol TEXT NOT NULL,
+              date TEXT NOT NULL,
+              open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+              volume INTEGER NOT NULL,
+              source TEXT NOT NULL,
+              flags TEXT NOT NULL DEFAULT '',
+              PRIMARY KEY (symbol, date)
+            );
+            CREATE TABLE IF NOT EXISTS briefings (
+              id TEXT PRIMARY KEY,
+              created_at INTEGER NOT NULL,
+              window_start INTEGER NOT NULL,
+              window_end INTEGER NOT NULL,
+              title TEXT NOT NULL,
+              writer TEXT NOT NULL,
+              json TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS ix_briefings_created ON briefings(created_at);
+            """);
+    }
+
+    // ---- feeds ----
+
+    /// <summary>Ensures a row for each configured feed (name and URL refreshed from config, fetch state kept).</summary>
+    public void SyncFeeds(IEnumerable<FeedDefinition> feeds)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        foreach (var f in feeds)
+        {
+            c.Execute("""
+                INSERT INTO feeds(id, name, url) VALUES (@Id, @Name, @Url)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url
+                """, new { f.Id, f.Name, f.Url }, tx);
+        }
+
+        tx.Commit();
+    }
+
+    public FeedState? GetFeedState(string feedId)
+    {
+        using var c = Open();
+        return c.Query<FeedStateRow>("SELECT * FROM feeds WHERE id = @feedId", new { feedId })
+            .Select(r => r.ToState()).SingleOrDefault();
+    }
+
+    public IReadOnlyList<FeedState> ListFeedStates()
+    {
+        using var c = Open();
+        return c.Query<FeedStateRow>("SELECT * FROM feeds ORDER BY id").Select(r => r.ToState()).ToList();
+    }
+
+    /// <summary>Records a failed fetch: the error and a growing error count; articles untouched.</summary>
+    public void RecordFeedError(string feedId, string error, DateTimeOffset at)
+    {
+        using var c = Open();
+        c.Execute("""
+            UPDATE feeds SET last_fetch_at = @at, last_error = @error, error_count = error_count + 1 WHERE id = @feedId
+            """, new { feedId, error, at = at.ToUnixTimeMilliseconds() });
+    }
+
+    /// <summary>
+    /// Stores one successful fetch: new articles (exact duplicates skipped, changed ones updated) and the feed's new
+    /// validators, in one transaction.
+    /// </summary>
+    public IngestCounts CommitFetch(string feedId, IReadOnlyList<Article> articles, string? etag, string? lastModified, DateTimeOffset at)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        int inserted = 0, updated = 0, duplicates = 0;
+        foreach (var a in articles)
+        {
+            var existing = c.QueryFirstOrDefault<(string Id, string Hash)?>(
+                "SELECT id AS Id, content_hash AS Hash FROM articles WHERE id = @Id", new { a.Id }, tx);
+            if (existing is { } e)
+            {
+                if (e.Hash == a.ContentHash)
+                {
+                    duplicates++;
+                    continue;
+                }
+
+                // The publisher edited the item: keep its identity and first-seen time, take the new text, re-index.
+                c.Execute("""
+                    UPDATE articles SET title = @Title, summary = @Summary, body = @Body, tickers = @Tickers,
+                      authors = @Authors, categories = @Categories, content_hash = @ContentHash, repaired = @Repaired, indexed = 0
+                    WHERE id = @Id
+                    """, ToParams(a), tx);
+                updated++;
+                continue;
+            }
+
+            var sameElsewhere = c.ExecuteScalar<long>(
+                "SELECT COUNT(*) FROM articles WHERE url = @Url OR content_hash = @ContentHash", new { a.Url, a.ContentHash }, tx);
+            if (sameElsewhere > 0)
+            {
+                duplicates++;
+                continue;
+            }
+
+            c.Execute("""
+                INSERT INTO articles(id, feed_id, outlet, title, url, summary, body, published_at, first_seen_at,
+                  published_fallback, tickers, authors, categories, content_hash, repaired, indexed)
+                VALUES (@Id, @FeedId, @Outlet, @Title, @Url, @Summary, @Body, @PublishedAt, @FirstSeenAt,
+                  @PublishedFallback, @Tickers, @Authors, @Categories, @ContentHash, @Repaired, 0)
+                """, ToParams(a), tx);
+            inserted++;
+        }
+
+        c.Execute("""
+            UPDATE feeds SET etag = @etag, last_modified = @lastModified, last_fetch_at = @at, last_success_at = @at,
+              last_error = NULL, error_count = 0, items_total = items_total + @inserted
+            WHERE id = @feedId
+            """, new { feedId, etag, lastModified, at = at.ToUnixTimeMilliseconds(), inserted }, tx);
+        tx.Commit();
+        return new IngestCounts(inserted, updated, duplicates);
+    }
+
+    /// <summary>Records a 304 Not Modified: the feed is fresh, nothing new.</summary>
+    public void RecordNotModified(string feedId, DateTimeOffset at)
+    {
+        using var c = Open();
+        c.Execute("UPDATE feeds SET last_fetch_at = @at, last_success_at = @at, last_error = NULL, error_count = 0 WHERE id = @feedId",
+            new { feedId, at = at.ToUnixTimeMilliseconds() });
+    }
+
+    // ---- articles ----
+
+    public Article? GetArticle(string id)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("SELECT * FROM articles WHERE id = @id", new { id }).Select(r => r.ToArticle()).SingleOrDefault();
+    }
+
+    public IReadOnlyList<Article> GetArticles(IEnumerable<string> ids)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("SELECT * FROM articles WHERE id IN @ids", new { ids = ids.ToArray() })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
+    /// <summary>
+    /// Articles published in [from, to) that this service had already seen before <paramref name="knownBefore"/>
+    /// (default <paramref name="to"/>), newest first: a point-in-time view never uses what arrived later.
+    /// </summary>
+    public IReadOnlyList<Article> ArticlesInWindow(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? knownBefore = null, int limit = 5000)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("""
+            SELECT * FROM articles WHERE published_at >= @from AND published_at < @to AND first_seen_at < @known
+            ORDER BY published_at DESC LIMIT @limit
+            """, new { from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds(), known = (knownBefore ?? to).ToUnixTimeMilliseconds(), limit })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
+    /// <summary>The newest publication time among articles seen before <paramref name="knownBefore"/>, if any.</summary>
+    public DateTimeOffset? LatestPublished(DateTimeOffset knownBefore)
+    {
+        using var c = Open();
+        var ms = c.ExecuteScalar<long?>("SELECT MAX(published_at) FROM articles WHERE first_seen_at < @known AND published_at < @known",
+            new { known = knownBefore.ToUnixTimeMilliseconds() });
+        return ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+    }
+
+    public long CountArticles()
+    {
+        using var c = Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM articles");
+    }
+
+    /// <summary>A batch of articles not yet in the search index, oldest first.</summary>
+    public IReadOnlyList<Article> UnindexedArticles(int batchSize)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("SELECT * FROM articles WHERE indexed = 0 ORDER BY first_seen_at, id LIMIT @batchSize", new { batchSize })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
+    public void MarkIndexed(IEnumerable<string> ids)
+    {
+        using var c = Open();
+        c.Execute("UPDATE articles SET indexed = 1 WHERE id IN @ids", new { ids = ids.ToArray() });
+    }
+
+    /// <summary>Marks every article for re-indexing (reindex).</summary>
+    public void MarkAllUnindexed()
+    {
+        using var c = Open();
+        c.Execute("UPDATE articles SET indexed = 0");
+    }
+
+    // ---- market bars ----
+
+    /// <summary>Upserts bars (one row per symbol and date: reloading a file never duplicates).</summary>
+    public int UpsertBars(IEnumerable<DailyBar> bars)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var n = 0;
+        foreach (var b in bars)
+        {
+            n += c.Execute("""
+                INSERT INTO market_bars(symbol, date, open, high, low, close, volume, source, flags)
+                VALUES (@Symbol, @Date, @Open, @High, @Low, @Close, @Volume, @Source, @Flags)
+                ON CONFLICT(symbol, date) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+                  close = excluded.close, volume = excluded.volume, source = excluded.source, flags = excluded.flags
+                """, new
+            {
+                b.Symbol,
+                Date = b.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                // Bound as REAL: Microsoft.Data.Sqlite would store decimal as TEXT, which sorts and compares wrongly.
+                Open = (double)b.Open,
+                High = (double)b.High,
+                Low = (double)b.Low,
+                Close = (double)b.Close,
+                b.Volume,
+                b.Source,
+                Flags = string.Join(',', b.Flags),
+            }, tx);
+        }
+
+        tx.Commit();
+        return n;
+    }
+
+    /// <summary>Bars of a symbol up to and including <paramref name="onOrBefore"/>, newest first.</summary>
+    public IReadOnlyList<DailyBar> GetBars(string symbol, DateOnly onOrBefore, int limit = 30)
+    {
+        using var c = Open();
+        return c.Query<BarRow>("""
+            SELECT * FROM market_bars WHERE symbol = @symbol AND date <= @d ORDER BY date DESC LIMIT @limit
+            """, new { symbol, d = onOrBefore.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), limit })
+            .Select(r => r.ToBar()).ToList();
+    }
+
+    public IReadOnlyList<string> BarSymbols()
+    {
+        using var c = Open();
+        return c.Query<string>("SELECT DISTINCT symbol FROM market_bars ORDER BY symbol").ToList();
+    }
+
+    // ---- briefings ----
+
+    public void SaveBriefing(BriefingDocument briefing)
+    {
+        using var c = Open();
+        c.Execute("""
+            INSERT INTO briefings(id, created_at, window_start, window_end, title, writer, json)
+            VALUES (@Id, @CreatedAt, @WindowStart, @WindowEnd, @Title, @Writer, @Json)
+            ON CONFLICT(id) DO UPDATE SET json = excluded.json, title = excluded.title, writer = excluded.writer
+            """, new
+        {
+            briefing.Id,
+            CreatedAt = briefing.CreatedAt.ToUnixTimeMilliseconds(),
+            WindowStart = briefing.WindowStart.ToUnixTimeMilliseconds(),
+            WindowEnd = briefing.WindowEnd.ToUnixTimeMilliseconds(),
+            briefing.Title,
+            briefing.Writer,
+            Json = JsonSerializer.Serialize(briefing, BriefingJsonContext.Default.BriefingDocument),
+        });
+    }
+
+    public BriefingDocument? GetBriefing(string id)
+    {
+        using var c = Open();
+        var json = c.ExecuteScalar<string?>("SELECT json FROM briefings WHERE id = @id", new { id });
+        return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
+    }
+
+    public BriefingDocument? LatestBriefing()
+    {
+        using var c = Open();
+        var json = c.ExecuteScalar<string?>("SELECT json FROM briefings ORDER BY created_at DESC, id DESC LIMIT 1");
+        return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
+    }
+
+    /// <summary>Briefing headers, newest first.</summary>
+    public IReadOnlyList<BriefingSummary> ListBriefings(int skip, int take)
+    {
+        using var c = Open();
+        return c.Query<(string Id, long CreatedAt, long WindowStart, long WindowEnd, string Title, string Writer)>("""
+            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer
+            FROM briefings ORDER BY created_at DESC, id DESC LIMIT @take OFFSET @skip
+            """, new { skip, take })
+            .Select(r => new BriefingSummary(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(r.WindowEnd), r.Title, r.Writer))
+            .ToList();
+    }
+
+    public long CountBriefings()
+    {
+        using var c = Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM briefings");
+    }
+
+    private static object ToParams(Article a) => new
+    {
+        a.Id,
+        a.FeedId,
+        a.Outlet,
+        a.Title,
+        a.Url,
+        a.Summary,
+        a.Body,
+        PublishedAt = a.PublishedAt.ToUnixTimeMilliseconds(),
+        FirstSeenAt = a.FirstSeenAt.ToUnixTimeMilliseconds(),
+        PublishedFallback = a.PublishedIsFallback ? 1 : 0,
+        Tickers = JsonSerializer.Serialize(a.Tickers, StorageJsonContext.Default.IReadOnlyListString),
+        Authors = JsonSerializer.Serialize(a.Authors, StorageJsonContext.Default.IReadOnlyListString),
+        Categories = JsonSerializer.Serialize(a.Categories, StorageJsonContext.Default.IReadOnlyListString),
+        a.ContentHash,
+        Repaired = a.Repaired ? 1 : 0,
+    };
+
+#pragma warning disable CA1812, IDE1006 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
+    private sealed class ArticleRow
+    {
+        public string id { get; set; } = "";
+        public string feed_id { get; set; } = "";
+        public string outlet { get; set; } = "";
+        public string title { get; set; } = "";
+        public string url { get; set; } = "";
+        public string summary { get; set; } = "";
+        public string body { get; set; } = "";
+        public long published_at { get; set; }
+        public long first_seen_at { get; set; }
+        public long published_fallback { get; set; }
+        public string tickers { get; set; } = "[]";
+        public string authors { get; set; } = "[]";
+        public string categories { get; set; } = "[]";
+        public string content_hash { get; set; } = "";
+        public long repaired { get; set; }
+        public long indexed { get; set; }
+
+        public Article ToArticle() => new(id, feed_id, outlet, title, url, summary, body,
+            DateTimeOffset.FromUnixTimeMilliseconds(published_at), DateTimeOffset.FromUnixTimeMilliseconds(first_seen_at),
+            published_fallback != 0, List(tickers), List(authors), List(categories), content_hash, repaired != 0);
+
+        private static IReadOnlyList<string> List(string json) =>
+            JsonSerializer.Deserialize(json, StorageJsonContext.Default.IReadOnlyListString) ?? [];
+    }
+
+    private sealed class FeedStateRow
+    {
+        public string id { get; set; } = "";
+        public string name { get; set; } = "";
+        public string url { get; set; } = "";
+        public string? etag { get; set; }
+        public string? last_modified { get; set; }
+        public long? last_fetch_at { get; set; }
+        public long? last_success_at { get; set; }
+        public string? last_error { get; set; }
+        public long error_count { get; set; }
+        public long items_total { get; set; }
+
+        public FeedState ToState() => new(id, name, url, etag, last_modified, Time(last_fetch_at), Time(last_success_at),
+            last_error, (int)error_count, items_total);
+
+        private static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+    }
+
+    private sealed class BarRow
+    {
+        public string symbol { get; set; } = "";
+        public string date { get; set; } = "";
+        public double open { get; set; }
+        public double high { get; set; }
+        public double low { get; set; }
+        public double close { get; set; }
+        public long volume { get; set; }
+        public string source { get; set; } = "";
+        public string flags { get; set; } = "";
+
+        public DailyBar ToBar() => new(symbol, DateOnly.ParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+            (decimal)open, (decimal)high, (decimal)low, (decimal)close, volume, source,
+            flags.Length == 0 ? [] : flags.Split(','));
+    }
+#pragma warning restore CA1812, IDE1006
+}
+
+/// <summary>A feed's fetch state as stored.</summary>
+public sealed record FeedState(
+    string Id,
+    string Name,
+    string Url,
+    string? ETag,
+    string? LastModified,
+    DateTimeOffset? LastFetchAt,
+    DateTimeOffset? LastSuccessAt,
+    string? LastError,
+    int ErrorCount,
+    long ItemsTotal);

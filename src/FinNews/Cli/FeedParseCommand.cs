@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FinNews.Core.Feeds;
+
+namespace FinNews.Cli;
+
+/// <summary>`finnews feed parse FILE|URL [--json]`: one document in, its normalized form out, or a clear error.</summary>
+internal static class FeedParseCommand
+{
+    public static async Task<int> RunAsync(string source, bool json, CancellationToken cancellationToken)
+    {
+        ParsedFeed feed;
+        try
+        {
+            feed = await ReadAsync(source, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FeedParseException or FeedFetchException or IOException or UnauthorizedAccessException or UriFormatException)
+        {
+            await Console.Error.WriteLineAsync($"feed parse: {source}: {ex.Message}");
+            return 1;
+        }
+
+        var output = Normalize(feed);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(output, CliJsonContext.Default.NormalizedFeed));
+            return 0;
+        }
+
+        Console.WriteLine($"{output.Title} ({output.Format}, {output.Items.Count} items)");
+        Console.WriteLine(output.Link);
+        foreach (var item in output.Items)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"- {item.Title}");
+            Console.WriteLine($"  {item.Link}");
+            Console.WriteLine($"  id {item.Id}; published {item.Published ?? "-"}; updated {item.Updated ?? "-"}");
+        }
+
+        return 0;
+    }
+
+    private static async Task<ParsedFeed> ReadAsync(string source, CancellationToken cancellationToken)
+    {
+        if (source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            using var http = new HttpClient(FeedFetcher.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+            var fetcher = new FeedFetcher(http, new FetchOptions(), Directory.GetCurrentDirectory());
+            var result = await fetcher.FetchAsync(new FeedDefinition("cli", "cli", source), null, null, cancellationToken);
+            return FeedParser.Parse(result.Body, result.Charset, result.FinalUri);
+        }
+
+        if (!File.Exists(source))
+        {
+            throw new FileNotFoundException($"no such file", source);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(source, cancellationToken);
+        return FeedParser.Parse(bytes);
+    }
+
+    internal static NormalizedFeed Normalize(ParsedFeed feed) => new(
+        feed.Format.ToString(),
+        HtmlText.TitleText(feed.Title),
+        feed.Link,
+        HtmlText.ToText(feed.Description),
+        feed.Language,
+        Iso(feed.Updated),
+        feed.Items.Select(i => new NormalizedItem(
+            i.Id,
+            HtmlText.TitleText(i.Title),
+            i.Link,
+            Iso(i.Published),
+            Iso(i.Updated),
+            i.Authors,
+            HtmlText.ToText(i.Summary),
+            HtmlText.ToText(i.Content),
+            i.Categories,
+            i.Enclosures,
+            i.Repaired)).ToList());
+
+    /// <summary>UTC ISO 8601 with a Z, seconds precision, milliseconds only when present.</summary>
+    internal static string? Iso(DateTimeOffset? value) => value?.UtcDateTime.ToString(
+        value.Value.Millisecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+}
+
+internal sealed record NormalizedFeed(string Format, string Title, string? Link, string Description, string? Language, string? Updated,
+    IReadOnlyList<NormalizedItem> Items);
+
+internal sealed record NormalizedItem(string? Id, string Title, string? Link, string? Published, string? Updated,
+    IReadOnlyList<string> Authors, string Summary, string Content, IReadOnlyList<string> Categories, IReadOnlyList<Enclosure> Enclosures,
+    bool Repaired);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(NormalizedFeed))]
+[JsonSerializable(typeof(List<FinNewsCli.FeedListing>))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

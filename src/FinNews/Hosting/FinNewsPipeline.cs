@@ -1,0 +1,59 @@
+using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using FinNews.Core.Search;
+
+namespace FinNews.Hosting;
+
+/// <summary>The whole job once: market data, every feed, the index, and a briefing. Used by `run`, jobs and the CLI.</summary>
+public sealed class FinNewsPipeline
+{
+    private readonly FeedCatalog _feeds;
+    private readonly FeedIngestor _ingestor;
+    private readonly SearchIndexer _indexer;
+    private readonly MarketDataLoader _market;
+    private readonly BriefingComposer _composer;
+    private readonly BriefingPublisher _publisher;
+
+    public FinNewsPipeline(FeedCatalog feeds, FeedIngestor ingestor, SearchIndexer indexer, MarketDataLoader market,
+        BriefingComposer composer, BriefingPublisher publisher)
+    {
+        _feeds = feeds;
+        _ingestor = ingestor;
+        _indexer = indexer;
+        _market = market;
+        _composer = composer;
+        _publisher = publisher;
+    }
+
+    /// <summary>Loads market files and ingests every enabled feed; then drains the index.</summary>
+    public async Task<IReadOnlyList<FeedRunResult>> IngestAsync(Action<FeedRunResult>? progress, CancellationToken cancellationToken)
+    {
+        _market.LoadAll();
+        var results = await _ingestor.IngestAsync(_feeds.Load().Feeds, progress, cancellationToken);
+        await _indexer.DrainAsync(cancellationToken: cancellationToken);
+        return results;
+    }
+
+    /// <summary>Writes, stores and publishes a briefing; returns it with the files written.</summary>
+    public async Task<(BriefingDocument Briefing, IReadOnlyList<string> Files)> BriefAsync(DateTimeOffset? asOf, CancellationToken cancellationToken)
+    {
+        await _indexer.DrainAsync(cancellationToken: cancellationToken);
+        var briefing = await _composer.ComposeAsync(asOf, cancellationToken);
+        return (briefing, _publisher.Publish(briefing));
+    }
+}
+
+/// <summary>Reads the feed list from its file on each use, so edits apply without a restart.</summary>
+public sealed class FeedCatalog
+{
+    private readonly string _path;
+
+    public FeedCatalog(string path) => _path = path;
+
+    /// <summary>The feed list file.</summary>
+    public string Path => _path;
+
+    /// <summary>Loads and validates the list.</summary>
+    public FeedList Load() => FeedList.Load(_path);
+}

@@ -1,0 +1,103 @@
+using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using FinNews.Core.Search;
+using FinNews.Core.Storage;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace FinNews.Hosting;
+
+/// <summary>Registration of every FinNews capability: one method per concern, called from Program.</summary>
+public static class FinNewsServices
+{
+    /// <summary>Configuration sources: config/appsettings.json, then FINNEWS_* environment variables.</summary>
+    public static void AddFinNewsConfiguration(this IHostApplicationBuilder builder, AppPaths paths)
+    {
+        builder.Configuration.AddJsonFile(Path.Combine(paths.ConfigDirectory, "appsettings.json"), optional: false, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables("FINNEWS_");
+        builder.Services.AddSingleton(paths);
+    }
+
+    /// <summary>Serilog from the "Serilog" section; relative sink paths resolve against the data folder's parent.</summary>
+    public static void AddFinNewsLogging(this IHostApplicationBuilder builder, AppPaths paths)
+    {
+        foreach (var sink in builder.Configuration.GetSection("Serilog:WriteTo").GetChildren())
+        {
+            var key = $"{sink.Path}:Args:path";
+            if (builder.Configuration[key] is { } path && !Path.IsPathRooted(path))
+            {
+                builder.Configuration[key] = paths.FromRoot(path);
+            }
+        }
+
+        builder.Logging.ClearProviders();
+        var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
+        builder.Logging.AddSerilog(logger, dispose: true);
+    }
+
+    /// <summary>Options bound and validated on start.</summary>
+    public static void AddFinNewsOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<FinNewsOptionsValidator>();
+        Bind<FinNewsOptions>(builder, "FinNews");
+        Bind<WebOptions>(builder, "Web");
+        Bind<SchedulerOptions>(builder, "Scheduler");
+        Bind<SearchOptions>(builder, "Search");
+        Bind<BriefingOptions>(builder, "Briefing");
+        Bind<FetchOptions>(builder, "Ingest");
+        Bind<MarketOptions>(builder, "Market");
+    }
+
+    /// <summary>Storage, feeds, search, market data and briefings.</summary>
+    public static void AddFinNewsCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var paths = sp.GetRequiredService<AppPaths>();
+            var options = Value<FinNewsOptions>(sp);
+            var store = new SqliteStore(Path.Combine(paths.FromRoot(options.DataDirectory), "finnews.db"));
+            store.Initialize();
+            return store;
+        });
+        services.AddSingleton(sp => new FeedCatalog(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).FeedsFile)));
+        services.AddSingleton(sp => Watchlist.Load(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).WatchlistFile)));
+        services.AddSingleton(sp => new TickerTagger(sp.GetRequiredService<Watchlist>()));
+        services.AddSingleton<ArticleNormalizer>();
+        services.AddSingleton(sp => new HttpClient(FeedFetcher.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan });
+        services.AddSingleton(sp => new FeedFetcher(sp.GetRequiredService<HttpClient>(), Value<FetchOptions>(sp),
+            sp.GetRequiredService<AppPaths>().ConfigDirectory));
+        services.AddSingleton<FeedIngestor>();
+
+        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => new HashingEmbedder(Value<SearchOptions>(sp).Dimensions));
+        services.AddSingleton<ISearchIndex>(sp => new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString,
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(), Value<SearchOptions>(sp).Embedder));
+        services.AddSingleton<SearchIndexer>();
+
+        services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<SqliteStore>(), Value<MarketOptions>(sp),
+            sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>()));
+
+        services.AddSingleton<IBriefingWriter, ExtractiveWriter>();
+        services.AddSingleton(sp => Value<BriefingOptions>(sp));
+        services.AddSingleton<BriefingComposer>();
+        services.AddSingleton(sp => new BriefingPublisher(Path.Combine(
+            sp.GetRequiredService<AppPaths>().FromRoot(Value<FinNewsOptions>(sp).DataDirectory), "briefings")));
+        services.AddSingleton<FinNewsPipeline>();
+    }
+
+    /// <summary>Runs the start-up validation of every options section (hosts that are never started call this).</summary>
+    public static void ValidateOptions(this IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+
+    private static T Value<T>(IServiceProvider sp) where T : class => sp.GetRequiredService<IOptions<T>>().Value;
+
+    private static void Bind<T>(IHostApplicationBuilder builder, string section) where T : class
+    {
+        builder.Services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<T>>(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<FinNewsOptionsValidator>());
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using Microsoft.Extensions.Options;
+
+namespace FinNews.Hosting;
+
+/// <summary>Files and folders (section "FinNews").</summary>
+public sealed class FinNewsOptions
+{
+    /// <summary>Data folder (database, briefings, logs), relative to the folder holding config/.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Feed list, relative to the config folder.</summary>
+    public string FeedsFile { get; set; } = "feeds.json";
+
+    /// <summary>Watchlist, relative to the config folder.</summary>
+    public string WatchlistFile { get; set; } = "watchlist.json";
+}
+
+/// <summary>The web server (section "Web").</summary>
+public sealed class WebOptions
+{
+    /// <summary>Listen URLs, separated by ';'.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:5080";
+}
+
+/// <summary>Background schedules (section "Scheduler").</summary>
+public sealed class SchedulerOptions
+{
+    /// <summary>Minutes between ingest passes over all feeds.</summary>
+    public int IngestIntervalMinutes { get; set; } = 15;
+
+    /// <summary>Seconds between drains of unindexed articles.</summary>
+    public int IndexIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Quartz cron for loading market data.</summary>
+    public string MarketDataSchedule { get; set; } = "0 30 22 ? * MON-FRI";
+}
+
+/// <summary>Search settings (section "Search").</summary>
+public sealed class SearchOptions
+{
+    /// <summary>Embedder: only "hashing" (offline) in this build.</summary>
+    public string Embedder { get; set; } = "hashing";
+
+    /// <summary>Vector dimension of the hashing embedder.</summary>
+    public int Dimensions { get; set; } = 256;
+}
+
+/// <summary>Validates every options section; each failure names the configuration key and the bad value.</summary>
+public sealed class FinNewsOptionsValidator :
+    IValidateOptions<FinNewsOptions>, IValidateOptions<WebOptions>, IValidateOptions<SchedulerOptions>,
+    IValidateOptions<SearchOptions>, IValidateOptions<BriefingOptions>, IValidateOptions<FetchOptions>, IValidateOptions<MarketOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FinNewsOptions o) => Check(
+        Required("FinNews:DataDirectory", o.DataDirectory),
+        Required("FinNews:FeedsFile", o.FeedsFile),
+        Required("FinNews:WatchlistFile", o.WatchlistFile));
+
+    public ValidateOptionsResult Validate(string? name, WebOptions o)
+    {
+        var errors = new List<string?> { Required("Web:Urls", o.Urls) };
+        foreach (var url in (o.Urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https"))
+            {
+                errors.Add($"Web:Urls = '{url}': not an http(s) URL.");
+            }
+        }
+
+        return Check([.. errors]);
+    }
+
+    public ValidateOptionsResult Validate(string? name, SchedulerOptions o) => Check(
+        Range("Scheduler:IngestIntervalMinutes", o.IngestIntervalMinutes, 1, 1440),
+        Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 5, 86400),
+        Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
+
+    public ValidateOptionsResult Validate(string? name, SearchOptions o) => Check(
+        o.Embedder == "hashing" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing).",
+        Range("Search:Dimensions", o.Dimensions, 16, 4096));
+
+    public ValidateOptionsResult Validate(string? name, BriefingOptions o) => Check(
+        Range("Briefing:LookbackHours", o.LookbackHours, 1, 24 * 31),
+        Range("Briefing:TopStories", o.TopStories, 1, 50),
+        Range("Briefing:PerTicker", o.PerTicker, 0, 20),
+        o.ClusterThreshold is > 0 and <= 1 ? null : string.Create(CultureInfo.InvariantCulture, $"Briefing:ClusterThreshold = {o.ClusterThreshold}: must be in (0, 1]."),
+        Range("Briefing:MarketCloseHourUtc", o.MarketCloseHourUtc, 0, 23),
+        Cron("Briefing:Schedule", o.Schedule));
+
+    public ValidateOptionsResult Validate(string? name, FetchOptions o) => Check(
+        Range("Ingest:TimeoutSeconds", o.TimeoutSeconds, 1, 600),
+        o.MaxBodyBytes is >= 1024 and <= 1L << 30 ? null : $"Ingest:MaxBodyBytes = {o.MaxBodyBytes}: must be between 1024 and 1073741824.",
+        Range("Ingest:MaxRedirects", o.MaxRedirects, 0, 20),
+        Required("Ingest:UserAgent", o.UserAgent));
+
+    public ValidateOptionsResult Validate(string? name, MarketOptions o) => Check(
+        [.. o.Files.Select((f, i) => string.IsNullOrWhiteSpace(f.Path) ? $"Market:Files:{i}:Path = '': a path is required." : null),
+         .. o.Files.Select((f, i) => string.IsNullOrWhiteSpace(f.Source) ? $"Market:Files:{i}:Source = '': a provider name is required." : null)]);
+
+    private static string? Required(string key, string? value) => string.IsNullOrWhiteSpace(value) ? $"{key} = '{value}': a value is required." : null;
+
+    private static string? Range(string key, int value, int min, int max) =>
+        value >= min && value <= max ? null : string.Create(CultureInfo.InvariantCulture, $"{key} = {value}: must be between {min} and {max}.");
+
+    private static string? Cron(string key, string? value) =>
+        Quartz.CronExpression.TryParse(value ?? "", out _) ? null : $"{key} = '{value}': not a valid Quartz cron expression (e.g. '0 0 6 * * ?').";
+
+    private static ValidateOptionsResult Check(params string?[] errors)
+    {
+        var failures = errors.Where(e => e is not null).Cast<string>().ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

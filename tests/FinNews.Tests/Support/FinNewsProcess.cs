@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace FinNews.Tests.Support;
+
+/// <summary>Runs the real `finnews` executable (built beside the tests) as a child process.</summary>
+public static class FinNewsProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "finnews.dll");
+
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    /// <summary>Runs to completion; returns exit code, stdout and stderr.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
