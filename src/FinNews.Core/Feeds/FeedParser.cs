@@ -84,29 +84,7 @@ public static class FeedParser
         }
         catch (XmlException strict)
         {
-            if (HasDoctype(text, out var isHtml))
-            {
-                if (isHtml)
-                {
-                    throw new FeedParseException("The document is an HTML page, not a feed.", strict);
-                }
-
-                // Checked before any repair: a DTD is refused outright, whatever else is wrong with the document.
-                throw new FeedParseException(
-                    "A DTD/entity declaration (DOCTYPE) is not allowed in a feed; it was refused and nothing was expanded or fetched.",
-                    strict);
-            }
-
-            try
-            {
-                document = Load(FeedRepair.Repair(text));
-                repaired = true;
-            }
-            catch (XmlException)
-            {
-                // The original error describes the document the publisher sent, so that is the one reported.
-                throw new FeedParseException($"The feed is not well-formed XML: {strict.Message}", strict);
-            }
+            document = LoadLeniently(text, strict, out repaired);
         }
 
         var root = document.Root ?? throw new FeedParseException("The document has no root element.");
@@ -170,6 +148,89 @@ public static class FeedParser
 
         using var reader = XmlReader.Create(new StringReader(text), settings);
         return XDocument.Load(reader, LoadOptions.None);
+    }
+
+    // The strict parse failed: refuse DTD payloads, drop a harmless external DOCTYPE, or repair common damage.
+    private static XDocument LoadLeniently(string text, XmlException strict, out bool repaired)
+    {
+        repaired = false;
+        if (HasDoctype(text, out var isHtml))
+        {
+            if (isHtml)
+            {
+                throw new FeedParseException("The document is an HTML page, not a feed.", strict);
+            }
+
+            // An internal subset ([...]) is where entity declarations live (billion laughs, XXE): refused outright,
+            // before any repair. A bare external identifier, such as the Netscape RSS 0.91 DOCTYPE that many real
+            // feeds still carry, declares nothing here: it is dropped unread (there is no resolver to fetch it).
+            if (!TryStripExternalDoctype(text, out var stripped))
+            {
+                throw new FeedParseException(
+                    "A DTD/entity declaration (DOCTYPE with an internal subset) is not allowed in a feed; it was refused and nothing was expanded or fetched.",
+                    strict);
+            }
+
+            text = stripped;
+            try
+            {
+                return Load(text);
+            }
+            catch (XmlException)
+            {
+                // Fall through to the lenient repair (HTML entities the dropped DTD would have defined).
+            }
+        }
+
+        try
+        {
+            var document = Load(FeedRepair.Repair(text));
+            repaired = true;
+            return document;
+        }
+        catch (XmlException)
+        {
+            // The original error describes the document the publisher sent, so that is the one reported.
+            throw new FeedParseException($"The feed is not well-formed XML: {strict.Message}", strict);
+        }
+    }
+
+    // Removes a prolog DOCTYPE that has only an external identifier (no internal subset); false when it has a subset.
+    private static bool TryStripExternalDoctype(string text, out string stripped)
+    {
+        stripped = text;
+        var start = text.IndexOf("<!DOCTYPE", StringComparison.OrdinalIgnoreCase);
+        if (start < 0)
+        {
+            return false;
+        }
+
+        // Quoted system/public literals may contain '>' or '['; step over them.
+        for (var i = start + 9; i < text.Length; i++)
+        {
+            var ch = text[i];
+            if (ch is '"' or '\'')
+            {
+                var close = text.IndexOf(ch, i + 1);
+                if (close < 0)
+                {
+                    return false;
+                }
+
+                i = close;
+            }
+            else if (ch == '[')
+            {
+                return false;
+            }
+            else if (ch == '>')
+            {
+                stripped = string.Concat(text.AsSpan(0, start), text.AsSpan(i + 1));
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Finds a DOCTYPE in the prolog (before the root element); a "<!DOCTYPE" inside content, e.g. in CDATA, is not one.

@@ -71,13 +71,27 @@ public class FeedParserSecurityTests
     }
 
     [Fact]
-    public void External_doctype_without_internal_subset_is_refused_too()
+    public void An_external_doctype_without_internal_subset_is_dropped_unread_and_the_feed_parses()
     {
-        const string doc = """<?xml version="1.0"?><!DOCTYPE rss SYSTEM "http://example.invalid/rss.dtd"><rss version="2.0"><channel><title>t</title></channel></rss>""";
+        // The Netscape RSS 0.91 DOCTYPE that many real feeds carry declares nothing locally; its HTML entities are
+        // repaired like any undefined entity. A real listener proves the DTD is never fetched.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var doc = $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://127.0.0.1:{port}/rss-0.91.dtd">
+            <rss version="0.91"><channel><title>Old&nbsp;feed</title><link>https://old.example/</link>
+            <item><title>First</title><link>https://old.example/1</link></item></channel></rss>
+            """;
 
-        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+        var feed = FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
 
-        act.Should().Throw<FeedParseException>().WithMessage("*DTD/entity declaration*");
+        feed.Format.Should().Be(FeedFormat.Rss091);
+        feed.Title.Should().Be("Old\u00A0feed");
+        feed.Items.Should().ContainSingle().Which.Link.Should().Be("https://old.example/1");
+        Thread.Sleep(100);
+        listener.Pending().Should().BeFalse("the external DTD must never be fetched");
     }
 
     [Fact]
