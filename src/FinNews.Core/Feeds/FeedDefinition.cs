@@ -32,21 +32,7 @@ public sealed record FeedList(IReadOnlyList<FeedDefinition> Feeds)
     /// <summary>Reads and validates a feed list; errors name the file, the feed and the bad value.</summary>
     public static FeedList Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new InvalidDataException($"Feed list '{path}' does not exist.");
-        }
-
-        FeedList? list;
-        try
-        {
-            list = JsonSerializer.Deserialize(File.ReadAllText(path), ConfigJsonContext.Default.FeedList);
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"Feed list '{path}' is not valid JSON: {ex.Message}", ex);
-        }
-
+        var list = ConfigFile.Read(path, "Feed list", ConfigJsonContext.Default.FeedList);
         if (list?.Feeds is null)
         {
             throw new InvalidDataException($"Feed list '{path}' has no \"feeds\" array.");
@@ -105,21 +91,7 @@ public sealed record Watchlist(IReadOnlyList<WatchlistEntry> Tickers)
 {
     public static Watchlist Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new InvalidDataException($"Watchlist '{path}' does not exist.");
-        }
-
-        Watchlist? list;
-        try
-        {
-            list = JsonSerializer.Deserialize(File.ReadAllText(path), ConfigJsonContext.Default.Watchlist);
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"Watchlist '{path}' is not valid JSON: {ex.Message}", ex);
-        }
-
+        var list = ConfigFile.Read(path, "Watchlist", ConfigJsonContext.Default.Watchlist);
         if (list?.Tickers is null)
         {
             throw new InvalidDataException($"Watchlist '{path}' has no \"tickers\" array.");
@@ -140,6 +112,27 @@ public sealed record Watchlist(IReadOnlyList<WatchlistEntry> Tickers)
         }
 
         return list;
+    }
+}
+
+/// <summary>Reads a JSON configuration file; errors name the file and what is wrong with it.</summary>
+internal static class ConfigFile
+{
+    public static T? Read<T>(string path, string what, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{what} '{path}' does not exist.");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), type);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{what} '{path}' is not valid JSON: {ex.Message}", ex);
+        }
     }
 }
 
