@@ -29,7 +29,7 @@ public sealed class FinNewsPipeline
     /// <summary>Loads market files and ingests every enabled feed; then drains the index.</summary>
     public async Task<IReadOnlyList<FeedRunResult>> IngestAsync(Action<FeedRunResult>? progress, CancellationToken cancellationToken)
     {
-        _market.LoadAll();
+        await _market.LoadAllAsync(cancellationToken);
         var results = await _ingestor.IngestAsync(_feeds.Load().Feeds, progress, cancellationToken);
         await _indexer.DrainAsync(cancellationToken: cancellationToken);
         return results;

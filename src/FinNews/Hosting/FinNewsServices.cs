@@ -79,7 +79,8 @@ public static class FinNewsServices
         services.AddSingleton<SearchIndexer>();
 
         services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<SqliteStore>(), Value<MarketOptions>(sp),
-            sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>()));
+            sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>(),
+            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
         services.AddSingleton<IBriefingWriter, ExtractiveWriter>();
         services.AddSingleton(sp => Value<BriefingOptions>(sp));

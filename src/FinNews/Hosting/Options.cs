@@ -98,7 +98,9 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, MarketOptions o) => Check(
         [.. o.Files.Select((f, i) => string.IsNullOrWhiteSpace(f.Path) ? $"Market:Files:{i}:Path = '': a path is required." : null),
-         .. o.Files.Select((f, i) => string.IsNullOrWhiteSpace(f.Source) ? $"Market:Files:{i}:Source = '': a provider name is required." : null)]);
+         .. o.Files.Select((f, i) => string.IsNullOrWhiteSpace(f.Source) ? $"Market:Files:{i}:Source = '': a provider name is required." : null),
+         .. o.Providers.Select((p, i) => p.Type.ToLowerInvariant() is "stooq" or "alphavantage" ? null : $"Market:Providers:{i}:Type = '{p.Type}': use 'stooq' or 'alphavantage'."),
+         .. o.Providers.Select((p, i) => p.BaseUrl is null || Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out _) ? null : $"Market:Providers:{i}:BaseUrl = '{p.BaseUrl}': not an absolute URL.")]);
 
     private static string? Required(string key, string? value) => string.IsNullOrWhiteSpace(value) ? $"{key} = '{value}': a value is required." : null;
 

@@ -35,11 +35,8 @@ public sealed class MarketDataJob(MarketDataLoader loader) : IJob
 {
     public static readonly JobKey Key = new("market-data", "market");
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        loader.LoadAll();
-        return ValueTask.CompletedTask;
-    }
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await loader.LoadAllAsync(cancellationToken);
 }
 
 /// <summary>Writes the scheduled briefing.</summary>
