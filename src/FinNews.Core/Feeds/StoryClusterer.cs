@@ -38,6 +38,9 @@ public sealed partial class StoryClusterer
         "an", "as", "by", "it", "is", "be", "or", "up", "down", "out", "than", "all", "one", "two", "three",
     };
 
+    // A feature shared by more articles than this (a common word in a busy window) is not used to find candidates.
+    private const int MaxPosting = 400;
+
     private readonly double _threshold;
     private readonly TimeSpan _span;
 
@@ -53,6 +56,10 @@ public sealed partial class StoryClusterer
         _threshold = threshold;
         _span = span ?? TimeSpan.FromHours(36);
     }
+
+    /// <summary>A stable id for a cluster: its earliest member's id, which later arrivals do not change.</summary>
+    public static string ClusterId(StoryCluster cluster) =>
+        "s-" + cluster.Articles.OrderBy(a => a.PublishedAt).ThenBy(a => a.Id, StringComparer.Ordinal).First().Id;
 
     /// <summary>Clusters articles; clusters ordered by outlet count, then recency.</summary>
     public IReadOnlyList<StoryCluster> Cluster(IReadOnlyList<Article> articles)
@@ -71,18 +78,45 @@ public sealed partial class StoryClusterer
             return i;
         }
 
-        for (var i = 0; i < articles.Count; i++)
+        // Candidate pairs come from an inverted index over the features, skipping features so common they say nothing
+        // (in more than MaxPosting articles): near-linear in the window instead of comparing every pair.
+        var postings = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < features.Length; i++)
         {
-            for (var j = i + 1; j < articles.Count; j++)
+            foreach (var key in features[i].Keys)
             {
-                if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
+                if (!postings.TryGetValue(key, out var list))
                 {
-                    continue;
+                    postings[key] = list = [];
                 }
 
-                if (Similarity(features[i], features[j]) >= _threshold)
+                list.Add(i);
+            }
+        }
+
+        var compared = new HashSet<long>();
+        foreach (var list in postings.Values)
+        {
+            if (list.Count < 2 || list.Count > MaxPosting)
+            {
+                continue;
+            }
+
+            for (var x = 0; x < list.Count; x++)
+            {
+                for (var y = x + 1; y < list.Count; y++)
                 {
-                    parent[Find(i)] = Find(j);
+                    int i = list[x], j = list[y];
+                    if (!compared.Add(((long)i << 32) | (uint)j) || Find(i) == Find(j))
+                    {
+                        continue;
+                    }
+
+                    if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() <= _span
+                        && Similarity(features[i], features[j]) >= _threshold)
+                    {
+                        parent[Find(i)] = Find(j);
+                    }
                 }
             }
         }

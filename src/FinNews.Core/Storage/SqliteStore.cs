@@ -115,6 +115,19 @@ public sealed class SqliteStore
             );
             CREATE INDEX IF NOT EXISTS ix_briefings_created ON briefings(created_at);
             """);
+        MigrateArticles(c);
+    }
+
+    // Columns added after the first release: added in place, so an existing database keeps its data.
+    private static void MigrateArticles(SqliteConnection c)
+    {
+        var columns = c.Query<string>("SELECT name FROM pragma_table_info('articles')").ToHashSet(StringComparer.Ordinal);
+        if (!columns.Contains("cluster_id"))
+        {
+            c.Execute("ALTER TABLE articles ADD COLUMN cluster_id TEXT");
+        }
+
+        c.Execute("CREATE INDEX IF NOT EXISTS ix_articles_cluster ON articles(cluster_id)");
     }
 
     // ---- feeds ----
@@ -287,6 +300,45 @@ public sealed class SqliteStore
         c.Execute("UPDATE articles SET indexed = 0");
     }
 
+    /// <summary>Records each article's story cluster (one transaction).</summary>
+    public void AssignClusters(IEnumerable<(string ArticleId, string ClusterId)> assignments)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        foreach (var (articleId, clusterId) in assignments)
+        {
+            c.Execute("UPDATE articles SET cluster_id = @clusterId WHERE id = @articleId AND (cluster_id IS NULL OR cluster_id <> @clusterId)",
+                new { articleId, clusterId }, tx);
+        }
+
+        tx.Commit();
+    }
+
+    /// <summary>Stories (clusters) with an article published at or after <paramref name="since"/>, most outlets first.</summary>
+    public IReadOnlyList<StoryRow> ListStories(DateTimeOffset since, int limit = 200)
+    {
+        using var c = Open();
+        var rows = c.Query<ArticleRow>("""
+            SELECT * FROM articles WHERE cluster_id IN
+              (SELECT DISTINCT cluster_id FROM articles WHERE cluster_id IS NOT NULL AND published_at >= @since)
+            ORDER BY published_at
+            """, new { since = since.ToUnixTimeMilliseconds() });
+        var byCluster = new Dictionary<string, List<Article>>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (!byCluster.TryGetValue(row.cluster_id!, out var list))
+            {
+                byCluster[row.cluster_id!] = list = [];
+            }
+
+            list.Add(row.ToArticle());
+        }
+
+        return byCluster.Select(kv => new StoryRow(kv.Key, kv.Value))
+            .OrderByDescending(s => s.Outlets.Count).ThenByDescending(s => s.LastPublished).ThenBy(s => s.ClusterId, StringComparer.Ordinal)
+            .Take(limit).ToList();
+    }
+
     // ---- market bars ----
 
     /// <summary>Upserts bars (one row per symbol and date: reloading a file never duplicates).</summary>
@@ -429,6 +481,7 @@ public sealed class SqliteStore
         public string content_hash { get; set; } = "";
         public long repaired { get; set; }
         public long indexed { get; set; }
+        public string? cluster_id { get; set; }
 
         public Article ToArticle() => new(id, feed_id, outlet, title, url, summary, body,
             DateTimeOffset.FromUnixTimeMilliseconds(published_at), DateTimeOffset.FromUnixTimeMilliseconds(first_seen_at),
@@ -474,6 +527,19 @@ public sealed class SqliteStore
             flags.Length == 0 ? [] : flags.Split(','));
     }
 #pragma warning restore CA1812, IDE1006
+}
+
+/// <summary>A stored story cluster: the articles from every outlet that reported one event.</summary>
+public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)
+{
+    public IReadOnlyList<string> Outlets => Articles.Select(a => a.Outlet).Distinct(StringComparer.Ordinal).ToList();
+
+    public DateTimeOffset FirstPublished => Articles.Min(a => a.PublishedAt);
+
+    public DateTimeOffset LastPublished => Articles.Max(a => a.PublishedAt);
+
+    /// <summary>The earliest article's title.</summary>
+    public string Headline => Articles.OrderBy(a => a.PublishedAt).First().Title;
 }
 
 /// <summary>A feed's fetch state as stored.</summary>

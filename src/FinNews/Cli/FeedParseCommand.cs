@@ -95,4 +95,5 @@ internal sealed record NormalizedItem(string? Id, string Title, string? Link, st
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(NormalizedFeed))]
 [JsonSerializable(typeof(List<FinNewsCli.FeedListing>))]
+[JsonSerializable(typeof(List<FinNewsCli.StoryListing>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -35,6 +35,7 @@ public static class FinNewsCli
         root.Subcommands.Add(BriefCommand());
         root.Subcommands.Add(FeedsCommand());
         root.Subcommands.Add(FeedCommand());
+        root.Subcommands.Add(StoriesCommand());
         return root;
     }
 
@@ -203,6 +204,76 @@ public static class FinNewsCli
         return command;
     }
 
+    private static Command StoriesCommand()
+    {
+        var since = new Option<string>("--since") { Description = "How far back: 24h, 3d, 90m, or an ISO 8601 instant", DefaultValueFactory = _ => "24h" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var all = new Option<bool>("--all") { Description = "Include stories carried by a single outlet" };
+        var command = new Command("stories", "Stories (the same event across outlets) with the outlets that carried them") { since, json, all };
+        command.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var text = parse.GetValue(since)!;
+            if (!TryParseSince(text, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var from))
+            {
+                Console.Error.WriteLine($"--since '{text}' is neither a duration (24h, 3d, 90m) nor an ISO 8601 instant.");
+                return Task.FromResult(2);
+            }
+
+            var stories = host.Services.GetRequiredService<SqliteStore>().ListStories(from)
+                .Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
+            if (parse.GetValue(json))
+            {
+                var rows = stories.Select(s => new StoryListing(s.ClusterId, s.Headline, s.Outlets, s.Articles.Count, s.FirstPublished, s.LastPublished,
+                    s.Articles.Select(a => new StoryArticle(a.Id, a.Outlet, a.Title, a.Url, a.PublishedAt)).ToList())).ToList();
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows, CliJsonContext.Default.ListStoryListing));
+                return Task.FromResult(0);
+            }
+
+            var table = new Table().AddColumns("Story", "Outlets", "Articles", "First", "Last");
+            foreach (var s in stories)
+            {
+                table.AddRow(Markup.Escape(s.Headline), Markup.Escape(string.Join(", ", s.Outlets)), s.Articles.Count.ToString(CultureInfo.InvariantCulture),
+                    s.FirstPublished.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture), s.LastPublished.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{stories.Count} stories since {from:yyyy-MM-dd HH:mm} UTC");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    /// <summary>"24h", "3d", "90m" back from now, or an absolute ISO 8601 instant.</summary>
+    internal static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)
+    {
+        since = default;
+        if (text.Length >= 2 && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
+            {
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                'w' => TimeSpan.FromDays(7 * n),
+                _ => null,
+            };
+            if (span is { } s)
+            {
+                since = now - s;
+                return true;
+            }
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
+        {
+            since = instant.ToUniversalTime();
+            return true;
+        }
+
+        return false;
+    }
+
     private static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
 
     private static string Num(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
@@ -239,4 +310,9 @@ public static class FinNewsCli
     };
 
     internal sealed record FeedListing(FeedDefinition Feed, FeedState? State);
+
+    internal sealed record StoryListing(string Id, string Headline, IReadOnlyList<string> Outlets, int Articles, DateTimeOffset FirstPublished,
+        DateTimeOffset LastPublished, IReadOnlyList<StoryArticle> Items);
+
+    internal sealed record StoryArticle(string Id, string Outlet, string Title, string Url, DateTimeOffset PublishedAt);
 }

@@ -14,10 +14,12 @@ public sealed class FinNewsPipeline
     private readonly MarketDataLoader _market;
     private readonly BriefingComposer _composer;
     private readonly BriefingPublisher _publisher;
+    private readonly StoryAssigner _stories;
 
     public FinNewsPipeline(FeedCatalog feeds, FeedIngestor ingestor, SearchIndexer indexer, MarketDataLoader market,
-        BriefingComposer composer, BriefingPublisher publisher)
+        BriefingComposer composer, BriefingPublisher publisher, StoryAssigner stories)
     {
+        _stories = stories;
         _feeds = feeds;
         _ingestor = ingestor;
         _indexer = indexer;
@@ -32,6 +34,7 @@ public sealed class FinNewsPipeline
         await _market.LoadAllAsync(cancellationToken);
         var results = await _ingestor.IngestAsync(_feeds.Load().Feeds, progress, cancellationToken);
         await _indexer.DrainAsync(cancellationToken: cancellationToken);
+        _stories.AssignRecent();
         return results;
     }
 

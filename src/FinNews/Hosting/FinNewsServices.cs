@@ -87,6 +87,8 @@ public static class FinNewsServices
         services.AddSingleton<BriefingComposer>();
         services.AddSingleton(sp => new BriefingPublisher(Path.Combine(
             sp.GetRequiredService<AppPaths>().FromRoot(Value<FinNewsOptions>(sp).DataDirectory), "briefings")));
+        services.AddSingleton(sp => new StoryClusterer(Value<BriefingOptions>(sp).ClusterThreshold));
+        services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();
     }
 

@@ -113,4 +113,27 @@ public class CliTests
         files.Select(Path.GetExtension).Should().BeEquivalentTo([".md", ".html", ".json"]);
         files.Should().OnlyContain(f => File.Exists(f));
     }
+
+    [Fact]
+    public async Task Stories_lists_each_event_once_with_every_outlet_that_carried_it()
+    {
+        using var env = TestEnvironment.Create();
+        (await FinNewsProcess.RunAsync("ingest", "--config", env.ConfigDirectory)).Code.Should().Be(0);
+
+        var (code, stdout, stderr) = await FinNewsProcess.RunAsync("stories", "--since", "2026-11-19T00:00:00Z", "--json", "--config", env.ConfigDirectory);
+
+        code.Should().Be(0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var stories = doc.RootElement.EnumerateArray().ToList();
+        // config/samples/README.md: the Kelvane-Sorrel deal was carried by five outlets, the Aurelian recall by four.
+        var deal = stories.Where(s => s.GetProperty("headline").GetString()!.Contains("Sorrel", StringComparison.Ordinal)).ToList();
+        deal.Should().ContainSingle().Which.GetProperty("outlets").GetArrayLength().Should().Be(5);
+        var recall = stories.Single(s => s.GetProperty("headline").GetString()!.Contains("182,400", StringComparison.Ordinal));
+        recall.GetProperty("outlets").GetArrayLength().Should().Be(4);
+        stories.SelectMany(s => s.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString())).Should().OnlyHaveUniqueItems();
+
+        var bad = await FinNewsProcess.RunAsync("stories", "--since", "yesterday-ish", "--config", env.ConfigDirectory);
+        bad.Code.Should().Be(2);
+        bad.Err.Should().Contain("yesterday-ish");
+    }
 }
