@@ -106,7 +106,7 @@ public sealed class BriefingComposer
 
                 if (byArticle.TryGetValue(hit.ArticleId, out var cluster) && used.Add(cluster))
                 {
-                    picked.Add(cluster);
+                    picked.Add(cluster with { Focus = ticker.Symbol });
                     taken++;
                 }
             }

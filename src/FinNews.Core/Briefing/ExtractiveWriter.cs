@@ -35,9 +35,9 @@ public sealed partial class ExtractiveWriter : IBriefingWriter
             headline = "";
         }
 
-        if (sectionKey == "watchlist" && story.Tickers.Count > 0)
+        if (sectionKey == "watchlist" && (story.Focus is not null || story.Tickers.Count > 0))
         {
-            headline = $"{string.Join(", ", story.Tickers)}: {headline}".TrimEnd(' ', ':');
+            headline = $"{story.Focus ?? string.Join(", ", story.Tickers.Take(3))}: {headline}".TrimEnd(' ', ':');
         }
 
         return new DraftBullet(headline.Length == 0 ? null : headline, lead, story.Articles.Select(a => a.Id).ToList());

@@ -13,6 +13,9 @@ public sealed record StoryCluster(IReadOnlyList<Article> Articles)
     /// <summary>Distinct outlets that carried the story.</summary>
     public IReadOnlyList<string> Outlets => Articles.Select(a => a.Outlet).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary>The watchlist symbol this story was retrieved for, when a section picked it for one company.</summary>
+    public string? Focus { get; init; }
+
     /// <summary>Tickers mentioned by any member.</summary>
     public IReadOnlyList<string> Tickers => Articles.SelectMany(a => a.Tickers).Distinct(StringComparer.Ordinal).ToList();
 }
