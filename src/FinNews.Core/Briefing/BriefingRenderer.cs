@@ -79,6 +79,7 @@ public static class BriefingRenderer
             sb.Append("<p class=\"empty\">Nothing to report in this window.</p>");
         }
 
+        var citeCount = 0;
         foreach (var section in b.Sections)
         {
             sb.Append("<section class=\"section\" data-section=\"").Append(Html.Encode(section.Key)).Append("\"><h2>")
@@ -94,9 +95,16 @@ public static class BriefingRenderer
                 sb.Append(Html.Encode(bullet.Text));
                 foreach (var n in bullet.Citations)
                 {
+                    // The preview is plain markup shown by CSS on :hover and :focus-within: no script, so the strict
+                    // CSP holds, and keyboard users get it too.
                     var source = b.Source(n);
-                    var tip = source is null ? "" : $"{source.Outlet}: {source.Title} ({source.PublishedAt:yyyy-MM-dd HH:mm} UTC)";
-                    sb.Append(C, $" <a class=\"cite\" href=\"#src-{n}\" title=\"{Html.Encode(tip)}\" data-source=\"{n}\">[{n}]</a>");
+                    sb.Append(C, $" <span class=\"cite-wrap\"><a class=\"cite\" href=\"#src-{n}\" data-source=\"{n}\" aria-describedby=\"prev-{b.Id}-{n}-{citeCount++}\">[{n}]</a>");
+                    if (source is not null)
+                    {
+                        sb.Append(C, $"<span class=\"cite-preview\" role=\"tooltip\" id=\"prev-{b.Id}-{n}-{citeCount - 1}\"><span class=\"outlet\">{Html.Encode(source.Outlet)}</span> <span class=\"title\">{Html.Encode(source.Title)}</span> <time datetime=\"{source.PublishedAt:O}\">{source.PublishedAt:yyyy-MM-dd HH:mm} UTC</time></span>");
+                    }
+
+                    sb.Append("</span>");
                 }
 
                 sb.Append("</li>");
