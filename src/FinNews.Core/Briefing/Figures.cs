@@ -76,7 +76,7 @@ public static partial class Figures
                 }
 
                 int? year = int.TryParse(m.Groups["y"].Value, CultureInfo.InvariantCulture, out var y) ? y : null;
-                figures.Add(new Figure(FigureKind.Date, 0, 0, 0, null, m.Value.Trim(), month, day, year));
+                figures.Add(new Figure(FigureKind.Date, 0, 0, 0, null, m.Value.Trim().TrimEnd('.', ','), month, day, year));
                 Mask(m);
             }
         }
