@@ -1,0 +1,431 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FinNews.Core.Models;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace FinNews.Core.Briefing;
+
+/// <summary>
+/// The hybrid writer: the finance-tuned model profile writes each section from fresh, numbered sources, and every
+/// statement is checked by the <see cref="CitationValidator"/>. Violations get one repair round; statements still
+/// violating are dropped and recorded; if the model fails, the extractive writer fills in and the report says so.
+/// </summary>
+/// <remarks>
+/// Per section: sources are numbered from 1 (number → article id or market key, the keys <see cref="ExtractiveWriter"/>
+/// uses) and fenced as untrusted data in <c>&lt;source&gt;</c> blocks whose text is entity-escaped, so nothing in a feed
+/// can close the fence or pose as an instruction outside it; the system prompt is constant. Output is JSON against
+/// <see cref="BulletFormats.JsonSchema"/> when the profile supports json_schema, else strict Markdown bullets.
+/// A transport failure (after the client's retries) or timeout makes this and every later section extractive, since
+/// calling a failing endpoint again only adds latency; an unreadable reply after repair affects its section only.
+/// </remarks>
+public sealed class LlmWriter : IReportingBriefingWriter
+{
+    private const int MaxSourceChars = 1500;
+    private static readonly Lazy<Dictionary<string, string>> Prompts = new(LoadPrompts);
+
+    private readonly IChatClient _chat;
+    private readonly ModelProfile _profile;
+    private readonly CitationValidator _validator;
+    private readonly ExtractiveWriter _fallback;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LlmWriter> _logger;
+
+    /// <param name="chat">The chat client of the briefing profile (normally <see cref="OpenAIChatClient"/>).</param>
+    /// <param name="profile">The profile: model id, output format support.</param>
+    /// <param name="validator">Checks each statement against its cited sources.</param>
+    /// <param name="time">Clock for latency.</param>
+    /// <param name="logger">Logs fallbacks and drops.</param>
+    /// <param name="fallback">Writes sections the model could not (default: a new <see cref="ExtractiveWriter"/>).</param>
+    public LlmWriter(IChatClient chat, ModelProfile profile, CitationValidator validator, TimeProvider time, ILogger<LlmWriter> logger,
+        ExtractiveWriter? fallback = null)
+    {
+        _chat = chat;
+        _profile = profile;
+        _validator = validator;
+        _time = time;
+        _logger = logger;
+        _fallback = fallback ?? new ExtractiveWriter();
+    }
+
+    /// <inheritdoc/>
+    public string Name => "llm";
+
+    /// <summary>The constant system prompt (Prompts/system.txt).</summary>
+    public static string SystemPrompt => Prompts.Value["system"];
+
+    /// <summary>Approximate token count: characters / 4, rounded up. Close to OpenAI's BPE for English news text
+    /// (±15%); no tokenizer package exists in this registry. Reported beside the endpoint's real counts.</summary>
+    public static int EstimateTokens(string text) => string.IsNullOrEmpty(text) ? 0 : (text.Length + 3) / 4;
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<DraftSection>> WriteAsync(IReadOnlyList<SectionMaterial> material, CancellationToken cancellationToken) =>
+        (await WriteWithReportAsync(material, cancellationToken)).Sections;
+
+    /// <inheritdoc/>
+    public async Task<WriterOutcome> WriteWithReportAsync(IReadOnlyList<SectionMaterial> material, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        var sections = new List<DraftSection>();
+        var runs = new List<SectionRun>();
+        var dropped = new List<DroppedBullet>();
+        var notes = new List<string>();
+        var fellBack = new List<string>();
+        string? modelId = null;
+        string? failure = null;
+        foreach (var m in material)
+        {
+            var sources = NumberSources(m);
+            if (failure is not null || sources.Count == 0)
+            {
+                if (failure is not null)
+                {
+                    fellBack.Add(m.Title);
+                }
+
+                sections.Add(await FallbackAsync(m, cancellationToken));
+                runs.Add(new SectionRun(m.Key, sources.Count, 0, 0, 0, 0, 0, 0, 0, 0, false,
+                    sections[^1].Bullets.Count, 0, failure is not null));
+                continue;
+            }
+
+            var run = new SectionState(m, sources);
+            try
+            {
+                var draft = await WriteSectionAsync(run, cancellationToken);
+                modelId ??= run.ModelId;
+                if (draft is null)
+                {
+                    fellBack.Add(m.Title);
+                    notes.Add($"The model's reply for \"{m.Title}\" could not be read after a repair round ({run.LastError}); the extractive writer wrote that section.");
+                    draft = await FallbackAsync(m, cancellationToken);
+                    run.FellBack = true;
+                }
+
+                sections.Add(draft);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Exceptions from the client (HTTP errors after retries, timeouts, protocol errors) all mean the same
+                // thing here: the model is not available now, and the briefing must still be written.
+                failure = Describe(ex);
+                _logger.LogWarning(ex, "Model profile {Profile} failed on section {Section}; falling back to the extractive writer", _profile.Name, m.Key);
+                fellBack.Add(m.Title);
+                sections.Add(await FallbackAsync(m, cancellationToken));
+                run.FellBack = true;
+            }
+
+            dropped.AddRange(run.Dropped);
+            runs.Add(run.ToRun(sections[^1].Bullets.Count));
+        }
+
+        if (failure is not null)
+        {
+            notes.Insert(0, $"The language model ({_profile.Name}: {_profile.Model}) failed ({failure}); the extractive writer wrote {string.Join(", ", fellBack.Select(t => $"\"{t}\""))}.");
+        }
+
+        if (dropped.Count > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{dropped.Count} model statement(s) were removed because they failed citation checks after a repair round."));
+        }
+
+        var writer = runs.Count(r => r.Calls > 0 && !r.FellBack) switch
+        {
+            0 when runs.Exists(r => r.FellBack) => "extractive",
+            0 => "llm",
+            _ when runs.Exists(r => r.FellBack) => "llm+extractive",
+            _ => "llm",
+        };
+        var report = new WriterReport(writer, _profile.Name, modelId ?? _profile.Model,
+            runs.Sum(r => r.InputTokens), runs.Sum(r => r.OutputTokens), runs.Sum(r => r.Calls), runs.Sum(r => r.LatencyMs),
+            runs.Sum(r => r.ValidatorMs), notes, dropped, runs);
+        return new WriterOutcome(sections, report);
+    }
+
+    private async Task<DraftSection?> WriteSectionAsync(SectionState s, CancellationToken cancellationToken)
+    {
+        var format = _profile.SupportsJsonSchema ? Prompts.Value["format-json"] : Prompts.Value["format-markdown"];
+        var user = Prompts.Value["section"]
+            .Replace("{{section}}", Escape(s.Material.Title), StringComparison.Ordinal)
+            .Replace("{{sources}}", FenceSources(s.Material, s.Sources), StringComparison.Ordinal)
+            .Replace("{{format}}", format, StringComparison.Ordinal);
+        var messages = new List<ChatMessage> { new(ChatRole.System, SystemPrompt), new(ChatRole.User, user) };
+        s.PromptChars = SystemPrompt.Length + user.Length;
+
+        var reply = await CallAsync(s, messages, cancellationToken);
+        var parsed = Parse(reply);
+        var byNumber = s.Sources.ToDictionary(x => x.Number);
+        if (parsed.Failed)
+        {
+            // Unreadable: ask once for the whole section again.
+            messages.Add(new ChatMessage(ChatRole.Assistant, reply));
+            messages.Add(new ChatMessage(ChatRole.User, Prompts.Value["repair-format"]
+                .Replace("{{error}}", parsed.Error, StringComparison.Ordinal)
+                .Replace("{{format}}", format, StringComparison.Ordinal)));
+            s.Repaired = true;
+            parsed = Parse(await CallAsync(s, messages, cancellationToken));
+            if (parsed.Failed)
+            {
+                s.LastError = parsed.Error;
+                return null;
+            }
+
+            var second = Validate(s, parsed.Bullets, byNumber);
+            s.FirstRoundViolations = second.Violations.Count;
+            Drop(s, second.Violations);
+            return ToDraft(s, second.Checks.Where(c => c.Passed).Select(c => c.Bullet));
+        }
+
+        var first = Validate(s, parsed.Bullets, byNumber);
+        var violations = first.Violations;
+        s.FirstRoundViolations = violations.Count;
+        var kept = first.Checks.Where(c => c.Passed).Select(c => c.Bullet).ToList();
+        if (violations.Count == 0)
+        {
+            return ToDraft(s, kept);
+        }
+
+        messages.Add(new ChatMessage(ChatRole.Assistant, reply));
+        var problems = new StringBuilder();
+        var i = 0;
+        foreach (var v in violations)
+        {
+            problems.Append(CultureInfo.InvariantCulture, $"{++i}. {BulletFormats.Render(v.Bullet)}\n   Problems: {string.Join("; ", v.Reasons)}\n");
+        }
+
+        messages.Add(new ChatMessage(ChatRole.User, Prompts.Value["repair"]
+            .Replace("{{problems}}", problems.ToString().TrimEnd(), StringComparison.Ordinal)
+            .Replace("{{format}}", format, StringComparison.Ordinal)));
+        s.Repaired = true;
+        var repaired = Parse(await CallAsync(s, messages, cancellationToken));
+        if (repaired.Failed)
+        {
+            Drop(s, violations, $"repair reply unreadable: {repaired.Error}");
+            return ToDraft(s, kept);
+        }
+
+        var again = Validate(s, repaired.Bullets, byNumber);
+        Drop(s, again.Violations);
+        kept.AddRange(again.Checks.Where(c => c.Passed).Select(c => c.Bullet));
+        return ToDraft(s, kept);
+    }
+
+    private async Task<string> CallAsync(SectionState s, List<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        var options = new ChatOptions
+        {
+            ModelId = _profile.Model,
+            Temperature = _profile.Temperature,
+            MaxOutputTokens = _profile.MaxOutputTokens,
+            ResponseFormat = _profile.SupportsJsonSchema
+                ? ChatResponseFormat.ForJsonSchema(SchemaElement, "briefing_section", "Cited bullets of one briefing section")
+                : ChatResponseFormat.Text,
+        };
+        var started = _time.GetTimestamp();
+        try
+        {
+            var response = await _chat.GetResponseAsync(messages, options, cancellationToken);
+            s.InputTokens += response.Usage?.InputTokenCount ?? 0;
+            s.OutputTokens += response.Usage?.OutputTokenCount ?? 0;
+            s.ModelId ??= response.ModelId;
+            return response.Text;
+        }
+        finally
+        {
+            s.Calls++;
+            s.LatencyMs += (long)_time.GetElapsedTime(started).TotalMilliseconds;
+        }
+    }
+
+    private ParsedReply Parse(string reply) =>
+        _profile.SupportsJsonSchema ? BulletFormats.ParseJson(reply) : BulletFormats.ParseMarkdown(reply);
+
+    private ValidationReport Validate(SectionState s, IReadOnlyList<ProposedBullet> bullets, Dictionary<int, NumberedSource> sources)
+    {
+        var report = _validator.Validate(bullets, sources);
+        s.ValidatorMs += report.Elapsed.TotalMilliseconds;
+        return report;
+    }
+
+    private void Drop(SectionState s, IEnumerable<BulletCheck> checks, string? extra = null)
+    {
+        foreach (var c in checks)
+        {
+            var reasons = extra is null ? c.Reasons : [.. c.Reasons, extra];
+            s.Dropped.Add(new DroppedBullet(s.Material.Key, BulletFormats.Render(c.Bullet), reasons));
+            _logger.LogInformation("Dropped a {Section} statement: {Reasons}", s.Material.Key, string.Join("; ", reasons));
+        }
+    }
+
+    private static DraftSection ToDraft(SectionState s, IEnumerable<ProposedBullet> bullets)
+    {
+        var keys = s.Sources.ToDictionary(x => x.Number, x => x.Key);
+        var drafts = bullets.Select(b => new DraftBullet(b.Headline, b.Text, b.Citations.Select(n => keys[n]).Distinct(StringComparer.Ordinal).ToList()))
+            .ToList();
+        return new DraftSection(s.Material.Key, s.Material.Title, drafts);
+    }
+
+    private async Task<DraftSection> FallbackAsync(SectionMaterial m, CancellationToken cancellationToken) =>
+        (await _fallback.WriteAsync([m], cancellationToken))[0];
+
+    /// <summary>Numbers a section's sources from 1: each article of each story in order, then each market row.</summary>
+    public static IReadOnlyList<NumberedSource> NumberSources(SectionMaterial material)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        var sources = new List<NumberedSource>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var story in material.Stories)
+        {
+            foreach (var a in story.Articles)
+            {
+                if (seen.Add(a.Id))
+                {
+                    var text = $"{a.Title}\n{Excerpt(a.Summary, a.Body)}";
+                    sources.Add(new NumberedSource(sources.Count + 1, a.Id, text, a.Tickers, DateOnly.FromDateTime(a.PublishedAt.UtcDateTime)));
+                }
+            }
+        }
+
+        foreach (var move in material.Markets)
+        {
+            var c = CultureInfo.InvariantCulture;
+            var text = new StringBuilder()
+                .Append(c, $"{move.Symbol}{(move.Name is null ? "" : $" ({move.Name})")} daily bar {move.Latest.Date:yyyy-MM-dd}: ")
+                .Append(c, $"open {move.Latest.Open:0.00}, high {move.Latest.High:0.00}, low {move.Latest.Low:0.00}, close {move.Latest.Close:0.00}, volume {move.Latest.Volume}");
+            if (move.DayChangePercent is { } day)
+            {
+                text.Append(c, $"; change on the day {day:+0.00;-0.00;0.00}%");
+            }
+
+            if (move.FiveDayChangePercent is { } week)
+            {
+                text.Append(c, $"; change over five sessions {week:+0.00;-0.00;0.00}%");
+            }
+
+            if (move.Latest.Flags.Count > 0)
+            {
+                text.Append("; data flagged: ").AppendJoin(", ", move.Latest.Flags);
+            }
+
+            sources.Add(new NumberedSource(sources.Count + 1, ExtractiveWriter.MarketKey(move), text.ToString(), [move.Symbol],
+                move.Latest.Date, move));
+        }
+
+        return sources;
+    }
+
+    /// <summary>
+    /// The sources as fenced blocks. Every character that could end or fake a block (&lt; &gt; &amp; and quotes in
+    /// attributes) is entity-escaped, so "&lt;/source&gt;" or "Ignore previous instructions" in a feed stays inside its
+    /// block as data.
+    /// </summary>
+    public static string FenceSources(SectionMaterial material, IReadOnlyList<NumberedSource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        ArgumentNullException.ThrowIfNull(sources);
+        var storyOf = new Dictionary<string, (int Story, Storage.Article Article)>(StringComparer.Ordinal);
+        for (var i = 0; i < material.Stories.Count; i++)
+        {
+            foreach (var a in material.Stories[i].Articles)
+            {
+                storyOf.TryAdd(a.Id, (i + 1, a));
+            }
+        }
+
+        var sb = new StringBuilder();
+        foreach (var s in sources)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<source id=\"{s.Number}\"");
+            if (storyOf.TryGetValue(s.Key, out var entry))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" story=\"{entry.Story}\" outlet=\"{Escape(entry.Article.Outlet)}\" published=\"{entry.Article.PublishedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC\"");
+                if (entry.Article.Tickers.Count > 0)
+                {
+                    sb.Append(" tickers=\"").Append(Escape(string.Join(",", entry.Article.Tickers))).Append('"');
+                }
+            }
+            else
+            {
+                sb.Append(" kind=\"market data\"");
+            }
+
+            sb.Append(">\n").Append(Escape(s.Text)).Append("\n</source>\n");
+        }
+
+        return sb.ToString().TrimEnd();
+    }
+
+    /// <summary>Entity-escapes &amp; &lt; &gt; and double quotes.</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+            .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
+    }
+
+    private static string Excerpt(string summary, string body)
+    {
+        var text = string.IsNullOrWhiteSpace(body) || body.StartsWith(summary, StringComparison.Ordinal) && summary.Length > 0
+            ? (string.IsNullOrWhiteSpace(body) ? summary : body)
+            : $"{summary}\n{body}";
+        return text.Length <= MaxSourceChars ? text : text[..MaxSourceChars] + " …";
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        System.ClientModel.ClientResultException { Status: > 0 } c => string.Create(CultureInfo.InvariantCulture, $"HTTP {c.Status}"),
+        AggregateException a when a.InnerExceptions.All(e => e is OperationCanceledException) => "timed out",
+        OperationCanceledException or TimeoutException => "timed out",
+        AggregateException a => Describe(a.InnerExceptions[^1]),
+        _ => ex.GetType().Name,
+    };
+
+    private static readonly JsonElement SchemaElement = JsonDocument.Parse(BulletFormats.JsonSchema).RootElement.Clone();
+
+    private static Dictionary<string, string> LoadPrompts()
+    {
+        var assembly = typeof(LlmWriter).Assembly;
+        var prompts = new Dictionary<string, string>(StringComparer.Ordinal);
+        const string prefix = "FinNews.Core.Briefing.Prompts.";
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            prompts[name[prefix.Length..^".txt".Length]] = reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        }
+
+        foreach (var required in new[] { "system", "section", "format-json", "format-markdown", "repair", "repair-format" })
+        {
+            if (!prompts.ContainsKey(required))
+            {
+                throw new InvalidOperationException($"Embedded prompt Briefing/Prompts/{required}.txt is missing.");
+            }
+        }
+
+        return prompts;
+    }
+
+    // Mutable per-section bookkeeping while one section is written.
+    private sealed class SectionState(SectionMaterial material, IReadOnlyList<NumberedSource> sources)
+    {
+        public SectionMaterial Material { get; } = material;
+        public IReadOnlyList<NumberedSource> Sources { get; } = sources;
+        public List<DroppedBullet> Dropped { get; } = [];
+        public int PromptChars { get; set; }
+        public long InputTokens { get; set; }
+        public long OutputTokens { get; set; }
+        public int Calls { get; set; }
+        public long LatencyMs { get; set; }
+        public double ValidatorMs { get; set; }
+        public int FirstRoundViolations { get; set; }
+        public bool Repaired { get; set; }
+        public bool FellBack { get; set; }
+        public string? ModelId { get; set; }
+        public string? LastError { get; set; }
+
+        public SectionRun ToRun(int bullets) => new(Material.Key, Sources.Count, PromptChars, (PromptChars + 3) / 4,
+            InputTokens, OutputTokens, Calls, LatencyMs, ValidatorMs, FirstRoundViolations, Repaired, bullets, Dropped.Count, FellBack);
+    }
+}
