@@ -183,7 +183,13 @@ public sealed class FeedFetcher
 
     private HttpRequestMessage CreateRequest(FeedDefinition feed, Uri uri, string? etag, string? lastModified)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        var request = new HttpRequestMessage(HttpMethod.Get, uri)
+        {
+            // HTTP/1.1 only: HTTP/3 (QUIC) would bypass the connect callback and with it the SSRF guard, and
+            // Connection: close below is an HTTP/1.1 mechanism.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         request.Headers.UserAgent.ParseAdd(_options.UserAgent);
         request.Headers.Accept.ParseAdd("application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5");
         request.Options.Set(SsrfGuard.FeedIdKey, feed.Id);

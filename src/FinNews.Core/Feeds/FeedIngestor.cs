@@ -26,21 +26,21 @@ public sealed class FeedIngestor
     private readonly HostLimiter _hosts;
     private readonly ILogger<FeedIngestor> _logger;
 
-    /// <summary>An ingestor with the default <see cref="PollOptions"/>.</summary>
-    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, TimeProvider time, ILogger<FeedIngestor> logger)
-        : this(fetcher, normalizer, store, new FeedPollPolicy(new PollOptions(), time), logger)
+    /// <param name="fetcher">Fetches feed documents.</param>
+    /// <param name="normalizer">Turns parsed items into articles.</param>
+    /// <param name="store">Where articles and feed state go.</param>
+    /// <param name="time">The clock; used only to build the default policy when <paramref name="policy"/> is null.</param>
+    /// <param name="logger">Logs each feed's outcome.</param>
+    /// <param name="policy">Schedule, backoff and concurrency (and its own clock); defaults from <see cref="PollOptions"/> when null.</param>
+    /// <remarks>One constructor with an optional policy, so dependency injection works whether or not a policy is registered.</remarks>
+    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, TimeProvider time, ILogger<FeedIngestor> logger,
+        FeedPollPolicy? policy = null)
     {
-    }
-
-    /// <summary>An ingestor whose schedule, backoff and concurrency come from <paramref name="policy"/>.</summary>
-    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, FeedPollPolicy policy, ILogger<FeedIngestor> logger)
-    {
-        ArgumentNullException.ThrowIfNull(policy);
         _fetcher = fetcher;
         _normalizer = normalizer;
         _store = store;
-        _policy = policy;
-        _hosts = new HostLimiter(policy.Options.MaxConcurrentPerHost);
+        _policy = policy ?? new FeedPollPolicy(new PollOptions(), time);
+        _hosts = new HostLimiter(_policy.Options.MaxConcurrentPerHost);
         _logger = logger;
     }
 

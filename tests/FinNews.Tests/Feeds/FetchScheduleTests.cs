@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using FinNews.Core.Feeds;
 using FinNews.Core.Storage;
 using FinNews.Tests.Support;
@@ -300,6 +301,29 @@ public class FetchScheduleTests
             SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_ingestor_resolves_from_dependency_injection_with_or_without_a_registered_policy(bool withPolicy)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "finnews-tests", "di-" + Guid.NewGuid().ToString("N")[..12]);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SqliteStore(Path.Combine(dir, "f.db")));
+        services.AddSingleton(new ArticleNormalizer(new TickerTagger(new Watchlist([]))));
+        services.AddSingleton(new FeedFetcher(new HttpClient(), new FetchOptions(), dir));
+        if (withPolicy)
+        {
+            services.AddSingleton(new FeedPollPolicy(new PollOptions(), TimeProvider.System));
+        }
+
+        services.AddSingleton<FeedIngestor>();
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<FeedIngestor>().Should().NotBeNull();
     }
 
     private static void InterlockedMax(ref int target, int value)
