@@ -46,7 +46,7 @@ public sealed class FeedIngestor
 
     /// <summary>
     /// One pass over every enabled feed that is not paused (the manual CLI pass: a feed backing off is polled anyway),
-    /// reporting each result as it completes. Results come back in feed-list order.
+    /// reporting each result as it is stored (fetches overlap; stores and reports follow feed-list order).
     /// </summary>
     public Task<IReadOnlyList<FeedRunResult>> IngestAsync(IReadOnlyList<FeedDefinition> feeds, Action<FeedRunResult>? progress, CancellationToken cancellationToken)
     {
