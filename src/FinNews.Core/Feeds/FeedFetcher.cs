@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -26,7 +27,12 @@ public sealed class FetchOptions
 /// <param name="ETag">Validator to send next time.</param>
 /// <param name="LastModified">Validator to send next time.</param>
 /// <param name="FinalUri">Where the body came from after redirects.</param>
-public sealed record FetchResult(bool NotModified, byte[] Body, string? Charset, string? ETag, string? LastModified, Uri? FinalUri);
+/// <param name="MovedTo">
+/// Set when the feed answered with permanent redirects (301/308) only, up to this URL: later fetches should start
+/// there. A temporary redirect (302/303/307) anywhere before it stops the chain, because its target may change back.
+/// </param>
+public sealed record FetchResult(bool NotModified, byte[] Body, string? Charset, string? ETag, string? LastModified, Uri? FinalUri,
+    Uri? MovedTo = null);
 
 /// <summary>A fetch that failed for a reason worth showing on the feed-health page.</summary>
 public sealed class FeedFetchException : Exception
@@ -34,11 +40,17 @@ public sealed class FeedFetchException : Exception
     public FeedFetchException(string message) : base(message) { }
     public FeedFetchException(string message, Exception inner) : base(message, inner) { }
     public FeedFetchException() { }
+
+    /// <summary>The HTTP status that failed the fetch, when it got that far.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>The server's Retry-After on a 429 or 503, if it sent one.</summary>
+    public RetryAfter? RetryAfter { get; init; }
 }
 
 /// <summary>
 /// Fetches feed documents: bundled files declared in config, or http(s) with conditional GET, automatic
-/// decompression under a size cap, a timeout and a redirect limit.
+/// decompression under a size cap, a whole-request timeout, a redirect limit with loop detection and the SSRF guard.
 /// </summary>
 public sealed class FeedFetcher
 {
@@ -46,7 +58,7 @@ public sealed class FeedFetcher
     private readonly FetchOptions _options;
     private readonly string _configDirectory;
 
-    /// <param name="http">A client whose handler does automatic decompression and no automatic redirects.</param>
+    /// <param name="http">A client over <see cref="CreateHandler"/> (decompression on, no automatic redirects, SSRF guard).</param>
     /// <param name="options">Limits.</param>
     /// <param name="configDirectory">Folder that relative (bundled) feed paths resolve against.</param>
     public FeedFetcher(HttpClient http, FetchOptions options, string configDirectory)
@@ -56,17 +68,31 @@ public sealed class FeedFetcher
         _configDirectory = configDirectory;
     }
 
-    /// <summary>The handler FinNews uses for feeds: decompression on, redirects handled by the fetcher.</summary>
-    public static SocketsHttpHandler CreateHandler() => new()
+    /// <summary>
+    /// The handler FinNews uses for feeds: decompression on, redirects handled by the fetcher (so each hop is counted,
+    /// checked for loops and classified as permanent or temporary), and every connection vetted by the SSRF guard.
+    /// </summary>
+    /// <param name="guard">The guard; one over the system resolver when null.</param>
+    public static SocketsHttpHandler CreateHandler(SsrfGuard? guard = null) => new()
     {
         AutomaticDecompression = DecompressionMethods.All,
         AllowAutoRedirect = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(10),
+        // Through a proxy the connect callback would vet the proxy's address, not the feed's: the guard needs direct connections.
+        UseProxy = false,
+        ConnectCallback = (guard ?? new SsrfGuard()).ConnectAsync,
     };
 
-    /// <summary>Fetches a feed, sending the stored validators.</summary>
-    public async Task<FetchResult> FetchAsync(FeedDefinition feed, string? etag, string? lastModified, CancellationToken cancellationToken)
+    /// <summary>Fetches a feed at its configured URL, sending the stored validators.</summary>
+    public Task<FetchResult> FetchAsync(FeedDefinition feed, string? etag, string? lastModified, CancellationToken cancellationToken) =>
+        FetchAsync(feed, null, etag, lastModified, cancellationToken);
+
+    /// <summary>
+    /// Fetches a feed, sending the stored validators. <paramref name="currentUrl"/> is where a permanent redirect moved
+    /// the feed (null: the configured URL).
+    /// </summary>
+    public async Task<FetchResult> FetchAsync(FeedDefinition feed, string? currentUrl, string? etag, string? lastModified, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(feed);
         if (feed.IsLocalFile)
@@ -74,61 +100,142 @@ public sealed class FeedFetcher
             return await ReadLocalAsync(feed, cancellationToken);
         }
 
-        var uri = new Uri(feed.Url);
+        var uri = new Uri(currentUrl ?? feed.Url);
+        var visited = new List<Uri> { uri };
+        Uri? movedTo = null;
+        var permanentSoFar = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One deadline for the whole fetch: every hop, the headers and the body, so a server that trickles bytes forever still ends.
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
         try
         {
-            for (var hop = 0; ; hop++)
+            while (true)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-                request.Headers.UserAgent.ParseAdd(_options.UserAgent);
-                request.Headers.Accept.ParseAdd("application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5");
-                if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag))
-                {
-                    request.Headers.IfNoneMatch.Add(tag);
-                }
-
-                if (lastModified is not null && DateTimeOffset.TryParse(lastModified, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var since))
-                {
-                    request.Headers.IfModifiedSince = since;
-                }
-
+                using var request = CreateRequest(feed, uri, etag, lastModified);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 if (IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
                 {
-                    if (hop >= _options.MaxRedirects)
+                    var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                    if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
                     {
-                        throw new FeedFetchException($"Feed '{feed.Id}': more than {_options.MaxRedirects} redirects, last to {location}.");
+                        throw new FeedFetchException($"Feed '{feed.Id}': {uri} redirects to {next}, which is not http(s).");
                     }
 
-                    uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                    if (visited.Contains(next))
+                    {
+                        throw new FeedFetchException($"Feed '{feed.Id}': redirect loop: {string.Join(" -> ", visited)} -> {next}.");
+                    }
+
+                    if (visited.Count > _options.MaxRedirects)
+                    {
+                        throw new FeedFetchException($"Feed '{feed.Id}': more than {_options.MaxRedirects} redirects: {string.Join(" -> ", visited)} -> {next}.");
+                    }
+
+                    permanentSoFar &= response.StatusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.PermanentRedirect;
+                    if (permanentSoFar)
+                    {
+                        movedTo = next;
+                    }
+
+                    visited.Add(next);
+                    uri = next;
                     continue;
                 }
 
                 if (response.StatusCode == HttpStatusCode.NotModified)
                 {
-                    return new FetchResult(true, [], null, etag, lastModified, uri);
+                    return new FetchResult(true, [], null, etag, lastModified, uri, movedTo);
                 }
 
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new FeedFetchException($"Feed '{feed.Id}': {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+                    throw new FeedFetchException($"Feed '{feed.Id}': {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}{RetryAfterText(response)}.")
+                    {
+                        StatusCode = (int)response.StatusCode,
+                        RetryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
+                            ? ReadRetryAfter(response) : null,
+                    };
                 }
 
                 var body = await ReadCappedAsync(response.Content, feed, timeout.Token);
                 return new FetchResult(false, body, response.Content.Headers.ContentType?.CharSet,
-                    response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"), uri);
+                    response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R", CultureInfo.InvariantCulture), uri, movedTo);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new FeedFetchException($"Feed '{feed.Id}': no complete answer from {uri} within {_options.TimeoutSeconds} s.");
         }
+        catch (HttpRequestException ex) when (FindRefusal(ex) is { } refused)
+        {
+            throw new FeedFetchException(refused.Message, ex);
+        }
         catch (HttpRequestException ex)
         {
             throw new FeedFetchException($"Feed '{feed.Id}': {uri} could not be reached: {ex.Message}", ex);
         }
+        catch (IOException ex) when (ex is not FeedAddressRefusedException)
+        {
+            // A connection reset or a corrupt compressed stream while reading the body.
+            throw new FeedFetchException($"Feed '{feed.Id}': reading {uri} failed: {ex.Message}", ex);
+        }
+    }
+
+    private HttpRequestMessage CreateRequest(FeedDefinition feed, Uri uri, string? etag, string? lastModified)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri)
+        {
+            // HTTP/1.1 only: HTTP/3 (QUIC) would bypass the connect callback and with it the SSRF guard, and
+            // Connection: close below is an HTTP/1.1 mechanism.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.UserAgent.ParseAdd(_options.UserAgent);
+        request.Headers.Accept.ParseAdd("application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5");
+        request.Options.Set(SsrfGuard.FeedIdKey, feed.Id);
+        request.Options.Set(SsrfGuard.AllowInternalKey, feed.Internal);
+        if (feed.Internal)
+        {
+            // The connection pool is keyed by host and port, not by permission: a pooled connection to an internal
+            // address must not be reused by a public feed (or a redirect from one) to the same host name.
+            request.Headers.ConnectionClose = true;
+        }
+
+        if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag))
+        {
+            request.Headers.IfNoneMatch.Add(tag);
+        }
+
+        if (lastModified is not null && DateTimeOffset.TryParse(lastModified, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since))
+        {
+            request.Headers.IfModifiedSince = since;
+        }
+
+        return request;
+    }
+
+    private static RetryAfter? ReadRetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => new RetryAfter(delta, null),
+        { Date: { } date } => new RetryAfter(null, date),
+        _ => null,
+    };
+
+    private static string RetryAfterText(HttpResponseMessage response) => response.Headers.RetryAfter is { } r
+        ? $" (Retry-After: {r})"
+        : "";
+
+    private static FeedAddressRefusedException? FindRefusal(Exception ex)
+    {
+        for (var e = ex.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is FeedAddressRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
     }
 
     private async Task<FetchResult> ReadLocalAsync(FeedDefinition feed, CancellationToken cancellationToken)
@@ -147,7 +254,7 @@ public sealed class FeedFetcher
         }
 
         var body = await File.ReadAllBytesAsync(path, cancellationToken);
-        var stamp = info.LastWriteTimeUtc.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var stamp = info.LastWriteTimeUtc.ToString("R", CultureInfo.InvariantCulture);
         return new FetchResult(false, body, null, null, stamp, new Uri(path));
     }
 

@@ -12,54 +12,127 @@ namespace FinNews.Core.Feeds;
 public sealed record FeedRunResult(string FeedId, int Items, IngestCounts? Counts, bool NotModified, string? Error);
 
 /// <summary>Fetches, parses, normalizes and stores feeds; one bad feed never stops the others.</summary>
+/// <remarks>
+/// Feeds are fetched a few at a time (<see cref="PollOptions.MaxConcurrentFeeds"/>) with at most
+/// <see cref="PollOptions.MaxConcurrentPerHost"/> fetches to one host at once; each feed's items and state still commit
+/// in one transaction. After every attempt the feed's next poll time is stored (<see cref="FeedPollPolicy"/>).
+/// </remarks>
 public sealed class FeedIngestor
 {
     private readonly FeedFetcher _fetcher;
     private readonly ArticleNormalizer _normalizer;
     private readonly SqliteStore _store;
-    private readonly TimeProvider _time;
+    private readonly FeedPollPolicy _policy;
+    private readonly HostLimiter _hosts;
     private readonly ILogger<FeedIngestor> _logger;
 
-    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, TimeProvider time, ILogger<FeedIngestor> logger)
+    /// <param name="fetcher">Fetches feed documents.</param>
+    /// <param name="normalizer">Turns parsed items into articles.</param>
+    /// <param name="store">Where articles and feed state go.</param>
+    /// <param name="time">The clock; used only to build the default policy when <paramref name="policy"/> is null.</param>
+    /// <param name="logger">Logs each feed's outcome.</param>
+    /// <param name="policy">Schedule, backoff and concurrency (and its own clock); defaults from <see cref="PollOptions"/> when null.</param>
+    /// <remarks>One constructor with an optional policy, so dependency injection works whether or not a policy is registered.</remarks>
+    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, TimeProvider time, ILogger<FeedIngestor> logger,
+        FeedPollPolicy? policy = null)
     {
         _fetcher = fetcher;
         _normalizer = normalizer;
         _store = store;
-        _time = time;
+        _policy = policy ?? new FeedPollPolicy(new PollOptions(), time);
+        _hosts = new HostLimiter(_policy.Options.MaxConcurrentPerHost);
         _logger = logger;
     }
 
-    /// <summary>One pass over the given feeds, in order, reporting each result as it completes.</summary>
-    public async Task<IReadOnlyList<FeedRunResult>> IngestAsync(IReadOnlyList<FeedDefinition> feeds, Action<FeedRunResult>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass over every enabled feed that is not paused (the manual CLI pass: a feed backing off is polled anyway),
+    /// reporting each result as it is stored (fetches overlap; stores and reports follow feed-list order).
+    /// </summary>
+    public Task<IReadOnlyList<FeedRunResult>> IngestAsync(IReadOnlyList<FeedDefinition> feeds, Action<FeedRunResult>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(feeds);
         _store.SyncFeeds(feeds);
-        var results = new List<FeedRunResult>(feeds.Count);
-        foreach (var feed in feeds.Where(f => f.Enabled))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var result = await IngestOneAsync(feed, cancellationToken);
-            results.Add(result);
-            progress?.Invoke(result);
-        }
+        var states = States();
+        return RunAsync(feeds.Where(f => f.Enabled && !(states.GetValueOrDefault(f.Id)?.Paused ?? false)).ToList(), states, progress, cancellationToken);
+    }
 
-        return results;
+    /// <summary>
+    /// One scheduled pass: only enabled feeds that are not paused and whose next poll time has come (their interval
+    /// after a success, the backoff or Retry-After after a failure).
+    /// </summary>
+    public Task<IReadOnlyList<FeedRunResult>> IngestDueAsync(IReadOnlyList<FeedDefinition> feeds, Action<FeedRunResult>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feeds);
+        _store.SyncFeeds(feeds);
+        var states = States();
+        return RunAsync(feeds.Where(f => f.Enabled && _policy.IsDue(states.GetValueOrDefault(f.Id))).ToList(), states, progress, cancellationToken);
     }
 
     /// <summary>Fetches, parses and stores one feed; failures are recorded on the feed, not thrown.</summary>
-    public async Task<FeedRunResult> IngestOneAsync(FeedDefinition feed, CancellationToken cancellationToken)
+    public Task<FeedRunResult> IngestOneAsync(FeedDefinition feed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(feed);
-        var state = _store.GetFeedState(feed.Id);
+        return IngestOneAsync(feed, _store.GetFeedState(feed.Id), cancellationToken);
+    }
+
+    private Dictionary<string, FeedState> States() => _store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
+
+    private async Task<IReadOnlyList<FeedRunResult>> RunAsync(List<FeedDefinition> feeds, Dictionary<string, FeedState> states,
+        Action<FeedRunResult>? progress, CancellationToken cancellationToken)
+    {
+        var results = new FeedRunResult[feeds.Count];
+        // Fetching and parsing run in parallel; storing runs one feed at a time in feed-list order, so when two
+        // outlets carry the same article the earlier-listed feed keeps it, exactly as in a sequential pass.
+        var stored = feeds.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Max(1, _policy.Options.MaxConcurrentFeeds),
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, feeds.Count), parallel, async (i, ct) =>
+        {
+            try
+            {
+                var feed = feeds[i];
+                var state = states.GetValueOrDefault(feed.Id);
+                var host = feed.IsLocalFile ? null : new Uri(state?.FetchUrl ?? feed.Url).IdnHost;
+                Prepared prepared;
+                using (await _hosts.EnterAsync(host, ct))
+                {
+                    prepared = await PrepareAsync(feed, state, ct);
+                }
+
+                if (i > 0)
+                {
+                    await stored[i - 1].Task.WaitAsync(ct);
+                }
+
+                results[i] = Store(feed, state, prepared);
+                progress?.Invoke(results[i]);
+            }
+            finally
+            {
+                stored[i].TrySetResult();
+            }
+        });
+        return results;
+    }
+
+    private async Task<FeedRunResult> IngestOneAsync(FeedDefinition feed, FeedState? state, CancellationToken cancellationToken) =>
+        Store(feed, state, await PrepareAsync(feed, state, cancellationToken));
+
+    /// <summary>A fetched and normalized feed, ready to store, or why it failed.</summary>
+    private sealed record Prepared(FetchResult? Fetched, int Items, List<Article> Articles, DateTimeOffset At, Exception? Error);
+
+    private async Task<Prepared> PrepareAsync(FeedDefinition feed, FeedState? state, CancellationToken cancellationToken)
+    {
         try
         {
-            var fetched = await _fetcher.FetchAsync(feed, state?.ETag, state?.LastModified, cancellationToken);
-            var now = _time.GetUtcNow();
+            var fetched = await _fetcher.FetchAsync(feed, state?.CurrentUrl, state?.ETag, state?.LastModified, cancellationToken);
+            var now = _policy.Now;
             if (fetched.NotModified)
             {
-                _store.RecordNotModified(feed.Id, now);
-                _logger.LogInformation("Feed {FeedId}: not modified", feed.Id);
-                return new FeedRunResult(feed.Id, 0, new IngestCounts(0, 0, 0), true, null);
+                return new Prepared(fetched, 0, [], now, null);
             }
 
             var parsed = FeedParser.Parse(fetched.Body, fetched.Charset, feed.IsLocalFile ? null : fetched.FinalUri);
@@ -74,16 +147,80 @@ public sealed class FeedIngestor
                 }
             }
 
-            var counts = _store.CommitFetch(feed.Id, articles, fetched.ETag, fetched.LastModified, now);
-            _logger.LogInformation("Feed {FeedId}: {Items} items, {Inserted} new, {Updated} updated, {Duplicates} duplicates",
-                feed.Id, parsed.Items.Count, counts.Inserted, counts.Updated, counts.Duplicates);
-            return new FeedRunResult(feed.Id, parsed.Items.Count, counts, false, null);
+            return new Prepared(fetched, parsed.Items.Count, articles, now, null);
         }
         catch (Exception ex) when (ex is FeedFetchException or FeedParseException or IOException or UnauthorizedAccessException)
         {
-            _store.RecordFeedError(feed.Id, ex.Message, _time.GetUtcNow());
-            _logger.LogWarning("Feed {FeedId} failed: {Reason}", feed.Id, ex.Message);
-            return new FeedRunResult(feed.Id, 0, null, false, ex.Message);
+            return new Prepared(null, 0, [], _policy.Now, ex);
         }
+    }
+
+    /// <summary>Commits a prepared feed (items and state in one transaction) or records its failure and backoff.</summary>
+    private FeedRunResult Store(FeedDefinition feed, FeedState? state, Prepared prepared)
+    {
+        if (prepared.Fetched is not { } fetched)
+        {
+            var error = prepared.Error!;
+            var plan = _policy.AfterFailure(feed, state, error.Message, (error as FeedFetchException)?.RetryAfter);
+            _store.RecordFeedFailure(feed.Id, error.Message, prepared.At, plan);
+            if (plan.Paused)
+            {
+                _logger.LogError("Feed {FeedId} paused: {Reason}", feed.Id, plan.PausedReason);
+            }
+            else
+            {
+                _logger.LogWarning("Feed {FeedId} failed ({Errors} in a row, next try {NextPollAt:u}): {Reason}",
+                    feed.Id, plan.ErrorCount, plan.NextPollAt, error.Message);
+            }
+
+            return new FeedRunResult(feed.Id, 0, null, false, error.Message);
+        }
+
+        var next = _policy.AfterSuccess(feed);
+        var movedTo = fetched.MovedTo?.AbsoluteUri;
+        if (movedTo is not null)
+        {
+            // The configured URL stays the feed's identity; only where it is fetched from changes.
+            _logger.LogWarning("Feed {FeedId}: moved permanently from {OldUrl} to {NewUrl}; later fetches use the new URL (config still says {ConfigUrl})",
+                feed.Id, state?.FetchUrl ?? feed.Url, movedTo, feed.Url);
+        }
+
+        if (fetched.NotModified)
+        {
+            _store.RecordNotModified(feed.Id, prepared.At, next, movedTo);
+            _logger.LogInformation("Feed {FeedId}: not modified", feed.Id);
+            return new FeedRunResult(feed.Id, 0, new IngestCounts(0, 0, 0), true, null);
+        }
+
+        var counts = _store.CommitFetch(feed.Id, prepared.Articles, fetched.ETag, fetched.LastModified, prepared.At, next, movedTo);
+        _logger.LogInformation("Feed {FeedId}: {Items} items, {Inserted} new, {Updated} updated, {Duplicates} duplicates",
+            feed.Id, prepared.Items, counts.Inserted, counts.Updated, counts.Duplicates);
+        return new FeedRunResult(feed.Id, prepared.Items, counts, false, null);
+    }
+}
+
+/// <summary>At most N concurrent fetches per host; one semaphore per host name, created on first use.</summary>
+internal sealed class HostLimiter(int perHost)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Waits for a slot on <paramref name="host"/> (no wait when null: local files).</summary>
+    public async Task<IDisposable> EnterAsync(string? host, CancellationToken cancellationToken)
+    {
+        if (host is null)
+        {
+            return Slot.None;
+        }
+
+        var gate = _gates.GetOrAdd(host, _ => new SemaphoreSlim(Math.Max(1, perHost)));
+        await gate.WaitAsync(cancellationToken);
+        return new Slot(gate);
+    }
+
+    private sealed class Slot(SemaphoreSlim? gate) : IDisposable
+    {
+        public static readonly Slot None = new(null);
+
+        public void Dispose() => gate?.Release();
     }
 }

@@ -115,24 +115,48 @@ public sealed class SqliteStore
             );
             CREATE INDEX IF NOT EXISTS ix_briefings_created ON briefings(created_at);
             """);
-        MigrateArticles(c);
+        AddMissingColumns(c);
     }
 
-    // Columns added after the first release: added in place, so an existing database keeps its data.
-    private static void MigrateArticles(SqliteConnection c)
+    // Columns added after the first release: databases created before them get them here, without losing rows.
+    private static readonly (string Table, string Name, string Definition)[] LaterColumns =
+    [
+        ("feeds", "current_url", "TEXT"),
+        ("feeds", "next_poll_at", "INTEGER"),
+        ("feeds", "first_failure_at", "INTEGER"),
+        ("feeds", "retry_after_until", "INTEGER"),
+        ("feeds", "paused", "INTEGER NOT NULL DEFAULT 0"),
+        ("feeds", "paused_reason", "TEXT"),
+        ("articles", "cluster_id", "TEXT"),
+    ];
+
+    private static void AddMissingColumns(SqliteConnection c)
     {
-        var columns = c.Query<string>("SELECT name FROM pragma_table_info('articles')").ToHashSet(StringComparer.Ordinal);
-        if (!columns.Contains("cluster_id"))
+        // One write transaction (BEGIN IMMEDIATE): two processes starting together cannot both add the same column.
+        using var tx = c.BeginTransaction();
+        foreach (var table in LaterColumns.GroupBy(x => x.Table))
         {
-            c.Execute("ALTER TABLE articles ADD COLUMN cluster_id TEXT");
+            var existing = c.Query<string>($"SELECT name FROM pragma_table_info('{table.Key}')", transaction: tx).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var (_, name, definition) in table)
+            {
+                if (!existing.Contains(name))
+                {
+                    c.Execute($"ALTER TABLE {table.Key} ADD COLUMN {name} {definition}", transaction: tx);
+                }
+            }
         }
 
-        c.Execute("CREATE INDEX IF NOT EXISTS ix_articles_cluster ON articles(cluster_id)");
+        c.Execute("CREATE INDEX IF NOT EXISTS ix_articles_cluster ON articles(cluster_id)", transaction: tx);
+        tx.Commit();
     }
 
     // ---- feeds ----
 
-    /// <summary>Ensures a row for each configured feed (name and URL refreshed from config, fetch state kept).</summary>
+    /// <summary>
+    /// Ensures a row for each configured feed (name and URL refreshed from config, fetch state kept). When the
+    /// configured URL changes, the URL learned from permanent redirects and the validators are dropped: they belonged
+    /// to the old address.
+    /// </summary>
     public void SyncFeeds(IEnumerable<FeedDefinition> feeds)
     {
         using var c = Open();
@@ -141,7 +165,10 @@ public sealed class SqliteStore
         {
             c.Execute("""
                 INSERT INTO feeds(id, name, url) VALUES (@Id, @Name, @Url)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url,
+                  current_url = CASE WHEN feeds.url = excluded.url THEN feeds.current_url END,
+                  etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                  last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END
                 """, new { f.Id, f.Name, f.Url }, tx);
         }
 
@@ -161,21 +188,72 @@ public sealed class SqliteStore
         return c.Query<FeedStateRow>("SELECT * FROM feeds ORDER BY id").Select(r => r.ToState()).ToList();
     }
 
-    /// <summary>Records a failed fetch: the error and a growing error count; articles untouched.</summary>
+    /// <summary>Records a failed fetch: the error and a growing error count; articles and schedule untouched.</summary>
     public void RecordFeedError(string feedId, string error, DateTimeOffset at)
     {
         using var c = Open();
         c.Execute("""
-            UPDATE feeds SET last_fetch_at = @at, last_error = @error, error_count = error_count + 1 WHERE id = @feedId
+            UPDATE feeds SET last_fetch_at = @at, last_error = @error, error_count = error_count + 1,
+              first_failure_at = COALESCE(first_failure_at, @at)
+            WHERE id = @feedId
             """, new { feedId, error, at = at.ToUnixTimeMilliseconds() });
+    }
+
+    /// <summary>
+    /// Records a failed fetch with its schedule (from <see cref="FeedPollPolicy.AfterFailure"/>): error count, start of
+    /// the failure streak, next poll time, the server's Retry-After, and the pause when the streak has lasted too long.
+    /// </summary>
+    public void RecordFeedFailure(string feedId, string error, DateTimeOffset at, FeedFailurePlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        using var c = Open();
+        c.Execute("""
+            UPDATE feeds SET last_fetch_at = @at, last_error = @error, error_count = @ErrorCount,
+              first_failure_at = @FirstFailureAt, next_poll_at = @NextPollAt, retry_after_until = @RetryAfterUntil,
+              paused = CASE WHEN @PausedReason IS NULL THEN paused ELSE 1 END,
+              paused_reason = COALESCE(@PausedReason, paused_reason)
+            WHERE id = @feedId
+            """, new
+        {
+            feedId,
+            error,
+            at = at.ToUnixTimeMilliseconds(),
+            plan.ErrorCount,
+            FirstFailureAt = plan.FirstFailureAt.ToUnixTimeMilliseconds(),
+            NextPollAt = plan.NextPollAt.ToUnixTimeMilliseconds(),
+            RetryAfterUntil = plan.RetryAfterUntil?.ToUnixTimeMilliseconds(),
+            plan.PausedReason,
+        });
+    }
+
+    /// <summary>
+    /// Un-pauses a feed and clears its failure streak, so the next pass polls it. False when no such feed exists.
+    /// </summary>
+    public bool ResumeFeed(string feedId)
+    {
+        using var c = Open();
+        return c.Execute("""
+            UPDATE feeds SET paused = 0, paused_reason = NULL, error_count = 0, first_failure_at = NULL,
+              next_poll_at = NULL, retry_after_until = NULL
+            WHERE id = @feedId
+            """, new { feedId }) > 0;
     }
 
     /// <summary>
     /// Stores one successful fetch: new articles (exact duplicates skipped, changed ones updated) and the feed's new
     /// validators, in one transaction.
     /// </summary>
-    public IngestCounts CommitFetch(string feedId, IReadOnlyList<Article> articles, string? etag, string? lastModified, DateTimeOffset at)
+    public IngestCounts CommitFetch(string feedId, IReadOnlyList<Article> articles, string? etag, string? lastModified, DateTimeOffset at) =>
+        CommitFetch(feedId, articles, etag, lastModified, at, null, null);
+
+    /// <summary>
+    /// Stores one successful fetch as above, with the feed's next poll time and, when a permanent redirect moved the
+    /// feed, its new URL (null keeps the stored one). The failure streak and any Retry-After are cleared.
+    /// </summary>
+    public IngestCounts CommitFetch(string feedId, IReadOnlyList<Article> articles, string? etag, string? lastModified, DateTimeOffset at,
+        DateTimeOffset? nextPollAt, string? currentUrl)
     {
+        ArgumentNullException.ThrowIfNull(articles);
         using var c = Open();
         using var tx = c.BeginTransaction();
         int inserted = 0, updated = 0, duplicates = 0;
@@ -220,19 +298,28 @@ public sealed class SqliteStore
 
         c.Execute("""
             UPDATE feeds SET etag = @etag, last_modified = @lastModified, last_fetch_at = @at, last_success_at = @at,
-              last_error = NULL, error_count = 0, items_total = items_total + @inserted
+              last_error = NULL, error_count = 0, items_total = items_total + @inserted,
+              first_failure_at = NULL, retry_after_until = NULL, next_poll_at = @next,
+              current_url = COALESCE(@currentUrl, current_url)
             WHERE id = @feedId
-            """, new { feedId, etag, lastModified, at = at.ToUnixTimeMilliseconds(), inserted }, tx);
+            """, new { feedId, etag, lastModified, at = at.ToUnixTimeMilliseconds(), inserted, next = nextPollAt?.ToUnixTimeMilliseconds(), currentUrl }, tx);
         tx.Commit();
         return new IngestCounts(inserted, updated, duplicates);
     }
 
     /// <summary>Records a 304 Not Modified: the feed is fresh, nothing new.</summary>
-    public void RecordNotModified(string feedId, DateTimeOffset at)
+    public void RecordNotModified(string feedId, DateTimeOffset at) => RecordNotModified(feedId, at, null, null);
+
+    /// <summary>Records a 304 with the next poll time and the URL learned from a permanent redirect (null keeps it).</summary>
+    public void RecordNotModified(string feedId, DateTimeOffset at, DateTimeOffset? nextPollAt, string? currentUrl)
     {
         using var c = Open();
-        c.Execute("UPDATE feeds SET last_fetch_at = @at, last_success_at = @at, last_error = NULL, error_count = 0 WHERE id = @feedId",
-            new { feedId, at = at.ToUnixTimeMilliseconds() });
+        c.Execute("""
+            UPDATE feeds SET last_fetch_at = @at, last_success_at = @at, last_error = NULL, error_count = 0,
+              first_failure_at = NULL, retry_after_until = NULL, next_poll_at = @next,
+              current_url = COALESCE(@currentUrl, current_url)
+            WHERE id = @feedId
+            """, new { feedId, at = at.ToUnixTimeMilliseconds(), next = nextPollAt?.ToUnixTimeMilliseconds(), currentUrl });
     }
 
     // ---- articles ----
@@ -503,9 +590,23 @@ public sealed class SqliteStore
         public string? last_error { get; set; }
         public long error_count { get; set; }
         public long items_total { get; set; }
+        public string? current_url { get; set; }
+        public long? next_poll_at { get; set; }
+        public long? first_failure_at { get; set; }
+        public long? retry_after_until { get; set; }
+        public long paused { get; set; }
+        public string? paused_reason { get; set; }
 
         public FeedState ToState() => new(id, name, url, etag, last_modified, Time(last_fetch_at), Time(last_success_at),
-            last_error, (int)error_count, items_total);
+            last_error, (int)error_count, items_total)
+        {
+            CurrentUrl = current_url,
+            NextPollAt = Time(next_poll_at),
+            FirstFailureAt = Time(first_failure_at),
+            RetryAfterUntil = Time(retry_after_until),
+            Paused = paused != 0,
+            PausedReason = paused_reason,
+        };
 
         private static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
     }
@@ -553,4 +654,26 @@ public sealed record FeedState(
     DateTimeOffset? LastSuccessAt,
     string? LastError,
     int ErrorCount,
-    long ItemsTotal);
+    long ItemsTotal)
+{
+    /// <summary>Where the feed lives now, learned from a permanent redirect; null when at its configured URL.</summary>
+    public string? CurrentUrl { get; init; }
+
+    /// <summary>A scheduled pass does not poll the feed before this; null when it is due now.</summary>
+    public DateTimeOffset? NextPollAt { get; init; }
+
+    /// <summary>Start of the current failure streak; null after a success.</summary>
+    public DateTimeOffset? FirstFailureAt { get; init; }
+
+    /// <summary>The publisher's last Retry-After as an absolute time, if it sent one during the current streak.</summary>
+    public DateTimeOffset? RetryAfterUntil { get; init; }
+
+    /// <summary>True when the feed failed for too long and is no longer polled until resumed.</summary>
+    public bool Paused { get; init; }
+
+    /// <summary>Why the feed was paused.</summary>
+    public string? PausedReason { get; init; }
+
+    /// <summary>The URL to fetch: the one learned from a permanent redirect, else the configured one.</summary>
+    public string FetchUrl => CurrentUrl ?? Url;
+}
