@@ -56,6 +56,29 @@ public sealed class ElasticsearchRequestSchemaTests
         }
     }
 
+    [Fact]
+    public async Task The_fake_clusters_replies_match_the_spec_response_schemas()
+    {
+        // The behaviour tests are only as good as the replies they replay: check those against the spec too.
+        await using var es = await EsHarness.StartAsync();
+        await RunEveryOperationAsync(es);
+
+        var checkedOperations = new HashSet<string>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var (request, reply) in es.Server.Exchanges.Where(e => e.Reply.Status == 200))
+        {
+            if (Spec.FindOperation(request.Method, request.Path) is { ResponseSchema: { } schema } operation)
+            {
+                using var body = JsonDocument.Parse(reply.Body);
+                problems.AddRange(Spec.Validate(body.RootElement, schema, $"{request} reply", closed: false));
+                checkedOperations.Add(operation.Id);
+            }
+        }
+
+        problems.Should().BeEmpty();
+        checkedOperations.Should().Contain(["indices-create", "bulk", "search-3", "count-2", "delete-by-query", "cluster-health"]);
+    }
+
     /// <summary>Initialize, index, search in every mode with every filter, count, clear.</summary>
     internal static async Task RunEveryOperationAsync(EsHarness es)
     {

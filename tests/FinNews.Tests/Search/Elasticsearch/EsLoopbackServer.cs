@@ -38,6 +38,7 @@ internal sealed class EsLoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<RecordedRequest> _requests = [];
+    private readonly List<(RecordedRequest Request, Reply Reply)> _exchanges = [];
     private readonly Lock _lock = new();
 
     private EsLoopbackServer(WebApplication app) => _app = app;
@@ -51,6 +52,18 @@ internal sealed class EsLoopbackServer : IAsyncDisposable
             lock (_lock)
             {
                 return [.. _requests];
+            }
+        }
+    }
+
+    /// <summary>Every request with the reply it got.</summary>
+    public IReadOnlyList<(RecordedRequest Request, Reply Reply)> Exchanges
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _exchanges];
             }
         }
     }
@@ -86,6 +99,11 @@ internal sealed class EsLoopbackServer : IAsyncDisposable
             catch (Exception e)
             {
                 reply = Reply.Error(500, "test_responder_exception", e.Message.Replace('"', '\''));
+            }
+
+            lock (server._lock)
+            {
+                server._exchanges.Add((request, reply));
             }
 
             context.Response.StatusCode = reply.Status;
@@ -168,7 +186,7 @@ internal sealed class FakeCluster
                     {"name":"node-1","cluster_name":"test","cluster_uuid":"abc","version":{"number":"{{Version}}","build_flavor":"default","build_type":"docker","lucene_version":"9.12.0","minimum_wire_compatibility_version":"7.17.0","minimum_index_compatibility_version":"7.0.0"},"tagline":"You Know, for Search"}
                     """),
                 ("GET", "/_cluster/health") => Reply.Json($$"""
-                    {"cluster_name":"test","status":"{{Health}}","timed_out":false,"number_of_nodes":3,"number_of_data_nodes":3,"active_primary_shards":4,"active_shards":8,"relocating_shards":0,"initializing_shards":0,"unassigned_shards":{{(Health == "red" ? 2 : 0)}},"delayed_unassigned_shards":0,"number_of_pending_tasks":0,"number_of_in_flight_fetch":0,"task_max_waiting_in_queue_millis":0,"active_shards_percent_as_number":{{(Health == "red" ? "80.0" : "100.0")}}}
+                    {"cluster_name":"test","status":"{{Health}}","timed_out":false,"number_of_nodes":3,"number_of_data_nodes":3,"active_primary_shards":4,"active_shards":8,"relocating_shards":0,"initializing_shards":0,"unassigned_shards":{{(Health == "red" ? 2 : 0)}},"unassigned_primary_shards":{{(Health == "red" ? 1 : 0)}},"delayed_unassigned_shards":0,"number_of_pending_tasks":0,"number_of_in_flight_fetch":0,"task_max_waiting_in_queue_millis":0,"active_shards_percent_as_number":{{(Health == "red" ? "80.0" : "100.0")}}}
                     """),
                 ("GET", _) when path.StartsWith("/_index_template/", StringComparison.Ordinal) => TemplateMappings is null
                     ? Reply.Error(404, "resource_not_found_exception", "index template matching [x] not found")

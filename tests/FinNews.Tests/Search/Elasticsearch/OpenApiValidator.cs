@@ -97,19 +97,20 @@ internal sealed class OpenApiValidator
     public JsonElement Schema(string name) => _root.GetProperty("components").GetProperty("schemas").GetProperty(name);
 
     /// <summary>Every violation of <paramref name="schema"/> by <paramref name="instance"/>; empty when valid.</summary>
-    public List<string> Validate(JsonElement instance, JsonElement schema, string pointer = "$")
+    /// <param name="closed">Treat declared-property objects as closed (requests); false for responses, which servers extend.</param>
+    public List<string> Validate(JsonElement instance, JsonElement schema, string pointer = "$", bool closed = true)
     {
         var errors = new List<string>();
-        Validate(instance, schema, pointer, errors);
+        Validate(instance, schema, pointer, errors, closed);
         return errors;
     }
 
-    private void Validate(JsonElement instance, JsonElement schema, string pointer, List<string> errors)
+    private void Validate(JsonElement instance, JsonElement schema, string pointer, List<string> errors, bool closed)
     {
-        ValidateCore(instance, schema, pointer, errors, checkClosure: true);
+        ValidateCore(instance, schema, pointer, errors, checkClosure: closed, closed);
     }
 
-    private void ValidateCore(JsonElement instance, JsonElement schema, string pointer, List<string> errors, bool checkClosure)
+    private void ValidateCore(JsonElement instance, JsonElement schema, string pointer, List<string> errors, bool checkClosure, bool closed)
     {
         schema = Resolve(schema);
         if (schema.ValueKind != JsonValueKind.Object)
@@ -132,7 +133,7 @@ internal sealed class OpenApiValidator
             foreach (var part in allOf.EnumerateArray())
             {
                 // Closure is judged once over the union of every part's properties, below.
-                ValidateCore(instance, part, pointer, errors, checkClosure: false);
+                ValidateCore(instance, part, pointer, errors, checkClosure: false, closed);
             }
         }
 
@@ -140,7 +141,7 @@ internal sealed class OpenApiValidator
         {
             if (schema.TryGetProperty(keyword, out var branches))
             {
-                ValidateBranches(instance, schema, branches, keyword, pointer, errors);
+                ValidateBranches(instance, schema, branches, keyword, pointer, errors, closed);
             }
         }
 
@@ -161,17 +162,17 @@ internal sealed class OpenApiValidator
             var i = 0;
             foreach (var item in instance.EnumerateArray())
             {
-                Validate(item, items, string.Create(CultureInfo.InvariantCulture, $"{pointer}[{i++}]"), errors);
+                Validate(item, items, string.Create(CultureInfo.InvariantCulture, $"{pointer}[{i++}]"), errors, closed);
             }
         }
 
         if (instance.ValueKind == JsonValueKind.Object)
         {
-            ValidateObject(instance, schema, pointer, errors, checkClosure);
+            ValidateObject(instance, schema, pointer, errors, checkClosure, closed);
         }
     }
 
-    private void ValidateObject(JsonElement instance, JsonElement schema, string pointer, List<string> errors, bool checkClosure)
+    private void ValidateObject(JsonElement instance, JsonElement schema, string pointer, List<string> errors, bool checkClosure, bool closed)
     {
         var count = instance.EnumerateObject().Count();
         if (schema.TryGetProperty("minProperties", out var min) && count < min.GetInt32())
@@ -202,7 +203,7 @@ internal sealed class OpenApiValidator
             var child = $"{pointer}.{property.Name}";
             if (properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty(property.Name, out var propertySchema))
             {
-                Validate(property.Value, propertySchema, child, errors);
+                Validate(property.Value, propertySchema, child, errors, closed);
             }
             else if (additional.ValueKind == JsonValueKind.False)
             {
@@ -210,7 +211,7 @@ internal sealed class OpenApiValidator
             }
             else if (additional.ValueKind == JsonValueKind.Object)
             {
-                Validate(property.Value, additional, child, errors);
+                Validate(property.Value, additional, child, errors, closed);
             }
         }
 
@@ -263,7 +264,7 @@ internal sealed class OpenApiValidator
         }
     }
 
-    private void ValidateBranches(JsonElement instance, JsonElement schema, JsonElement branches, string keyword, string pointer, List<string> errors)
+    private void ValidateBranches(JsonElement instance, JsonElement schema, JsonElement branches, string keyword, string pointer, List<string> errors, bool closed)
     {
         var candidates = branches.EnumerateArray().ToList();
         if (schema.TryGetProperty("discriminator", out var discriminator)
@@ -283,7 +284,7 @@ internal sealed class OpenApiValidator
         var branchErrors = new List<string>();
         foreach (var branch in candidates)
         {
-            var attempt = Validate(instance, branch, pointer);
+            var attempt = Validate(instance, branch, pointer, closed);
             if (attempt.Count == 0)
             {
                 return;
@@ -348,6 +349,23 @@ internal sealed class OpenApiValidator
                 }
 
                 return Spec.Resolve(body).GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            }
+        }
+
+        /// <summary>The JSON schema of the 200 response, or null when the operation returns no JSON body.</summary>
+        public JsonElement? ResponseSchema
+        {
+            get
+            {
+                if (!Definition.TryGetProperty("responses", out var responses) || !responses.TryGetProperty("200", out var ok))
+                {
+                    return null;
+                }
+
+                var response = Spec.Resolve(ok);
+                return response.TryGetProperty("content", out var content) && content.TryGetProperty("application/json", out var json)
+                    ? json.GetProperty("schema")
+                    : null;
             }
         }
 
