@@ -70,8 +70,21 @@ public sealed class BriefingComposer
             material.Add(new SectionMaterial("markets", "Markets", [], markets));
         }
 
-        var drafts = await _writer.WriteAsync(material, cancellationToken);
-        var document = Number(drafts, material, articles, markets, notes, start, end, now);
+        WriterReport? run = null;
+        IReadOnlyList<DraftSection> drafts;
+        if (_writer is IReportingBriefingWriter reporting)
+        {
+            var outcome = await reporting.WriteWithReportAsync(material, cancellationToken);
+            drafts = outcome.Sections;
+            run = outcome.Report;
+            notes.AddRange(run.Notes);
+        }
+        else
+        {
+            drafts = await _writer.WriteAsync(material, cancellationToken);
+        }
+
+        var document = Number(drafts, material, articles, markets, notes, start, end, now, run);
         _store.SaveBriefing(document);
         _logger.LogInformation("Briefing {BriefingId}: {Bullets} bullets, {Sources} sources from {Articles} articles in window",
             document.Id, document.Sections.Sum(s => s.Bullets.Count), document.Sources.Count, articles.Count);
@@ -141,7 +154,7 @@ public sealed class BriefingComposer
 
     private BriefingDocument Number(IReadOnlyList<DraftSection> drafts, List<SectionMaterial> material,
         IReadOnlyList<Article> articles, List<MarketMove> markets, List<string> notes,
-        DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
+        DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, WriterReport? run)
     {
         // Only what the writer was given may be cited: a key outside this set is a fabricated source.
         var given = material.SelectMany(m => m.Stories).SelectMany(c => c.Articles)
@@ -219,6 +232,7 @@ public sealed class BriefingComposer
             string.Join('\n', sources.Select(s => s.ArticleId ?? s.Title)) + end.ToString("O", CultureInfo.InvariantCulture))))[..6];
         var id = string.Create(CultureInfo.InvariantCulture, $"{now:yyyyMMdd-HHmmss}-{fingerprint}");
         var title = string.Create(CultureInfo.InvariantCulture, $"Financial briefing, {end.AddTicks(-1):dddd d MMMM yyyy}");
-        return new BriefingDocument(id, now, start, end, title, _writer.Name, null, notes, sections, sources);
+        var model = run is null || run.Writer == "extractive" ? null : $"{run.Profile}: {run.Model}";
+        return new BriefingDocument(id, now, start, end, title, run?.Writer ?? _writer.Name, model, notes, sections, sources, run);
     }
 }

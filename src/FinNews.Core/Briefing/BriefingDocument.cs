@@ -14,6 +14,7 @@ namespace FinNews.Core.Briefing;
 /// <param name="Notes">Facts a reader must know about how it was made (fallbacks, widened windows).</param>
 /// <param name="Sections">Sections in reading order.</param>
 /// <param name="Sources">Every cited source, numbered from 1 in order of first citation.</param>
+/// <param name="Run">How the writer ran: model, tokens, latency, validator results and dropped statements (null for older briefings).</param>
 public sealed record BriefingDocument(
     string Id,
     DateTimeOffset CreatedAt,
@@ -24,7 +25,8 @@ public sealed record BriefingDocument(
     string? Model,
     IReadOnlyList<string> Notes,
     IReadOnlyList<BriefingSection> Sections,
-    IReadOnlyList<BriefingSource> Sources)
+    IReadOnlyList<BriefingSource> Sources,
+    WriterReport? Run = null)
 {
     /// <summary>Looks up a source by its citation number.</summary>
     public BriefingSource? Source(int number) => Sources.FirstOrDefault(s => s.Number == number);

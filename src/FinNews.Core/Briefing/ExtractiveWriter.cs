@@ -8,8 +8,20 @@ namespace FinNews.Core.Briefing;
 /// The offline, deterministic writer: each event becomes its headline and lead sentence, citing every outlet that
 /// carried it. Market rows become one sentence of figures computed from stored bars.
 /// </summary>
-public sealed partial class ExtractiveWriter : IBriefingWriter
+public sealed partial class ExtractiveWriter : IReportingBriefingWriter
 {
+    private readonly string? _note;
+
+    /// <param name="note">Why the extractive writer is writing (e.g. no model configured); shown on the briefing.</param>
+    public ExtractiveWriter(string? note = null) => _note = note;
+
+    /// <inheritdoc/>
+    public async Task<WriterOutcome> WriteWithReportAsync(IReadOnlyList<SectionMaterial> material, CancellationToken cancellationToken)
+    {
+        var sections = await WriteAsync(material, cancellationToken);
+        return new WriterOutcome(sections, new WriterReport(Name, null, null, 0, 0, 0, 0, 0, _note is null ? [] : [_note], [], []));
+    }
+
     /// <inheritdoc/>
     public string Name => "extractive";
 

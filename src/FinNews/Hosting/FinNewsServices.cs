@@ -1,6 +1,7 @@
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
 using FinNews.Core.Market;
+using FinNews.Core.Models;
 using FinNews.Core.Search;
 using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
@@ -82,7 +83,8 @@ public static class FinNewsServices
             sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>(),
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
-        services.AddSingleton<IBriefingWriter, ExtractiveWriter>();
+        services.AddSingleton(sp => ModelProfiles.Load(sp.GetRequiredService<AppPaths>().FromConfig("models.json")));
+        services.AddSingleton<IBriefingWriter>(sp => BriefingWriter(sp));
         services.AddSingleton(sp => Value<BriefingOptions>(sp));
         services.AddSingleton<BriefingComposer>();
         services.AddSingleton(sp => new BriefingPublisher(Path.Combine(
@@ -90,6 +92,26 @@ public static class FinNewsServices
         services.AddSingleton(sp => new StoryClusterer(Value<BriefingOptions>(sp).ClusterThreshold));
         services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();
+    }
+
+    /// <summary>
+    /// The finance-tuned model through the LLM writer when the "briefing" profile is configured (enabled and its key
+    /// variable set); otherwise the extractive writer, and the briefing says why.
+    /// </summary>
+    private static IBriefingWriter BriefingWriter(IServiceProvider sp)
+    {
+        var profiles = sp.GetRequiredService<ModelProfiles>();
+        var profile = profiles.Configured("briefing", out var reason);
+        var logger = sp.GetRequiredService<ILogger<LlmWriter>>();
+        if (profile is null)
+        {
+            logger.LogInformation("Briefing model not configured ({Reason}); using the extractive writer", reason);
+            return new ExtractiveWriter($"Written by the extractive writer: no language model is configured ({reason}).");
+        }
+
+        var time = sp.GetRequiredService<TimeProvider>();
+        var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
+        return new LlmWriter(new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time, logger, new ExtractiveWriter());
     }
 
     /// <summary>Runs the start-up validation of every options section (hosts that are never started call this).</summary>
