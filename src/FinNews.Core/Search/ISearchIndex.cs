@@ -51,6 +51,9 @@ public interface ISearchIndex
     /// <summary>Runs a query with its filters.</summary>
     Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes the chunks of these articles (retention, deletions).</summary>
+    Task DeleteAsync(IReadOnlyCollection<string> articleIds, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every chunk (used by reindex).</summary>
     Task ClearAsync(CancellationToken cancellationToken = default);
 

@@ -298,6 +298,42 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>Bumps the generation, so the in-memory vector table reloads before the next vector search.</remarks>
+    public async Task DeleteAsync(IReadOnlyCollection<string> articleIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(articleIds);
+        await InitializeAsync(cancellationToken);
+        if (articleIds.Count == 0)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM search_chunks WHERE article_id = $article";
+            var p = delete.Parameters.Add("$article", SqliteType.Text);
+            foreach (var id in articleIds)
+            {
+                p.Value = id;
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await WriteMetaAsync(connection, transaction, MetaGeneration, (before + 1).ToString(CultureInfo.InvariantCulture), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
     /// <remarks>Also records the configured embedder, so this is the first step of a reindex after an embedder change.</remarks>
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {

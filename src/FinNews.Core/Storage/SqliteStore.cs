@@ -229,6 +229,21 @@ public sealed class SqliteStore
     /// <summary>
     /// Un-pauses a feed and clears its failure streak, so the next pass polls it. False when no such feed exists.
     /// </summary>
+    /// <summary>Pauses a feed by hand (an operator's decision); its state and articles are kept. False if unknown.</summary>
+    public bool PauseFeed(string feedId, string reason)
+    {
+        using var c = Open();
+        return c.Execute("UPDATE feeds SET paused = 1, paused_reason = @reason WHERE id = @feedId", new { feedId, reason }) > 0;
+    }
+
+    /// <summary>Articles stored per feed since <paramref name="since"/> (for items-per-day on the health page).</summary>
+    public IReadOnlyDictionary<string, long> ArticleCountsByFeed(DateTimeOffset since)
+    {
+        using var c = Open();
+        return c.Query<(string FeedId, long Count)>("SELECT feed_id AS FeedId, COUNT(*) AS Count FROM articles WHERE first_seen_at >= @since GROUP BY feed_id",
+            new { since = since.ToUnixTimeMilliseconds() }).ToDictionary(r => r.FeedId, r => r.Count, StringComparer.Ordinal);
+    }
+
     public bool ResumeFeed(string feedId)
     {
         using var c = Open();
@@ -378,6 +393,29 @@ public sealed class SqliteStore
     {
         using var c = Open();
         c.Execute("UPDATE articles SET indexed = 1 WHERE id IN @ids", new { ids = ids.ToArray() });
+    }
+
+    /// <summary>Ids of articles published before <paramref name="cutoff"/> (retention).</summary>
+    public IReadOnlyList<string> ArticleIdsPublishedBefore(DateTimeOffset cutoff, int limit = 50_000)
+    {
+        using var c = Open();
+        return c.Query<string>("SELECT id FROM articles WHERE published_at < @cutoff ORDER BY published_at LIMIT @limit",
+            new { cutoff = cutoff.ToUnixTimeMilliseconds(), limit }).ToList();
+    }
+
+    /// <summary>Deletes articles by id (one transaction); returns how many were deleted.</summary>
+    public int DeleteArticles(IReadOnlyCollection<string> ids)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var n = 0;
+        foreach (var batch in ids.Chunk(500))
+        {
+            n += c.Execute("DELETE FROM articles WHERE id IN @batch", new { batch }, tx);
+        }
+
+        tx.Commit();
+        return n;
     }
 
     /// <summary>Marks every article for re-indexing (reindex).</summary>

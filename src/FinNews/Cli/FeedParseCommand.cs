@@ -96,4 +96,6 @@ internal sealed record NormalizedItem(string? Id, string Title, string? Link, st
 [JsonSerializable(typeof(NormalizedFeed))]
 [JsonSerializable(typeof(List<FinNewsCli.FeedListing>))]
 [JsonSerializable(typeof(List<FinNewsCli.StoryListing>))]
+[JsonSerializable(typeof(List<FinNews.Hosting.FeedHealthRow>))]
+[JsonSerializable(typeof(List<FinNews.Api.SearchResult>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -36,6 +36,8 @@ public static class FinNewsCli
         root.Subcommands.Add(FeedsCommand());
         root.Subcommands.Add(FeedCommand());
         root.Subcommands.Add(StoriesCommand());
+        root.Subcommands.Add(SearchCommand());
+        root.Subcommands.Add(ReindexCommand());
         return root;
     }
 
@@ -188,9 +190,146 @@ public static class FinNewsCli
             AnsiConsole.Write(table);
             return Task.FromResult(0);
         }));
-        var command = new Command("feeds", "Inspect the configured feeds");
+        var statusJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var status = new Command("status", "Feed health: last success, last error, error count, next poll, items per day") { statusJson };
+        status.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var rows = host.Services.GetRequiredService<FeedHealth>().List();
+            if (parse.GetValue(statusJson))
+            {
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.ToList(), CliJsonContext.Default.ListFeedHealthRow));
+                return Task.FromResult(0);
+            }
+
+            string Time(DateTimeOffset? t) => t?.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-";
+            var table = new Table().AddColumns("Feed", "Status", "Last success", "Errors", "Next poll", "Items/day", "Last error");
+            foreach (var r in rows)
+            {
+                var colour = r.Status switch { "ok" => "green", "failing" or "paused" => "red", _ => "grey" };
+                table.AddRow(Markup.Escape(r.Id), $"[{colour}]{Markup.Escape(r.Status)}[/]", Time(r.LastSuccessAt), r.ErrorCount.ToString(CultureInfo.InvariantCulture),
+                    Time(r.NextPollAt), r.ItemsPerDay.ToString("0.0", CultureInfo.InvariantCulture), Markup.Escape(r.PausedReason ?? r.LastError ?? ""));
+            }
+
+            AnsiConsole.Write(table);
+            return Task.FromResult(0);
+        }));
+
+        var pauseId = new Argument<string>("feed-id") { Description = "The feed to pause" };
+        var reason = new Option<string>("--reason") { Description = "Why (shown on the health page)", DefaultValueFactory = _ => "paused by an operator" };
+        var pause = new Command("pause", "Stop polling a feed; its articles and state are kept") { pauseId, reason };
+        pause.SetAction((parse, ct) => Guard(() => Task.FromResult(SetPaused(parse, parse.GetValue(pauseId)!, parse.GetValue(reason)))));
+        var resumeId = new Argument<string>("feed-id") { Description = "The feed to resume" };
+        var resume = new Command("resume", "Resume polling a paused feed (its failure streak is cleared)") { resumeId };
+        resume.SetAction((parse, ct) => Guard(() => Task.FromResult(SetPaused(parse, parse.GetValue(resumeId)!, null))));
+
+        var command = new Command("feeds", "Inspect and manage the configured feeds");
         command.Subcommands.Add(list);
+        command.Subcommands.Add(status);
+        command.Subcommands.Add(pause);
+        command.Subcommands.Add(resume);
         return command;
+    }
+
+    private static Command SearchCommand()
+    {
+        var text = new Argument<string>("query") { Description = "What to look for" };
+        var mode = new Option<string>("--mode") { Description = "lexical, vector or hybrid", DefaultValueFactory = _ => "hybrid" };
+        var since = new Option<string?>("--since") { Description = "Only articles published since: 24h, 3d, or an ISO 8601 instant" };
+        var ticker = new Option<string[]>("--ticker") { Description = "Only articles tagged with this ticker (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var limit = new Option<int>("--limit") { Description = "Most results", DefaultValueFactory = _ => 10 };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command("search", "Search stored articles (BM25, vectors, or both fused)") { text, mode, since, ticker, limit, json };
+        command.SetAction((parse, ct) => Guard(async () =>
+        {
+            if (!Api.SearchApi.TryMode(parse.GetValue(mode), out var m))
+            {
+                await Console.Error.WriteLineAsync($"--mode '{parse.GetValue(mode)}' must be lexical, vector or hybrid.");
+                return 2;
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            DateTimeOffset? from = null;
+            if (parse.GetValue(since) is { } s)
+            {
+                if (!TryParseSince(s, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var f))
+                {
+                    await Console.Error.WriteLineAsync($"--since '{s}' is neither a duration (24h, 3d, 90m) nor an ISO 8601 instant.");
+                    return 2;
+                }
+
+                from = f;
+            }
+
+            var tickers = parse.GetValue(ticker) is { Length: > 0 } t ? t.Select(x => x.ToUpperInvariant()).ToArray() : null;
+            var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
+                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, Math.Clamp(parse.GetValue(limit), 1, 100), from, null, tickers), ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(results.ToList(), CliJsonContext.Default.ListSearchResult));
+                return 0;
+            }
+
+            foreach (var (r, i) in results.Select((r, i) => (r, i)))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i + 1}. {r.Title}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {r.Outlet}, {r.PublishedAt:yyyy-MM-dd HH:mm} UTC, score {r.Score:0.####}{(r.Tickers.Count > 0 ? ", " + string.Join(' ', r.Tickers) : "")}"));
+                Console.WriteLine($"   {r.Url}");
+            }
+
+            if (results.Count == 0)
+            {
+                Console.WriteLine("No matching articles.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ReindexCommand()
+    {
+        var command = new Command("reindex", "Rebuild the search index from the stored articles (after an embedder or backend change)");
+        command.SetAction((parse, ct) => Guard(async () =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var store = host.Services.GetRequiredService<SqliteStore>();
+            var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
+            var total = store.CountArticles();
+            // Clear records the configured embedder; articles are then re-embedded from the system of record.
+            await index.ClearAsync(ct);
+            store.MarkAllUnindexed();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var done = 0;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async pc =>
+                {
+                    var task = pc.AddTask("Reindexing", maxValue: Math.Max(1, total));
+                    done = await host.Services.GetRequiredService<FinNews.Core.Search.SearchIndexer>().DrainAsync(256, n => task.Value = n, ct);
+                });
+            var chunks = await index.CountAsync(ct);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Reindexed {done} articles ({chunks} chunks) in {watch.Elapsed.TotalSeconds:0.0} s."));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static int SetPaused(ParseResult parse, string feedId, string? reason)
+    {
+        using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+        var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds;
+        if (feeds.All(f => f.Id != feedId))
+        {
+            Console.Error.WriteLine($"No feed '{feedId}' in {host.Services.GetRequiredService<FeedCatalog>().Path}; known: {string.Join(", ", feeds.Select(f => f.Id))}.");
+            return 1;
+        }
+
+        var store = host.Services.GetRequiredService<SqliteStore>();
+        store.SyncFeeds(feeds);
+        _ = reason is null ? store.ResumeFeed(feedId) : store.PauseFeed(feedId, reason);
+        Console.WriteLine(reason is null ? $"Feed {feedId} resumed." : $"Feed {feedId} paused: {reason}");
+        return 0;
     }
 
     private static Command FeedCommand()

@@ -31,6 +31,7 @@ public static class AppHost
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
         app.MapBriefingsApi();
+        app.MapSearchApi();
         app.MapWebPages();
         return app;
     }

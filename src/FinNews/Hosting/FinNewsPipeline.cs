@@ -38,6 +38,19 @@ public sealed class FinNewsPipeline
         return results;
     }
 
+    /// <summary>Polls the given feeds if they are due (not paused, backoff and Retry-After respected), then indexes and clusters.</summary>
+    public async Task<IReadOnlyList<FeedRunResult>> IngestDueAsync(IReadOnlyList<FeedDefinition> feeds, CancellationToken cancellationToken)
+    {
+        var results = await _ingestor.IngestDueAsync(feeds, null, cancellationToken);
+        if (results.Any(r => r.Counts is { Inserted: > 0 } or { Updated: > 0 }))
+        {
+            await _indexer.DrainAsync(cancellationToken: cancellationToken);
+            _stories.AssignRecent();
+        }
+
+        return results;
+    }
+
     /// <summary>Writes, stores and publishes a briefing; returns it with the files written.</summary>
     public async Task<(BriefingDocument Briefing, IReadOnlyList<string> Files)> BriefAsync(DateTimeOffset? asOf, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
+using FinNews.Core.Search.Elasticsearch;
 using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -50,6 +51,7 @@ public static class FinNewsServices
         Bind<BriefingOptions>(builder, "Briefing");
         Bind<FetchOptions>(builder, "Ingest");
         Bind<MarketOptions>(builder, "Market");
+        Bind<PollOptions>(builder, "Polling");
     }
 
     /// <summary>Storage, feeds, search, market data and briefings.</summary>
@@ -69,14 +71,15 @@ public static class FinNewsServices
         services.AddSingleton(sp => Watchlist.Load(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).WatchlistFile)));
         services.AddSingleton(sp => new TickerTagger(sp.GetRequiredService<Watchlist>()));
         services.AddSingleton<ArticleNormalizer>();
-        services.AddSingleton(sp => new HttpClient(FeedFetcher.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan });
+        // Every outbound feed and market-data request goes through the SSRF guard (feeds marked internal excepted).
+        services.AddSingleton(sp => new HttpClient(FeedFetcher.CreateHandler(new SsrfGuard())) { Timeout = Timeout.InfiniteTimeSpan });
+        services.AddSingleton(sp => new FeedPollPolicy(Value<PollOptions>(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new FeedFetcher(sp.GetRequiredService<HttpClient>(), Value<FetchOptions>(sp),
             sp.GetRequiredService<AppPaths>().ConfigDirectory));
         services.AddSingleton<FeedIngestor>();
 
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => new HashingEmbedder(Value<SearchOptions>(sp).Dimensions));
-        services.AddSingleton<ISearchIndex>(sp => new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString,
-            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(), Value<SearchOptions>(sp).Embedder));
+        services.AddSingleton<ISearchIndex>(sp => SearchIndex(sp));
         services.AddSingleton<SearchIndexer>();
 
         services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<SqliteStore>(), Value<MarketOptions>(sp),
@@ -92,6 +95,28 @@ public static class FinNewsServices
         services.AddSingleton(sp => new StoryClusterer(Value<BriefingOptions>(sp).ClusterThreshold));
         services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();
+        services.AddSingleton<FeedHealth>();
+    }
+
+    /// <summary>The embedded SQLite index by default; Elasticsearch when Search:Backend says so.</summary>
+    private static ISearchIndex SearchIndex(IServiceProvider sp)
+    {
+        var search = Value<SearchOptions>(sp);
+        var embedder = sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        if (search.Backend != "elasticsearch")
+        {
+            return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder);
+        }
+
+        var options = sp.GetRequiredService<IConfiguration>().GetSection("Elasticsearch").Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
+        // Connection and secrets from the environment (deploy/docker-compose.yml), never from files.
+        options.Url = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_URL") ?? options.Url;
+        options.ApiKey = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_API_KEY") ?? options.ApiKey;
+        options.Username = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_USERNAME") ?? options.Username;
+        options.Password = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_PASSWORD") ?? options.Password;
+        options.CertificateFingerprint = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_FINGERPRINT") ?? options.CertificateFingerprint;
+        return new ElasticsearchSearchIndex(options, embedder, search.Embedder, sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(),
+            sp.GetRequiredService<TimeProvider>());
     }
 
     /// <summary>

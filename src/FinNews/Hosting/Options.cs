@@ -29,11 +29,11 @@ public sealed class WebOptions
 /// <summary>Background schedules (section "Scheduler").</summary>
 public sealed class SchedulerOptions
 {
-    /// <summary>Minutes between ingest passes over all feeds.</summary>
-    public int IngestIntervalMinutes { get; set; } = 15;
-
     /// <summary>Seconds between drains of unindexed articles.</summary>
     public int IndexIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Days an article is kept before the retention job deletes it (with its search chunks).</summary>
+    public int RetentionDays { get; set; } = 365;
 
     /// <summary>Quartz cron for loading market data.</summary>
     public string MarketDataSchedule { get; set; } = "0 30 22 ? * MON-FRI";
@@ -42,6 +42,9 @@ public sealed class SchedulerOptions
 /// <summary>Search settings (section "Search").</summary>
 public sealed class SearchOptions
 {
+    /// <summary>Index backend: "sqlite" (embedded, default) or "elasticsearch" (section "Elasticsearch").</summary>
+    public string Backend { get; set; } = "sqlite";
+
     /// <summary>Embedder: only "hashing" (offline) in this build.</summary>
     public string Embedder { get; set; } = "hashing";
 
@@ -52,8 +55,18 @@ public sealed class SearchOptions
 /// <summary>Validates every options section; each failure names the configuration key and the bad value.</summary>
 public sealed class FinNewsOptionsValidator :
     IValidateOptions<FinNewsOptions>, IValidateOptions<WebOptions>, IValidateOptions<SchedulerOptions>,
-    IValidateOptions<SearchOptions>, IValidateOptions<BriefingOptions>, IValidateOptions<FetchOptions>, IValidateOptions<MarketOptions>
+    IValidateOptions<SearchOptions>, IValidateOptions<BriefingOptions>, IValidateOptions<FetchOptions>, IValidateOptions<MarketOptions>,
+    IValidateOptions<PollOptions>
 {
+    public ValidateOptionsResult Validate(string? name, PollOptions o) => Check(
+        Range("Polling:BackoffBaseSeconds", o.BackoffBaseSeconds, 1, 86400),
+        Range("Polling:BackoffMaxSeconds", o.BackoffMaxSeconds, Math.Max(1, o.BackoffBaseSeconds), 7 * 86400),
+        o.JitterFraction is >= 0 and < 1 ? null : string.Create(CultureInfo.InvariantCulture, $"Polling:JitterFraction = {o.JitterFraction}: must be in [0, 1)."),
+        Range("Polling:PauseAfterDays", o.PauseAfterDays, 1, 365),
+        Range("Polling:MaxRetryAfterSeconds", o.MaxRetryAfterSeconds, 1, 7 * 86400),
+        Range("Polling:MaxConcurrentFeeds", o.MaxConcurrentFeeds, 1, 64),
+        Range("Polling:MaxConcurrentPerHost", o.MaxConcurrentPerHost, 1, 16));
+
     public ValidateOptionsResult Validate(string? name, FinNewsOptions o) => Check(
         Required("FinNews:DataDirectory", o.DataDirectory),
         Required("FinNews:FeedsFile", o.FeedsFile),
@@ -74,11 +87,12 @@ public sealed class FinNewsOptionsValidator :
     }
 
     public ValidateOptionsResult Validate(string? name, SchedulerOptions o) => Check(
-        Range("Scheduler:IngestIntervalMinutes", o.IngestIntervalMinutes, 1, 1440),
         Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 5, 86400),
+        Range("Scheduler:RetentionDays", o.RetentionDays, 1, 36500),
         Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
 
     public ValidateOptionsResult Validate(string? name, SearchOptions o) => Check(
+        o.Backend is "sqlite" or "elasticsearch" ? null : $"Search:Backend = '{o.Backend}': use 'sqlite' or 'elasticsearch'.",
         o.Embedder == "hashing" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing).",
         Range("Search:Dimensions", o.Dimensions, 16, 4096));
 

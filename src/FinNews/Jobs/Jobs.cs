@@ -5,17 +5,50 @@ using Quartz;
 
 namespace FinNews.Jobs;
 
-/// <summary>Polls every enabled feed once; one pass at a time.</summary>
+/// <summary>Polls one feed (its id in the job data) when it is due: backoff, Retry-After and pauses are respected.</summary>
 [DisallowConcurrentExecution]
-public sealed class IngestJob(FinNewsPipeline pipeline, ILogger<IngestJob> logger) : IJob
+public sealed class FeedPollJob(FinNewsPipeline pipeline, FeedCatalog catalog, ILogger<FeedPollJob> logger) : IJob
 {
-    public static readonly JobKey Key = new("ingest", "feeds");
+    public const string FeedIdKey = "feedId";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var results = await pipeline.IngestAsync(null, cancellationToken);
-        logger.LogInformation("Ingest pass: {Feeds} feeds, {New} new articles, {Failed} failed",
-            results.Count, results.Sum(r => r.Counts?.Inserted ?? 0), results.Count(r => r.Error is not null));
+        var feedId = context.MergedJobDataMap.GetString(FeedIdKey);
+        var feed = catalog.Load().Feeds.FirstOrDefault(f => f.Id == feedId);
+        if (feed is null || !feed.Enabled)
+        {
+            logger.LogInformation("Feed {FeedId} is no longer configured or enabled; poll skipped", feedId);
+            return;
+        }
+
+        var results = await pipeline.IngestDueAsync([feed], cancellationToken);
+        foreach (var r in results)
+        {
+            logger.LogInformation("Feed {FeedId} polled: {New} new, {Error}", r.FeedId, r.Counts?.Inserted ?? 0, r.Error ?? "ok");
+        }
+    }
+}
+
+/// <summary>Deletes articles past the retention period, with their search chunks.</summary>
+[DisallowConcurrentExecution]
+public sealed class RetentionJob(FinNews.Core.Storage.SqliteStore store, FinNews.Core.Search.ISearchIndex index,
+    Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time, ILogger<RetentionJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("retention", "maintenance");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow().AddDays(-options.Value.RetentionDays);
+        var ids = store.ArticleIdsPublishedBefore(cutoff);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        // Index first: a crash in between leaves stored articles without chunks (reindex restores them), never the reverse.
+        await index.DeleteAsync(ids, cancellationToken);
+        var deleted = store.DeleteArticles(ids);
+        logger.LogInformation("Retention: deleted {Count} articles published before {Cutoff:yyyy-MM-dd}", deleted, cutoff);
     }
 }
 
@@ -64,14 +97,29 @@ public static class JobRegistration
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
+        var paths = builder.Services.Select(d => d.ImplementationInstance).OfType<AppPaths>().Single();
+        var feedsFile = paths.FromConfig(builder.Configuration["FinNews:FeedsFile"] ?? "feeds.json");
+        var feeds = File.Exists(feedsFile) ? FinNews.Core.Feeds.FeedList.Load(feedsFile).Feeds : [];
         var now = TimeProvider.System.GetUtcNow();
         builder.Services.AddQuartz(q =>
         {
-            q.AddJob<IngestJob>(j => j.WithIdentity(IngestJob.Key));
-            q.AddTrigger(t => t.ForJob(IngestJob.Key).WithIdentity("ingest-interval")
-                .StartAt(now.AddMinutes(scheduler.IngestIntervalMinutes))
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(scheduler.IngestIntervalMinutes)).RepeatForever()
-                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+            // One job per configured feed, on the feed's own interval, first fire spread over that interval so a
+            // restart does not hit every publisher at once. Due-ness (backoff, Retry-After, pause) is checked per run.
+            foreach (var feed in feeds.Where(f => f.Enabled))
+            {
+                var key = new JobKey($"feed-{feed.Id}", "feeds");
+                var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
+                var jitter = TimeSpan.FromSeconds(Random.Shared.NextDouble() * Math.Min(interval.TotalSeconds, 300));
+                q.AddJob<FeedPollJob>(j => j.WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id));
+                q.AddTrigger(t => t.ForJob(key).WithIdentity($"feed-{feed.Id}-interval", "feeds")
+                    .StartAt(now.Add(runPipelineAtStart ? interval : TimeSpan.Zero).Add(jitter))
+                    .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+            }
+
+            q.AddJob<RetentionJob>(j => j.WithIdentity(RetentionJob.Key));
+            q.AddTrigger(t => t.ForJob(RetentionJob.Key).WithIdentity("retention-daily")
+                .WithCronSchedule("0 15 3 * * ?", c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
 
             q.AddJob<IndexJob>(j => j.WithIdentity(IndexJob.Key));
             q.AddTrigger(t => t.ForJob(IndexJob.Key).WithIdentity("index-interval")

@@ -319,6 +319,17 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <inheritdoc/>
+    public async Task DeleteAsync(IReadOnlyCollection<string> articleIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(articleIds);
+        await InitializeAsync(cancellationToken);
+        foreach (var batch in articleIds.Chunk(500))
+        {
+            await DeleteOldChunksAsync(batch, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc/>
     /// <remarks>
     /// Deletes the monthly indices (not just their documents, so a new embedder's dimensions can take effect) and
     /// writes the template for the configured embedder: the first step of <c>finnews reindex</c>.

@@ -1,0 +1,48 @@
+using FinNews.Core.Storage;
+
+namespace FinNews.Hosting;
+
+/// <summary>One feed's health as shown by `finnews feeds status` and GET /api/v1/feeds.</summary>
+public sealed record FeedHealthRow(
+    string Id,
+    string Name,
+    string Url,
+    string? CurrentUrl,
+    bool Enabled,
+    bool Sample,
+    bool Internal,
+    int IntervalMinutes,
+    string Status,
+    DateTimeOffset? LastSuccessAt,
+    DateTimeOffset? LastFetchAt,
+    string? LastError,
+    int ErrorCount,
+    DateTimeOffset? NextPollAt,
+    bool Paused,
+    string? PausedReason,
+    double ItemsPerDay,
+    long ItemsTotal);
+
+/// <summary>Joins the feed list with the stored fetch state.</summary>
+public sealed class FeedHealth(FeedCatalog catalog, SqliteStore store, TimeProvider time)
+{
+    /// <summary>Every configured feed with its state; items per day over the last 7 days.</summary>
+    public IReadOnlyList<FeedHealthRow> List()
+    {
+        var now = time.GetUtcNow();
+        var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var counts = store.ArticleCountsByFeed(now.AddDays(-7));
+        return catalog.Load().Feeds.Select(f =>
+        {
+            var s = states.GetValueOrDefault(f.Id);
+            var status = !f.Enabled ? "disabled"
+                : s is null || s.LastFetchAt is null ? "never fetched"
+                : s.Paused ? "paused"
+                : s.ErrorCount > 0 ? "failing"
+                : "ok";
+            return new FeedHealthRow(f.Id, f.Name, f.Url, s?.CurrentUrl, f.Enabled, f.Sample, f.Internal, f.IntervalMinutes, status,
+                s?.LastSuccessAt, s?.LastFetchAt, s?.LastError, s?.ErrorCount ?? 0, s?.NextPollAt, s?.Paused ?? false, s?.PausedReason,
+                Math.Round(counts.GetValueOrDefault(f.Id) / 7.0, 1), s?.ItemsTotal ?? 0);
+        }).ToList();
+    }
+}
