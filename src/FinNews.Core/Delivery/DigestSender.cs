@@ -250,7 +250,8 @@ public sealed class DigestSender
         message.Headers.Add("Auto-Submitted", "auto-generated");
 
         // Text first, HTML last: clients show the last part they can render.
-        var text = AlternateView.CreateAlternateViewFromString(digest.Text, Encoding.UTF8, MediaTypeNames.Text.Plain);
+        // CRLF line ends, so quoted-printable writes real lines rather than "=0A" runs.
+        var text = AlternateView.CreateAlternateViewFromString(Crlf(digest.Text), Encoding.UTF8, MediaTypeNames.Text.Plain);
         text.TransferEncoding = TransferEncoding.QuotedPrintable;
         var html = AlternateView.CreateAlternateViewFromString(digest.Html, Encoding.UTF8, MediaTypeNames.Text.Html);
         html.TransferEncoding = TransferEncoding.QuotedPrintable;
@@ -264,6 +265,8 @@ public sealed class DigestSender
         var ids = briefing.Sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!).Distinct(StringComparer.Ordinal).ToList();
         return ids.Count == 0 ? [] : _store.GetArticles(ids).ToDictionary(a => a.Id, a => a.Tickers, StringComparer.Ordinal);
     }
+
+    private static string Crlf(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
 
     private static string Flatten(Exception ex)
     {
