@@ -16,6 +16,7 @@ public static class AppHost
         builder.AddFinNewsLogging(paths);
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
+        builder.AddFinNewsDelivery();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.Services.AddSingleton<FirstPassStatus>();
@@ -45,6 +46,7 @@ public static class AppHost
         builder.AddFinNewsLogging(paths);
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
+        builder.AddFinNewsDelivery();
         builder.Services.AddSingleton<FirstPassStatus>();
         builder.AddFinNewsJobs(runPipelineAtStart: false);
         return builder.Build();
@@ -71,6 +73,7 @@ public static class AppHost
         builder.AddFinNewsLogging(paths);
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
+        builder.AddFinNewsDelivery();
         var host = builder.Build();
         host.Services.ValidateOptions();
         return host;

@@ -62,6 +62,14 @@ internal static class Pages
                 : Layout.Page(briefing.Title, BriefingRenderer.ToHtmlFragment(briefing));
         }).ExcludeFromDescription();
 
+        // List-Unsubscribe: GET shows a confirmation page; POST is the RFC 8058 one-click unsubscribe mail clients send.
+        app.MapGet("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
+            ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
+            : Layout.Page("Unknown link", "<h1>Unknown link</h1><p>This unsubscribe link is not valid (or was already used).</p>", status: 404))
+            .ExcludeFromDescription();
+        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) =>
+            delivery.Unsubscribe(token) ? Results.Ok() : Results.NotFound()).ExcludeFromDescription().DisableAntiforgery();
+
         app.MapGet("/market/{symbol}", (SqliteStore store, string symbol) =>
         {
             var bars = store.GetBars(symbol.ToUpperInvariant(), DateOnly.MaxValue, 60);

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Mail;
+using System.Net.Mime;
+using System.Text;
+using FinNews.Core.Briefing;
+using FinNews.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FinNews.Core.Delivery;
+
+/// <summary>Hands a finished message to a mail server. Swapped in tests to simulate an unreachable or refusing server.</summary>
+public interface IMailTransport
+{
+    /// <summary>Sends one message; throws when the server did not accept it.</summary>
+    Task SendAsync(MailMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>SMTP through <see cref="SmtpClient"/> (one client per message: SmtpClient is not thread-safe).</summary>
+/// <remarks>
+/// Microsoft recommends MailKit for new code, but MailKit is not in this registry (PACKAGES.md); SmtpClient is not marked
+/// obsolete and speaks SMTP with STARTTLS and AUTH, which is all a digest needs. No analyzer warning needed suppressing.
+/// </remarks>
+public sealed class SmtpMailTransport : IMailTransport
+{
+    private readonly SmtpOptions _options;
+
+    public SmtpMailTransport(SmtpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
+    {
+        using var client = new SmtpClient(_options.Host, _options.Port)
+        {
+            DeliveryMethod = SmtpDeliveryMethod.Network,
+            EnableSsl = _options.EnableSsl,
+            Timeout = _options.TimeoutSeconds * 1000,
+            UseDefaultCredentials = false,
+        };
+        var user = Environment.GetEnvironmentVariable(_options.UsernameVariable);
+        if (!string.IsNullOrEmpty(user))
+        {
+            client.Credentials = new NetworkCredential(user, Environment.GetEnvironmentVariable(_options.PasswordVariable) ?? "");
+        }
+
+        await client.SendMailAsync(message, cancellationToken);
+    }
+}
+
+/// <summary>What one run of the digest sender did.</summary>
+/// <param name="BriefingId">The latest briefing, or null when none is stored yet.</param>
+/// <param name="Due">Subscribers whose slot had come and who had not had this briefing (claims won).</param>
+/// <param name="Sent">Messages the server accepted.</param>
+/// <param name="Failed">Deliveries that failed every attempt.</param>
+/// <param name="Skipped">Deliveries with nothing matching the subscriber's filters (no mail).</param>
+public sealed record DigestRunResult(string? BriefingId, int Due, int Sent, int Failed, int Skipped)
+{
+    public static readonly DigestRunResult Nothing = new(null, 0, 0, 0, 0);
+}
+
+/// <summary>
+/// Sends the latest stored briefing to every active subscriber whose schedule slot has come and who has not had it.
+/// </summary>
+/// <remarks>
+/// <para>Exactly-once is impossible over SMTP (a crash after the server accepted a message but before we record it
+/// leaves no way to know), so this sender is <b>at most once</b>: each delivery is claimed in the send log
+/// (status "sending", UNIQUE(subscriber, briefing)) before the SMTP conversation, and only the claim that inserted
+/// the row sends. A crash between send and mark leaves the row "sending": it is never resent automatically, and
+/// <see cref="DeliveryStore.ListProblems"/> reports it for an operator. A missed digest is a lesser harm than a
+/// duplicate to every subscriber after each crash loop.</para>
+/// <para>Within a run a failed attempt is retried after an exponential backoff (<see cref="DigestOptions.RetryAttempts"/>,
+/// <see cref="DigestOptions.RetryBaseDelaySeconds"/> doubled each time); permanent SMTP errors (5xx: mailbox unknown,
+/// message refused) are not retried. After the last attempt the delivery is "failed" for good, with its last error.</para>
+/// </remarks>
+public sealed class DigestSender
+{
+    private readonly SqliteStore _store;
+    private readonly DeliveryStore _delivery;
+    private readonly DigestRenderer _renderer;
+    private readonly IMailTransport _transport;
+    private readonly SmtpOptions _smtp;
+    private readonly DigestOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DigestSender> _logger;
+
+    public DigestSender(SqliteStore store, DeliveryStore delivery, DigestRenderer renderer, IMailTransport transport,
+        SmtpOptions smtp, DigestOptions options, TimeProvider time, ILogger<DigestSender> logger)
+    {
+        _store = store;
+        _delivery = delivery;
+        _renderer = renderer;
+        _transport = transport;
+        _smtp = smtp;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>One pass: claims and sends every due delivery of the latest briefing.</summary>
+    public async Task<DigestRunResult> SendDueAsync(CancellationToken cancellationToken)
+    {
+        var briefing = _store.LatestBriefing();
+        if (briefing is null)
+        {
+            return DigestRunResult.Nothing;
+        }
+
+        var now = _time.GetUtcNow();
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? tickers = null;
+        int due = 0, sent = 0, failed = 0, skipped = 0;
+        foreach (var subscriber in _delivery.ListSubscribers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            DateTimeOffset? slot;
+            try
+            {
+                slot = DigestSchedule.Parse(subscriber.Schedule, subscriber.TimeZone).DueSlot(briefing.CreatedAt, subscriber.CreatedAt, now);
+            }
+            catch (SubscriberValidationException ex)
+            {
+                // Validated when stored; a zone removed from the OS's tz database since is reported, not fatal to the others.
+                _logger.LogError("Subscriber {SubscriberId} has an unusable schedule: {Error}", subscriber.Id, ex.Message);
+                continue;
+            }
+
+            if (slot is null || !_delivery.TryClaim(subscriber.Id, briefing.Id))
+            {
+                continue;
+            }
+
+            due++;
+            if (subscriber.Tickers.Count > 0)
+            {
+                tickers ??= ArticleTickers(briefing);
+            }
+
+            switch (await DeliverAsync(briefing, subscriber, tickers, cancellationToken))
+            {
+                case SendStatus.Sent:
+                    sent++;
+                    break;
+                case SendStatus.Skipped:
+                    skipped++;
+                    break;
+                default:
+                    failed++;
+                    break;
+            }
+        }
+
+        if (due > 0)
+        {
+            _logger.LogInformation("Digest run for briefing {BriefingId}: {Due} due, {Sent} sent, {Failed} failed, {Skipped} skipped",
+                briefing.Id, due, sent, failed, skipped);
+        }
+
+        return new DigestRunResult(briefing.Id, due, sent, failed, skipped);
+    }
+
+    private async Task<SendStatus> DeliverAsync(BriefingDocument briefing, Subscriber subscriber,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? tickers, CancellationToken cancellationToken)
+    {
+        DigestMessage digest;
+        try
+        {
+            digest = _renderer.Render(briefing, subscriber, tickers);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            _delivery.RecordAttemptFailed(subscriber.Id, briefing.Id, "render: " + ex.Message);
+            _delivery.MarkFailed(subscriber.Id, briefing.Id);
+            _logger.LogError(ex, "Digest of {BriefingId} for subscriber {SubscriberId} could not be rendered", briefing.Id, subscriber.Id);
+            return SendStatus.Failed;
+        }
+
+        if (digest.IsEmpty)
+        {
+            _delivery.MarkSkipped(subscriber.Id, briefing.Id, "nothing matched the subscriber's sections and tickers");
+            return SendStatus.Skipped;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            string error;
+            var permanent = false;
+            try
+            {
+                using var message = ToMailMessage(digest, subscriber, briefing.Id);
+                await _transport.SendAsync(message, cancellationToken);
+                _delivery.MarkSent(subscriber.Id, briefing.Id);
+                _logger.LogInformation("Digest of {BriefingId} sent to subscriber {SubscriberId} (attempt {Attempt})", briefing.Id, subscriber.Id, attempt);
+                return SendStatus.Sent;
+            }
+            catch (SmtpException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                permanent = (int)ex.StatusCode >= 500;
+                error = $"SMTP {(int)ex.StatusCode} {ex.StatusCode}: {Flatten(ex)}";
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException or TimeoutException
+                && !cancellationToken.IsCancellationRequested)
+            {
+                error = Flatten(ex);
+            }
+
+            _delivery.RecordAttemptFailed(subscriber.Id, briefing.Id, error);
+            _logger.LogWarning("Digest of {BriefingId} to subscriber {SubscriberId}: attempt {Attempt} of {Attempts} failed: {Error}",
+                briefing.Id, subscriber.Id, attempt, _options.RetryAttempts, error);
+            if (permanent || attempt >= _options.RetryAttempts)
+            {
+                _delivery.MarkFailed(subscriber.Id, briefing.Id);
+                return SendStatus.Failed;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(_options.RetryBaseDelaySeconds * Math.Pow(2, attempt - 1)), _time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down between attempts: nothing is in flight, so the outcome is known: not delivered.
+                _delivery.RecordAttemptFailed(subscriber.Id, briefing.Id, error + " (stopped before the next attempt)");
+                _delivery.MarkFailed(subscriber.Id, briefing.Id);
+                throw;
+            }
+        }
+    }
+
+    private MailMessage ToMailMessage(DigestMessage digest, Subscriber subscriber, string briefingId)
+    {
+        var from = new MailAddress(_smtp.From);
+        var message = new MailMessage
+        {
+            From = from,
+            Subject = digest.Subject,
+            SubjectEncoding = Encoding.UTF8,
+            HeadersEncoding = Encoding.UTF8,
+            BodyEncoding = Encoding.UTF8,
+        };
+        message.To.Add(new MailAddress(subscriber.Email));
+        foreach (var (name, value) in digest.Headers)
+        {
+            message.Headers.Add(name, value);
+        }
+
+        // A stable id per (briefing, subscriber): if an operator ever resends, mail systems can recognise the duplicate.
+        var idPart = new string(briefingId.Where(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '.').ToArray());
+        message.Headers.Add("Message-ID", $"<digest.{idPart}.{subscriber.Id}@{from.Host}>");
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+
+        // Text first, HTML last: clients show the last part they can render.
+        // CRLF line ends, so quoted-printable writes real lines rather than "=0A" runs.
+        var text = AlternateView.CreateAlternateViewFromString(Crlf(digest.Text), Encoding.UTF8, MediaTypeNames.Text.Plain);
+        text.TransferEncoding = TransferEncoding.QuotedPrintable;
+        var html = AlternateView.CreateAlternateViewFromString(digest.Html, Encoding.UTF8, MediaTypeNames.Text.Html);
+        html.TransferEncoding = TransferEncoding.QuotedPrintable;
+        message.AlternateViews.Add(text);
+        message.AlternateViews.Add(html);
+        return message;
+    }
+
+    private Dictionary<string, IReadOnlyList<string>> ArticleTickers(BriefingDocument briefing)
+    {
+        var ids = briefing.Sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!).Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count == 0 ? [] : _store.GetArticles(ids).ToDictionary(a => a.Id, a => a.Tickers, StringComparer.Ordinal);
+    }
+
+    private static string Crlf(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
+
+    private static string Flatten(Exception ex)
+    {
+        var parts = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            parts.Add(e.Message);
+        }
+
+        return string.Join(" -> ", parts.Distinct(StringComparer.Ordinal));
+    }
+}
