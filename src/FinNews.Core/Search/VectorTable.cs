@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace FinNews.Core.Search;
 
 /// <summary>A vector-scan hit: a row of <see cref="VectorTable"/> with its cosine similarity.</summary>
-internal readonly record struct VectorCandidate(string ArticleId, int N, float Score)
+internal readonly record struct VectorCandidate(string ArticleId, int N, float Score, long PublishedMs = 0)
 {
     public string ChunkId => Chunker.ChunkId(ArticleId, N);
 }
@@ -175,7 +175,7 @@ internal sealed class VectorTable
             best.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
             foreach (var (row, score) in best)
             {
-                results.Add(new VectorCandidate(_articleIds[_articles[row]], _n[row], score));
+                results.Add(new VectorCandidate(_articleIds[_articles[row]], _n[row], score, _published[row]));
             }
 
             return results;

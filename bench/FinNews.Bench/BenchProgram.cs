@@ -1,0 +1,94 @@
+using System.Globalization;
+using FinNews.Core.Search;
+using FinNews.Core.Search.Evaluation;
+
+namespace FinNews.Bench;
+
+/// <summary>Command dispatch for the benchmark console.</summary>
+internal static class BenchProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.WriteLine(Usage);
+            return 2;
+        }
+
+        var options = Options.Parse(args.Skip(1));
+        switch (args[0])
+        {
+            case "eval":
+                await EvalAsync(options);
+                return 0;
+            default:
+                Console.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private const string Usage = """
+        usage: FinNews.Bench <command> [--key value ...]
+          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--tokenizer "porter unicode61"]
+                 [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--queries N --docs N] [--json FILE]
+        """;
+
+    private static async Task EvalAsync(Options options)
+    {
+        var folder = options.Get("folder") ?? throw new ArgumentException("--folder is required");
+        var dataset = BeirDataset.Load(folder);
+        if (options.Get("queries") is { } q)
+        {
+            dataset = dataset.Subset(int.Parse(q, CultureInfo.InvariantCulture), int.Parse(options.Get("docs") ?? "1000000", CultureInfo.InvariantCulture));
+        }
+
+        var indexOptions = new SqliteSearchIndexOptions
+        {
+            Tokenizer = options.Get("tokenizer") ?? SqliteSearchIndexOptions.DefaultTokenizer,
+            DropStopWords = bool.Parse(options.Get("stopwords") ?? "true"),
+            Fusion = options.Get("fusion") == "convex" ? HybridFusion.Convex : HybridFusion.ReciprocalRank,
+            VectorWeight = double.Parse(options.Get("weight") ?? "0.5", CultureInfo.InvariantCulture),
+        };
+        var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
+        var report = await RetrievalEvaluator.EvaluateAsync(
+            dataset,
+            Embedders.Create(embedderName, options.Get("glove")),
+            embedderName,
+            new RetrievalEvaluationOptions { Index = indexOptions });
+        Console.WriteLine($"tokenizer='{indexOptions.Tokenizer}' stopwords={indexOptions.DropStopWords} fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
+        Console.Write(report.ToTable());
+        if (options.Get("json") is { } jsonPath)
+        {
+            await File.WriteAllTextAsync(jsonPath, report.ToJson());
+        }
+    }
+}
+
+/// <summary><c>--key value</c> pairs.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public static Options Parse(IEnumerable<string> args)
+    {
+        var options = new Options();
+        string? key = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                key = arg[2..];
+                options._values[key] = "true";
+            }
+            else if (key is not null)
+            {
+                options._values[key] = arg;
+                key = null;
+            }
+        }
+
+        return options;
+    }
+
+    public string? Get(string key) => _values.GetValueOrDefault(key);
+}
