@@ -21,6 +21,26 @@ internal static class BenchProgram
             case "eval":
                 await EvalAsync(options);
                 return 0;
+            case "scan":
+                ScanBench.Run(
+                    int.Parse(options.Get("rows") ?? "1000000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("dims") ?? "100", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("warmup") ?? "20", CultureInfo.InvariantCulture));
+                return 0;
+            case "hybrid":
+                await HybridBench.RunAsync(
+                    int.Parse(options.Get("articles") ?? "100000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
+                return 0;
+            case "scan-bdn":
+                BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
+                return 0;
+            case "install-glove":
+                var result = await GloveInstaller.InstallAsync(options.Get("data") ?? "/tmp/finnews-models", log: Console.WriteLine);
+                Console.WriteLine(result);
+                return 0;
             default:
                 Console.WriteLine(Usage);
                 return 2;
@@ -29,6 +49,10 @@ internal static class BenchProgram
 
     private const string Usage = """
         usage: FinNews.Bench <command> [--key value ...]
+          scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
+          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
+          install-glove [--data DIR]      (default /tmp/finnews-models)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--tokenizer "porter unicode61"]
                  [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--queries N --docs N] [--json FILE]
         """;

@@ -8,6 +8,7 @@ internal static class Embedders
     public static IEmbeddingGenerator<string, Embedding<float>> Create(string name, string? glovePath) => name switch
     {
         HashingEmbedder.ProviderName => new HashingEmbedder(),
+        GloveEmbedder.ProviderName => GloveEmbedder.Load(glovePath ?? GloveInstaller.ModelPath("/tmp/finnews-models")),
         _ => throw new ArgumentException($"unknown embedder '{name}'"),
     };
 }

@@ -67,6 +67,9 @@ internal sealed class VectorTable
 
     public int LiveRows => Rows - DeadRows;
 
+    /// <summary>Caps the threads one scan uses (<c>null</c>: all cores); for benchmarks and tests.</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
+
     public void Add(string articleId, int n, long publishedMs, string feedId, IReadOnlyList<string> tickers, ReadOnlySpan<float> vector)
     {
         if (vector.Length != Dimensions)
@@ -131,14 +134,15 @@ internal sealed class VectorTable
         var scores = ArrayPool<float>.Shared.Rent(rows);
         try
         {
-            if (rows < ParallelThreshold)
+            if (rows < ParallelThreshold || MaxDegreeOfParallelism == 1)
             {
                 Score(0, rows, query, scores, since, until, feedMask, tickerMask);
             }
             else
             {
                 var partitions = (rows + PartitionRows - 1) / PartitionRows;
-                Parallel.For(0, partitions, p =>
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 };
+                Parallel.For(0, partitions, parallel, p =>
                 {
                     var start = p * PartitionRows;
                     Score(start, Math.Min(rows, start + PartitionRows), query, scores, since, until, feedMask, tickerMask);
