@@ -53,8 +53,8 @@ internal static class BenchProgram
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
-          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--tokenizer "porter unicode61"]
-                 [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--queries N --docs N] [--json FILE]
+          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]
+                 [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 
     private static async Task EvalAsync(Options options)
@@ -76,9 +76,15 @@ internal static class BenchProgram
         var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
         var report = await RetrievalEvaluator.EvaluateAsync(
             dataset,
-            Embedders.Create(embedderName, options.Get("glove")),
+            Embedders.Create(embedderName, options.Get("glove"), int.Parse(options.Get("abtt") ?? "2", CultureInfo.InvariantCulture)),
             embedderName,
-            new RetrievalEvaluationOptions { Index = indexOptions });
+            new RetrievalEvaluationOptions
+            {
+                Index = indexOptions,
+                Modes = options.Get("modes") is { } modes
+                    ? modes.Split(',').Select(m => Enum.Parse<SearchMode>(m, ignoreCase: true)).ToList()
+                    : [SearchMode.Lexical, SearchMode.Vector, SearchMode.Hybrid],
+            });
         Console.WriteLine($"tokenizer='{indexOptions.Tokenizer}' stopwords={indexOptions.DropStopWords} fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
         Console.Write(report.ToTable());
         if (options.Get("json") is { } jsonPath)

@@ -100,7 +100,7 @@ public sealed class GloveTests : IDisposable
     [Fact]
     public void Embedder_puts_similar_texts_closer_and_skips_unknown_words()
     {
-        using var embedder = new GloveEmbedder(ToyVectors());
+        using var embedder = new GloveEmbedder(ToyVectors(), removedComponents: 0);
 
         var stock = embedder.Embed("The stock!");
         var shares = embedder.Embed("shares, equity");
@@ -180,6 +180,32 @@ public sealed class GloveTests : IDisposable
             Shasum = "0000000000000000000000000000000000000000",
         });
         (await sha1.Should().ThrowAsync<InvalidDataException>()).WithMessage("*expected sha1 0000*");
+    }
+
+    [Fact]
+    public void Removing_the_top_components_centers_the_vectors_and_drops_the_dominant_direction()
+    {
+        // Every word shares a big common direction (dimension 0) plus a small distinct part.
+        var random = new Random(5);
+        var words = Enumerable.Range(0, 200).Select(i => $"w{i}").ToList();
+        var vectors = new float[200 * 4];
+        for (var i = 0; i < 200; i++)
+        {
+            vectors[i * 4] = 5f + (float)random.NextDouble() * 3;
+            vectors[(i * 4) + 1] = (float)random.NextDouble() * 0.1f;
+            vectors[(i * 4) + 2] = (float)random.NextDouble() * 0.1f;
+            vectors[(i * 4) + 3] = (float)random.NextDouble() * 0.1f;
+        }
+
+        var processed = GloveEmbedder.AllButTheTop(new GloveVectors(words, vectors, 4), components: 1);
+        for (var d = 0; d < 4; d++)
+        {
+            Enumerable.Range(0, 200).Average(i => (double)processed[(i * 4) + d]).Should().BeApproximately(0, 1e-4, "the mean is removed");
+        }
+
+        Enumerable.Range(0, 200).Max(i => Math.Abs(processed[i * 4])).Should().BeLessThan(0.1f, "the dominant direction is projected out");
+        var act = () => new GloveEmbedder(new GloveVectors(words, vectors, 4), removedComponents: 4);
+        act.Should().Throw<ArgumentOutOfRangeException>();
     }
 
     private static double Cosine(float[] a, float[] b) =>

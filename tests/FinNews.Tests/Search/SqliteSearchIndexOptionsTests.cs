@@ -49,12 +49,29 @@ public sealed class SqliteSearchIndexOptionsTests : IDisposable
         var undecayed = await plain.SearchAsync(new SearchQuery("copper prices climb", SearchMode.Lexical));
         undecayed[0].ArticleId.Should().Be("old", "the shorter chunk wins on BM25 alone");
 
-        using var decayed = Index(new SqliteSearchIndexOptions { RecencyHalfLife = TimeSpan.FromDays(3), TimeProvider = new FixedTime(now) });
+        // RRF for hybrid: with min-max convex fusion the last of two candidates normalizes to 0, and no decay lifts a 0.
+        using var decayed = Index(new SqliteSearchIndexOptions
+        {
+            RecencyHalfLife = TimeSpan.FromDays(3),
+            TimeProvider = new FixedTime(now),
+            Fusion = HybridFusion.ReciprocalRank,
+            VectorWeight = 0.5,
+        });
         foreach (var mode in Enum.GetValues<SearchMode>())
         {
             var hits = await decayed.SearchAsync(new SearchQuery("copper prices climb", mode));
             hits.Select(h => h.ArticleId).Should().Equal(["new", "old"], $"mode {mode}");
         }
+    }
+
+    [Fact]
+    public async Task Plain_rrf_scores_the_leader_of_both_lists_two_over_sixty_one()
+    {
+        using var rrf = Index(new SqliteSearchIndexOptions { Fusion = HybridFusion.ReciprocalRank, VectorWeight = 0.5 });
+        await rrf.IndexAsync(SearchTestData.Corpus());
+        var hybrid = await rrf.SearchAsync(new SearchQuery("Novalux accelerator chip", SearchMode.Hybrid));
+        hybrid[0].ArticleId.Should().Be("a2");
+        hybrid[0].Score.Should().BeApproximately(2.0 / 61, 1e-9);
     }
 
     [Theory]
