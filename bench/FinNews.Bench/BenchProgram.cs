@@ -66,12 +66,20 @@ internal static class BenchProgram
             dataset = dataset.Subset(int.Parse(q, CultureInfo.InvariantCulture), int.Parse(options.Get("docs") ?? "1000000", CultureInfo.InvariantCulture));
         }
 
-        var indexOptions = new SqliteSearchIndexOptions
+        // Anything not given on the command line keeps the library default, so a bare run measures what ships.
+        var defaults = SqliteSearchIndexOptions.Default;
+        var indexOptions = defaults with
         {
-            Tokenizer = options.Get("tokenizer") ?? SqliteSearchIndexOptions.DefaultTokenizer,
-            DropStopWords = bool.Parse(options.Get("stopwords") ?? "true"),
-            Fusion = options.Get("fusion") == "convex" ? HybridFusion.Convex : HybridFusion.ReciprocalRank,
-            VectorWeight = double.Parse(options.Get("weight") ?? "0.5", CultureInfo.InvariantCulture),
+            Tokenizer = options.Get("tokenizer") ?? defaults.Tokenizer,
+            DropStopWords = options.Get("stopwords") is { } stopWords ? bool.Parse(stopWords) : defaults.DropStopWords,
+            Fusion = options.Get("fusion") switch
+            {
+                null => defaults.Fusion,
+                "convex" => HybridFusion.Convex,
+                "rrf" => HybridFusion.ReciprocalRank,
+                var other => throw new ArgumentException($"unknown fusion '{other}' (rrf, convex)"),
+            },
+            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : defaults.VectorWeight,
         };
         var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
         var report = await RetrievalEvaluator.EvaluateAsync(

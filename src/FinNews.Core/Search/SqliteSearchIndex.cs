@@ -395,6 +395,22 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$depth", depth);
+        if (filter is { SinceMs: null, UntilMs: null, Sources: null, Tickers: null })
+        {
+            // Unfiltered: rank and cut inside FTS5 first, then join only the survivors. Joining every match before the
+            // sort costs one search_chunks lookup per matching row, which dominates for queries with common words.
+            command.Parameters.AddWithValue("$match", match);
+            command.CommandText = """
+                SELECT c.chunk_id, c.article_id, f.rank, c.published_at
+                FROM (SELECT rowid, bm25(search_fts) AS rank FROM search_fts WHERE search_fts MATCH $match
+                      ORDER BY rank, rowid LIMIT $depth) AS f
+                JOIN search_chunks c ON c.id = f.rowid
+                ORDER BY f.rank, c.id
+                """;
+            return await ReadRankedAsync(command, cancellationToken);
+        }
+
         var sql = new StringBuilder("""
             SELECT c.chunk_id, c.article_id, bm25(search_fts) AS rank, c.published_at
             FROM search_fts JOIN search_chunks c ON c.id = search_fts.rowid
@@ -440,9 +456,12 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
         // bm25() is lower-is-better; ties fall back to insertion order so results are deterministic.
         sql.Append(" ORDER BY rank, c.id LIMIT $depth");
-        command.Parameters.AddWithValue("$depth", depth);
         command.CommandText = sql.ToString();
+        return await ReadRankedAsync(command, cancellationToken);
+    }
 
+    private static async Task<List<Ranked>> ReadRankedAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         var results = new List<Ranked>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
