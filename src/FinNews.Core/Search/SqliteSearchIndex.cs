@@ -10,7 +10,8 @@ namespace FinNews.Core.Search;
 
 /// <summary>
 /// The search index in SQLite: FTS5 BM25 over chunk text, an exact in-memory cosine scan over chunk vectors, and
-/// reciprocal rank fusion of the two. Every table is prefixed <c>search_</c> so it can share the application's file.
+/// their fusion (convex score mix or weighted reciprocal rank, <see cref="SqliteSearchIndexOptions"/>), with optional
+/// recency decay. Every table is prefixed <c>search_</c> so it can share the application's file.
 /// </summary>
 /// <remarks>
 /// A connection is opened per operation (Microsoft.Data.Sqlite pools them), so the index is safe to use from many
