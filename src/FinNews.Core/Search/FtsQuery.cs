@@ -15,14 +15,54 @@ public static class FtsQuery
     public const int MaxTerms = 32;
 
     /// <summary>The MATCH expression, or <c>null</c> when the text has no searchable word.</summary>
-    public static string? Build(string? text)
+    public static string? Build(string? text) => Build(text, dropStopWords: false);
+
+    /// <summary>
+    /// The MATCH expression, optionally without English function words (<see cref="IsStopWord"/>); a query made only
+    /// of stop words keeps them, so "to be or not to be" still finds something.
+    /// </summary>
+    public static string? Build(string? text, bool dropStopWords)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        var terms = Terms(text);
+        if (dropStopWords && terms.Any(t => !IsStopWord(t)))
+        {
+            terms.RemoveAll(IsStopWord);
+        }
+
+        if (terms.Count == 0)
         {
             return null;
         }
 
+        var builder = new StringBuilder();
+        foreach (var term in terms)
+        {
+            builder.Append(builder.Length == 0 ? "\"" : " OR \"").Append(term).Append('"');
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>True for a short list of very common English function words (lower case).</summary>
+    public static bool IsStopWord(string term) => StopWords.Contains(term);
+
+    // Lucene's classic English stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): deliberately small, so no content
+    // word a financial query could need ("up", "down", "over", "new") is ever dropped.
+    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
+        "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
+        "will", "with",
+    };
+
+    private static List<string> Terms(string? text)
+    {
         var terms = new List<string>();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return terms;
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var start = -1;
         for (var i = 0; i <= text.Length && terms.Count < MaxTerms; i++)
@@ -44,18 +84,7 @@ public static class FtsQuery
             }
         }
 
-        if (terms.Count == 0)
-        {
-            return null;
-        }
-
-        var builder = new StringBuilder();
-        foreach (var term in terms)
-        {
-            builder.Append(builder.Length == 0 ? "\"" : " OR \"").Append(term).Append('"');
-        }
-
-        return builder.ToString();
+        return terms;
     }
 
     private static bool IsWordChar(char c)

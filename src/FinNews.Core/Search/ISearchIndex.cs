@@ -12,7 +12,7 @@ public enum SearchMode
 
 /// <summary>A search request.</summary>
 /// <param name="Text">Free text.</param>
-/// <param name="Mode">Lexical (BM25), vector (kNN over embeddings) or hybrid (both, fused by reciprocal rank).</param>
+/// <param name="Mode">Lexical (BM25), vector (kNN over embeddings) or hybrid (both, fused; see <see cref="HybridFusion"/>).</param>
 /// <param name="Limit">Maximum number of articles returned.</param>
 /// <param name="Since">Only articles published at or after this instant.</param>
 /// <param name="Until">Only articles published strictly before this instant.</param>

@@ -21,13 +21,33 @@ public static class ReciprocalRankFusion
     public static IReadOnlyList<FusedRank> Fuse(IEnumerable<IReadOnlyList<string>> rankings, int k = DefaultK)
     {
         ArgumentNullException.ThrowIfNull(rankings);
+        return Fuse(rankings.Select(r => (r, 1.0)), k);
+    }
+
+    /// <summary>Weighted fusion: each ranking contributes <c>weight / (k + rank)</c>.</summary>
+    /// <param name="rankings">Each list is one ranking of ids, best first, with its (non-negative) weight.</param>
+    /// <param name="k">Smoothing constant, must be positive.</param>
+    /// <returns>Every id that appears in a ranking of positive weight, by descending fused score; ties keep first-seen order.</returns>
+    public static IReadOnlyList<FusedRank> Fuse(IEnumerable<(IReadOnlyList<string> Ranking, double Weight)> rankings, int k = DefaultK)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(k, 0);
 
         var scores = new Dictionary<string, (double Score, int FirstSeen)>(StringComparer.Ordinal);
         var seenInList = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var ranking in rankings)
+        foreach (var (ranking, weight) in rankings)
         {
             ArgumentNullException.ThrowIfNull(ranking, nameof(rankings));
+            if (!(weight >= 0) || double.IsInfinity(weight))
+            {
+                throw new ArgumentOutOfRangeException(nameof(rankings), weight, "weights must be finite and non-negative");
+            }
+
+            if (weight == 0)
+            {
+                continue;
+            }
+
             seenInList.Clear();
             for (var i = 0; i < ranking.Count; i++)
             {
@@ -37,7 +57,7 @@ public static class ReciprocalRankFusion
                     continue;
                 }
 
-                var contribution = 1.0 / (k + i + 1);
+                var contribution = weight / (k + i + 1);
                 scores[id] = scores.TryGetValue(id, out var existing)
                     ? (existing.Score + contribution, existing.FirstSeen)
                     : (contribution, scores.Count);

@@ -18,6 +18,19 @@ public sealed class SearchIndexer
         _logger = logger;
     }
 
+    /// <summary>
+    /// Rebuilds the index from the store (<c>finnews reindex</c>): marks every article unindexed, clears the index
+    /// (which also records the configured embedder and tokenizer), then drains. Marking comes first, so a crash at any
+    /// point leaves articles queued rather than lost; the next drain or reindex finishes the job.
+    /// </summary>
+    /// <returns>How many articles were indexed.</returns>
+    public async Task<int> ReindexAllAsync(int batchSize = 256, Action<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        _store.MarkAllUnindexed();
+        await _index.ClearAsync(cancellationToken);
+        return await DrainAsync(batchSize, progress, cancellationToken);
+    }
+
     /// <summary>Indexes every unindexed article; returns how many were indexed.</summary>
     public async Task<int> DrainAsync(int batchSize = 256, Action<int>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -10,7 +10,8 @@ namespace FinNews.Core.Search;
 
 /// <summary>
 /// The search index in SQLite: FTS5 BM25 over chunk text, an exact in-memory cosine scan over chunk vectors, and
-/// reciprocal rank fusion of the two. Every table is prefixed <c>search_</c> so it can share the application's file.
+/// their fusion (convex score mix or weighted reciprocal rank, <see cref="SqliteSearchIndexOptions"/>), with optional
+/// recency decay. Every table is prefixed <c>search_</c> so it can share the application's file.
 /// </summary>
 /// <remarks>
 /// A connection is opened per operation (Microsoft.Data.Sqlite pools them), so the index is safe to use from many
@@ -23,11 +24,12 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     private const string MetaEmbedder = "embedder";
     private const string MetaDimensions = "dimensions";
     private const string MetaGeneration = "generation";
+    private const string MetaTokenizer = "tokenizer";
 
     // Rebuild the vector table from disk once tombstones outnumber live rows; patching forever would leak memory.
     private const int MinDeadRowsBeforeRebuild = 4096;
 
-    private const string Schema = """
+    private const string SchemaTemplate = """
         CREATE TABLE IF NOT EXISTS search_meta (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -49,7 +51,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             text,
             content = 'search_chunks',
             content_rowid = 'id',
-            tokenize = 'porter unicode61 remove_diacritics 2'
+            tokenize = '{tokenizer}'
         );
         CREATE TRIGGER IF NOT EXISTS search_chunks_ai AFTER INSERT ON search_chunks BEGIN
             INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
@@ -66,6 +68,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     private readonly string _connectionString;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly string _embedderName;
+    private readonly SqliteSearchIndexOptions _options;
+    private readonly string _schema;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly SemaphoreSlim _loadGate = new(1, 1);
@@ -79,15 +83,27 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     /// <param name="connectionString">A SQLite connection string for a file (in-memory databases do not survive the per-operation connections).</param>
     /// <param name="embedder">Embeds chunks and queries; vectors are L2-normalized on the way in, so scores are cosines.</param>
     /// <param name="embedderName">The configured embedder name (<c>hashing</c>, <c>glove</c>, <c>openai</c>), recorded in the index.</param>
-    public SqliteSearchIndex(string connectionString, IEmbeddingGenerator<string, Embedding<float>> embedder, string embedderName)
+    /// <param name="options">Tokenizer, fusion and recency settings; <c>null</c> for <see cref="SqliteSearchIndexOptions.Default"/>.</param>
+    public SqliteSearchIndex(
+        string connectionString,
+        IEmbeddingGenerator<string, Embedding<float>> embedder,
+        string embedderName,
+        SqliteSearchIndexOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentException.ThrowIfNullOrWhiteSpace(embedderName);
+        options ??= SqliteSearchIndexOptions.Default;
+        options.Validate();
         _connectionString = connectionString;
         _embedder = embedder;
         _embedderName = embedderName;
+        _options = options;
+        _schema = SchemaTemplate.Replace("{tokenizer}", options.Tokenizer, StringComparison.Ordinal);
     }
+
+    /// <summary>The settings this index runs with.</summary>
+    public SqliteSearchIndexOptions Options => _options;
 
     /// <inheritdoc/>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
@@ -111,6 +127,16 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var recordedName = await ReadMetaAsync(connection, transaction, MetaEmbedder, cancellationToken);
             var recordedDims = await ReadMetaAsync(connection, transaction, MetaDimensions, cancellationToken);
+            // A file with no recorded embedder was created just now, by this schema; one with an embedder but no
+            // tokenizer predates the option and so used the default.
+            var recordedTokenizer = await ReadMetaAsync(connection, transaction, MetaTokenizer, cancellationToken)
+                ?? (recordedName is null ? _options.Tokenizer : SqliteSearchIndexOptions.DefaultTokenizer);
+            if (recordedTokenizer != _options.Tokenizer)
+            {
+                throw new InvalidOperationException(
+                    $"search index was built with FTS5 tokenizer '{recordedTokenizer}' but '{_options.Tokenizer}' is configured; run `finnews reindex`");
+            }
+
             var matches = recordedName == _embedderName
                 && recordedDims == dimensions.ToString(CultureInfo.InvariantCulture);
             if (!matches)
@@ -126,6 +152,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 await WriteMetaAsync(connection, transaction, MetaEmbedder, _embedderName, cancellationToken);
                 await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
             }
+
+            await WriteMetaAsync(connection, transaction, MetaTokenizer, _options.Tokenizer, cancellationToken);
 
             await transaction.CommitAsync(cancellationToken);
             _initialized = true;
@@ -259,19 +287,15 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             case SearchMode.Hybrid:
                 var lexical = await LexicalAsync(query.Text, filter, depth, cancellationToken);
                 var vector = await VectorAsync(query.Text, filter, depth, cancellationToken);
-                var articleOf = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var hit in lexical.Concat(vector))
-                {
-                    articleOf[hit.ChunkId] = hit.ArticleId;
-                }
-
-                ranked = ReciprocalRankFusion
-                    .Fuse([lexical.ConvertAll(h => h.ChunkId), vector.ConvertAll(h => h.ChunkId)])
-                    .Select(f => new Ranked(articleOf[f.Id], f.Id, f.Score))
-                    .ToList();
+                ranked = Fuse(lexical, vector);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
+        }
+
+        if (_options.RecencyHalfLife is { } halfLife)
+        {
+            ranked = ApplyRecency(ranked, halfLife, _options.TimeProvider.GetUtcNow());
         }
 
         // Lists are best first, so the first chunk seen of an article is its best one.
@@ -355,7 +379,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 DROP TABLE IF EXISTS search_fts;
                 DELETE FROM search_chunks;
                 """, cancellationToken);
-            await ExecuteAsync(connection, transaction, Schema, cancellationToken);
+            await ExecuteAsync(connection, transaction, _schema, cancellationToken);
+            await WriteMetaAsync(connection, transaction, MetaTokenizer, _options.Tokenizer, cancellationToken);
             await WriteMetaAsync(connection, transaction, MetaEmbedder, _embedderName, cancellationToken);
             await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
             var after = before + 1;
@@ -399,7 +424,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
     private async Task<List<Ranked>> LexicalAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
     {
-        var match = FtsQuery.Build(text);
+        var match = FtsQuery.Build(text, _options.DropStopWords);
         if (match is null)
         {
             return [];
@@ -407,8 +432,24 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$depth", depth);
+        if (filter is { SinceMs: null, UntilMs: null, Sources: null, Tickers: null })
+        {
+            // Unfiltered: rank and cut inside FTS5 first, then join only the survivors. Joining every match before the
+            // sort costs one search_chunks lookup per matching row, which dominates for queries with common words.
+            command.Parameters.AddWithValue("$match", match);
+            command.CommandText = """
+                SELECT c.chunk_id, c.article_id, f.rank, c.published_at
+                FROM (SELECT rowid, bm25(search_fts) AS rank FROM search_fts WHERE search_fts MATCH $match
+                      ORDER BY rank, rowid LIMIT $depth) AS f
+                JOIN search_chunks c ON c.id = f.rowid
+                ORDER BY f.rank, c.id
+                """;
+            return await ReadRankedAsync(command, cancellationToken);
+        }
+
         var sql = new StringBuilder("""
-            SELECT c.chunk_id, c.article_id, bm25(search_fts) AS rank
+            SELECT c.chunk_id, c.article_id, bm25(search_fts) AS rank, c.published_at
             FROM search_fts JOIN search_chunks c ON c.id = search_fts.rowid
             WHERE search_fts MATCH $match
             """);
@@ -452,14 +493,17 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
         // bm25() is lower-is-better; ties fall back to insertion order so results are deterministic.
         sql.Append(" ORDER BY rank, c.id LIMIT $depth");
-        command.Parameters.AddWithValue("$depth", depth);
         command.CommandText = sql.ToString();
+        return await ReadRankedAsync(command, cancellationToken);
+    }
 
+    private static async Task<List<Ranked>> ReadRankedAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         var results = new List<Ranked>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            results.Add(new Ranked(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2)));
+            results.Add(new Ranked(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2), reader.GetInt64(3)));
         }
 
         return results;
@@ -480,7 +524,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         {
             return _table is null
                 ? []
-                : _table.Search(query, filter, depth).ConvertAll(c => new Ranked(c.ArticleId, c.ChunkId, c.Score));
+                : _table.Search(query, filter, depth).ConvertAll(c => new Ranked(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
         }
         finally
         {
@@ -695,12 +739,12 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         }
     }
 
-    private static async Task EnsureSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private async Task EnsureSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         // WAL lets searches read while the indexer writes; the setting is stored in the file, so once is enough,
         // but it is cheap and idempotent. It cannot run inside a transaction.
         await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken);
-        await ExecuteAsync(connection, null, Schema, cancellationToken);
+        await ExecuteAsync(connection, null, _schema, cancellationToken);
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
@@ -744,6 +788,67 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Fuses the two rankings of a hybrid search as configured; both lists are best first.</summary>
+    private List<Ranked> Fuse(List<Ranked> lexical, List<Ranked> vector)
+    {
+        var byChunk = new Dictionary<string, Ranked>(StringComparer.Ordinal);
+        foreach (var hit in lexical.Concat(vector))
+        {
+            byChunk.TryAdd(hit.ChunkId, hit);
+        }
+
+        var w = _options.VectorWeight;
+        if (_options.Fusion == HybridFusion.ReciprocalRank)
+        {
+            return ReciprocalRankFusion
+                .Fuse([(lexical.ConvertAll(h => h.ChunkId), 2 * (1 - w)), (vector.ConvertAll(h => h.ChunkId), 2 * w)], _options.RrfK)
+                .Select(f => byChunk[f.Id] with { Score = f.Score })
+                .ToList();
+        }
+
+        // Convex: min-max normalize each list to [0, 1] (a chunk missing from a list scores 0 there), then mix.
+        var scores = new Dictionary<string, double>(StringComparer.Ordinal);
+        void Add(List<Ranked> list, double weight)
+        {
+            if (list.Count == 0 || weight == 0)
+            {
+                return;
+            }
+
+            var max = list.Max(h => h.Score);
+            var min = list.Min(h => h.Score);
+            var span = max - min;
+            foreach (var hit in list)
+            {
+                var normalized = span > 0 ? (hit.Score - min) / span : 1.0;
+                scores[hit.ChunkId] = scores.GetValueOrDefault(hit.ChunkId) + (weight * normalized);
+            }
+        }
+
+        Add(lexical, 1 - w);
+        Add(vector, w);
+        var order = byChunk.Keys.Select((id, i) => (Id: id, First: i)).ToDictionary(x => x.Id, x => x.First, StringComparer.Ordinal);
+        return scores
+            .OrderByDescending(p => p.Value)
+            .ThenBy(p => order[p.Key])
+            .Select(p => byChunk[p.Key] with { Score = p.Value })
+            .ToList();
+    }
+
+    /// <summary>Scales scores by <c>0.5^(age / halfLife)</c> and re-sorts (stable, so ties keep their order).</summary>
+    private static List<Ranked> ApplyRecency(List<Ranked> ranked, TimeSpan halfLife, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var halfLifeMs = halfLife.TotalMilliseconds;
+        return ranked
+            .Select(h => h with { Score = h.Score * RecencyFactor(nowMs - h.PublishedMs, halfLifeMs) })
+            .OrderByDescending(h => h.Score)
+            .ToList();
+    }
+
+    /// <summary>The decay factor for an age in milliseconds; an article from the future counts as brand new.</summary>
+    internal static double RecencyFactor(double ageMs, double halfLifeMs) => Math.Pow(0.5, Math.Max(0, ageMs) / halfLifeMs);
+
     /// <summary>A ranked chunk before its text is read.</summary>
-    private sealed record Ranked(string ArticleId, string ChunkId, double Score);
+    private sealed record Ranked(string ArticleId, string ChunkId, double Score, long PublishedMs);
 }

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace FinNews.Core.Search;
 
 /// <summary>A vector-scan hit: a row of <see cref="VectorTable"/> with its cosine similarity.</summary>
-internal readonly record struct VectorCandidate(string ArticleId, int N, float Score)
+internal readonly record struct VectorCandidate(string ArticleId, int N, float Score, long PublishedMs = 0)
 {
     public string ChunkId => Chunker.ChunkId(ArticleId, N);
 }
@@ -66,6 +66,9 @@ internal sealed class VectorTable
     public int DeadRows { get; private set; }
 
     public int LiveRows => Rows - DeadRows;
+
+    /// <summary>Caps the threads one scan uses (<c>null</c>: all cores); for benchmarks and tests.</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
 
     public void Add(string articleId, int n, long publishedMs, string feedId, IReadOnlyList<string> tickers, ReadOnlySpan<float> vector)
     {
@@ -131,14 +134,15 @@ internal sealed class VectorTable
         var scores = ArrayPool<float>.Shared.Rent(rows);
         try
         {
-            if (rows < ParallelThreshold)
+            if (rows < ParallelThreshold || MaxDegreeOfParallelism == 1)
             {
                 Score(0, rows, query, scores, since, until, feedMask, tickerMask);
             }
             else
             {
                 var partitions = (rows + PartitionRows - 1) / PartitionRows;
-                Parallel.For(0, partitions, p =>
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 };
+                Parallel.For(0, partitions, parallel, p =>
                 {
                     var start = p * PartitionRows;
                     Score(start, Math.Min(rows, start + PartitionRows), query, scores, since, until, feedMask, tickerMask);
@@ -175,7 +179,7 @@ internal sealed class VectorTable
             best.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
             foreach (var (row, score) in best)
             {
-                results.Add(new VectorCandidate(_articleIds[_articles[row]], _n[row], score));
+                results.Add(new VectorCandidate(_articleIds[_articles[row]], _n[row], score, _published[row]));
             }
 
             return results;

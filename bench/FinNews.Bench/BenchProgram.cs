@@ -1,0 +1,132 @@
+using System.Globalization;
+using FinNews.Core.Search;
+using FinNews.Core.Search.Evaluation;
+
+namespace FinNews.Bench;
+
+/// <summary>Command dispatch for the benchmark console.</summary>
+internal static class BenchProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.WriteLine(Usage);
+            return 2;
+        }
+
+        var options = Options.Parse(args.Skip(1));
+        switch (args[0])
+        {
+            case "eval":
+                await EvalAsync(options);
+                return 0;
+            case "scan":
+                ScanBench.Run(
+                    int.Parse(options.Get("rows") ?? "1000000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("dims") ?? "100", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("warmup") ?? "20", CultureInfo.InvariantCulture));
+                return 0;
+            case "hybrid":
+                await HybridBench.RunAsync(
+                    int.Parse(options.Get("articles") ?? "100000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
+                return 0;
+            case "scan-bdn":
+                BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
+                return 0;
+            case "install-glove":
+                var result = await GloveInstaller.InstallAsync(options.Get("data") ?? "/tmp/finnews-models", log: Console.WriteLine);
+                Console.WriteLine(result);
+                return 0;
+            default:
+                Console.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private const string Usage = """
+        usage: FinNews.Bench <command> [--key value ...]
+          scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
+          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
+          install-glove [--data DIR]      (default /tmp/finnews-models)
+          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]
+                 [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
+        """;
+
+    private static async Task EvalAsync(Options options)
+    {
+        var folder = options.Get("folder") ?? throw new ArgumentException("--folder is required");
+        var dataset = BeirDataset.Load(folder);
+        if (options.Get("queries") is { } q)
+        {
+            dataset = dataset.Subset(int.Parse(q, CultureInfo.InvariantCulture), int.Parse(options.Get("docs") ?? "1000000", CultureInfo.InvariantCulture));
+        }
+
+        // Anything not given on the command line keeps the library default, so a bare run measures what ships.
+        var defaults = SqliteSearchIndexOptions.Default;
+        var indexOptions = defaults with
+        {
+            Tokenizer = options.Get("tokenizer") ?? defaults.Tokenizer,
+            DropStopWords = options.Get("stopwords") is { } stopWords ? bool.Parse(stopWords) : defaults.DropStopWords,
+            Fusion = options.Get("fusion") switch
+            {
+                null => defaults.Fusion,
+                "convex" => HybridFusion.Convex,
+                "rrf" => HybridFusion.ReciprocalRank,
+                var other => throw new ArgumentException($"unknown fusion '{other}' (rrf, convex)"),
+            },
+            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : defaults.VectorWeight,
+        };
+        var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
+        var report = await RetrievalEvaluator.EvaluateAsync(
+            dataset,
+            Embedders.Create(embedderName, options.Get("glove"), int.Parse(options.Get("abtt") ?? "2", CultureInfo.InvariantCulture)),
+            embedderName,
+            new RetrievalEvaluationOptions
+            {
+                Index = indexOptions,
+                Modes = options.Get("modes") is { } modes
+                    ? modes.Split(',').Select(m => Enum.Parse<SearchMode>(m, ignoreCase: true)).ToList()
+                    : [SearchMode.Lexical, SearchMode.Vector, SearchMode.Hybrid],
+            });
+        Console.WriteLine($"tokenizer='{indexOptions.Tokenizer}' stopwords={indexOptions.DropStopWords} fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
+        Console.Write(report.ToTable());
+        if (options.Get("json") is { } jsonPath)
+        {
+            await File.WriteAllTextAsync(jsonPath, report.ToJson());
+        }
+    }
+}
+
+/// <summary><c>--key value</c> pairs.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public static Options Parse(IEnumerable<string> args)
+    {
+        var options = new Options();
+        string? key = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                key = arg[2..];
+                options._values[key] = "true";
+            }
+            else if (key is not null)
+            {
+                options._values[key] = arg;
+                key = null;
+            }
+        }
+
+        return options;
+    }
+
+    public string? Get(string key) => _values.GetValueOrDefault(key);
+}

@@ -1,0 +1,3 @@
+using FinNews.Bench;
+
+return await BenchProgram.RunAsync(args);
