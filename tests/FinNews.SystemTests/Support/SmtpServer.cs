@@ -106,6 +106,7 @@ public sealed class SmtpServer : IAsyncDisposable
     private static async Task RequireAiosmtpdAsync()
     {
         const string Install = "install it with: apt-get install -y python3-aiosmtpd (CI does this in .ci/run)";
+        var installError = RealComponents.EnsureInstalled();
         if (!File.Exists(Python))
         {
             throw new InvalidOperationException($"{Python} not found: the SMTP system tests need Debian's python3 with aiosmtpd; {Install}.");
@@ -117,7 +118,7 @@ public sealed class SmtpServer : IAsyncDisposable
         await check.WaitForExitAsync();
         if (check.ExitCode != 0)
         {
-            throw new InvalidOperationException($"aiosmtpd is not installed for {Python}; {Install}. ({error.Trim()})");
+            throw new InvalidOperationException($"aiosmtpd is not installed for {Python}; {Install}. ({error.Trim()}) {installError}");
         }
     }
 

@@ -1,3 +1,4 @@
+using FinNews.SystemTests.Support;
 using System.Diagnostics;
 using FinNews.Core.Feeds;
 using FinNews.Core.Storage;
@@ -115,7 +116,8 @@ public class BrowserTests(ITestOutputHelper output)
 
     private static async Task<BrowserHandle> LaunchAsync()
     {
-        File.Exists(Chromium).Should().BeTrue($"{Chromium} is required (apt-get install -y chromium fonts-dejavu-core; never `playwright install`)");
+        var installError = RealComponents.EnsureInstalled();
+        File.Exists(Chromium).Should().BeTrue($"{Chromium} is required (apt-get install -y chromium fonts-dejavu-core; never `playwright install`) {installError}");
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
