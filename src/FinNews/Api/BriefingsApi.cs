@@ -26,8 +26,6 @@ internal static class BriefingsApi
             return Results.Ok(new BriefingPage(p, size, store.CountBriefings(), items));
         });
 
-        app.MapGet("/api/v1/feeds", (FinNews.Hosting.FeedHealth health) => Results.Ok(health.List())).WithTags("Feeds");
-
         app.MapGet("/health", (SqliteStore store) =>
         {
             var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;

@@ -227,7 +227,43 @@ public static class FinNewsCli
         var resume = new Command("resume", "Resume polling a paused feed (its failure streak is cleared)") { resumeId };
         resume.SetAction((parse, ct) => Guard(() => Task.FromResult(SetPaused(parse, parse.GetValue(resumeId)!, null))));
 
+        var addId = new Option<string>("--id") { Description = "Feed id: lower-case letters, digits, dashes", Required = true };
+        var addName = new Option<string>("--name") { Description = "Outlet name shown to readers", Required = true };
+        var addUrl = new Option<string>("--url") { Description = "http(s) feed URL", Required = true };
+        var addInterval = new Option<int>("--interval") { Description = "Minutes between polls", DefaultValueFactory = _ => 30 };
+        var addInternal = new Option<bool>("--internal") { Description = "Allow a private or loopback address (skips the SSRF guard)" };
+        var add = new Command("add", "Add a feed after checking it is reachable and parses") { addId, addName, addUrl, addInterval, addInternal };
+        add.SetAction((parse, ct) => Guard(async () =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var feed = new FeedDefinition(parse.GetValue(addId)!, parse.GetValue(addName)!, parse.GetValue(addUrl)!, parse.GetValue(addInterval),
+                Internal: parse.GetValue(addInternal));
+            try
+            {
+                var items = await host.Services.GetRequiredService<FeedCatalog>().AddAsync(feed, host.Services.GetRequiredService<FeedFetcher>(), ct);
+                Console.WriteLine($"Feed {feed.Id} added ({items} items in its first fetch); it is polled every {feed.IntervalMinutes} min.");
+                return 0;
+            }
+            catch (Exception ex) when (ex is FeedFetchException or FeedParseException)
+            {
+                await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: {ex.Message}");
+                return 1;
+            }
+        }));
+        var removeId = new Argument<string>("feed-id") { Description = "The feed to remove (its stored articles stay)" };
+        var remove = new Command("remove", "Remove a feed from the feed list") { removeId };
+        remove.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var id = parse.GetValue(removeId)!;
+            var removed = host.Services.GetRequiredService<FeedCatalog>().Remove(id);
+            Console.WriteLine(removed ? $"Feed {id} removed; its stored articles are kept." : $"No feed '{id}'.");
+            return Task.FromResult(removed ? 0 : 1);
+        }));
+
         var command = new Command("feeds", "Inspect and manage the configured feeds");
+        command.Subcommands.Add(add);
+        command.Subcommands.Add(remove);
         command.Subcommands.Add(list);
         command.Subcommands.Add(status);
         command.Subcommands.Add(pause);

@@ -33,6 +33,7 @@ public static class AppHost
         app.UseSecurityHeaders();
         app.MapBriefingsApi();
         app.MapSearchApi();
+        app.MapFeedsApi();
         app.MapWebPages();
         return app;
     }

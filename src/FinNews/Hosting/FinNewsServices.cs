@@ -102,6 +102,14 @@ public static class FinNewsServices
     private static IEmbeddingGenerator<string, Embedding<float>> Embedder(IServiceProvider sp)
     {
         var search = Value<SearchOptions>(sp);
+        if (search.Embedder == "openai")
+        {
+            // Any OpenAI-compatible endpoint, from the "embedding" profile of config/models.json.
+            var profile = sp.GetRequiredService<ModelProfiles>().Configured("embedding", out var reason)
+                ?? throw new InvalidDataException($"Search:Embedder = 'openai' but the 'embedding' model profile is not usable: {reason}.");
+            return new OpenAIEmbeddingGenerator(profile, sp.GetRequiredService<TimeProvider>());
+        }
+
         if (search.Embedder != "glove")
         {
             return new HashingEmbedder(search.Dimensions);

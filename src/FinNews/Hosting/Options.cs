@@ -45,7 +45,7 @@ public sealed class SearchOptions
     /// <summary>Index backend: "sqlite" (embedded, default) or "elasticsearch" (section "Elasticsearch").</summary>
     public string Backend { get; set; } = "sqlite";
 
-    /// <summary>Embedder: "hashing" (offline default) or "glove" (after `finnews models install glove`).</summary>
+    /// <summary>Embedder: "hashing" (offline default), "glove" (after `finnews models install glove`) or "openai" (models.json "embedding").</summary>
     public string Embedder { get; set; } = "hashing";
 
     /// <summary>Vector dimension of the hashing embedder.</summary>
@@ -93,7 +93,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, SearchOptions o) => Check(
         o.Backend is "sqlite" or "elasticsearch" ? null : $"Search:Backend = '{o.Backend}': use 'sqlite' or 'elasticsearch'.",
-        o.Embedder is "hashing" or "glove" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, glove).",
+        o.Embedder is "hashing" or "glove" or "openai" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, glove, openai).",
         Range("Search:Dimensions", o.Dimensions, 16, 4096));
 
     public ValidateOptionsResult Validate(string? name, BriefingOptions o) => Check(

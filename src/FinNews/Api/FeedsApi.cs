@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using FinNews.Core.Feeds;
+using FinNews.Core.Storage;
+using FinNews.Hosting;
+
+namespace FinNews.Api;
+
+/// <summary>
+/// /api/v1/feeds: health for readers; add, remove, pause and resume for admins. Until per-user API keys exist, admin
+/// calls need <c>Authorization: Bearer $FINNEWS_ADMIN_API_KEY</c>; with no key configured they are refused (403).
+/// </summary>
+internal static class FeedsApi
+{
+    public const string AdminKeyVariable = "FINNEWS_ADMIN_API_KEY";
+
+    public static void MapFeedsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/feeds").WithTags("Feeds");
+        group.MapGet("/", (FeedHealth health) => Results.Ok(health.List()));
+
+        var admin = group.MapGroup("").AddEndpointFilter(async (context, next) =>
+            Authorize(context.HttpContext) is { } refusal ? refusal : await next(context));
+
+        admin.MapPost("/", async (NewFeed body, FeedCatalog catalog, FeedFetcher fetcher, SqliteStore store, CancellationToken ct) =>
+        {
+            var feed = new FeedDefinition(body.Id ?? "", body.Name ?? "", body.Url ?? "", body.IntervalMinutes ?? 30, Internal: body.Internal ?? false);
+            try
+            {
+                var items = await catalog.AddAsync(feed, fetcher, ct);
+                store.SyncFeeds([feed]);
+                return Results.Created($"/api/v1/feeds/{Uri.EscapeDataString(feed.Id)}", new { feed.Id, items });
+            }
+            catch (Exception ex) when (ex is InvalidDataException or FeedFetchException or FeedParseException)
+            {
+                return Results.Problem(title: "Feed not added", detail: ex.Message, statusCode: 400);
+            }
+        });
+
+        admin.MapDelete("/{id}", (string id, FeedCatalog catalog) => catalog.Remove(id)
+            ? Results.NoContent()
+            : Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: 404));
+
+        admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, "paused by an operator (API)", catalog, store));
+        admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, null, catalog, store));
+    }
+
+    private static IResult SetPaused(string id, string? reason, FeedCatalog catalog, SqliteStore store)
+    {
+        var feeds = catalog.Load().Feeds;
+        if (feeds.All(f => f.Id != id))
+        {
+            return Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: 404);
+        }
+
+        store.SyncFeeds(feeds);
+        _ = reason is null ? store.ResumeFeed(id) : store.PauseFeed(id, reason);
+        return Results.NoContent();
+    }
+
+    private static IResult? Authorize(HttpContext context)
+    {
+        var key = Environment.GetEnvironmentVariable(AdminKeyVariable);
+        if (string.IsNullOrEmpty(key))
+        {
+            return Results.Problem(title: "Admin API disabled", detail: $"Set {AdminKeyVariable} to enable feed administration over HTTP.", statusCode: 403);
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
+        // Fixed-time comparison of hashes: no timing signal about the key.
+        var ok = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return ok ? null : Results.Problem(title: "Unauthorized", detail: "A valid admin key is required (Authorization: Bearer ...).", statusCode: 401);
+    }
+
+    internal sealed record NewFeed(string? Id, string? Name, string? Url, int? IntervalMinutes, bool? Internal);
+}
