@@ -11,6 +11,7 @@ namespace FinNews.Core.Feeds;
 /// <param name="Sample">True for the bundled sample feeds (fictional news).</param>
 /// <param name="Internal">True when the feed may live on a private or loopback address (skips the SSRF guard).</param>
 /// <param name="Enabled">False to keep the definition without polling it.</param>
+/// <param name="FullText">Fetch each new item's web page and keep its article text (for feeds that carry only teasers).</param>
 public sealed record FeedDefinition(
     string Id,
     string Name,
@@ -18,7 +19,8 @@ public sealed record FeedDefinition(
     int IntervalMinutes = 30,
     bool Sample = false,
     bool Internal = false,
-    bool Enabled = true)
+    bool Enabled = true,
+    bool FullText = false)
 {
     /// <summary>True when <see cref="Url"/> names a local file rather than an http(s) resource.</summary>
     [JsonIgnore]

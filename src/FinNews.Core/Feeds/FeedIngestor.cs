@@ -147,12 +147,53 @@ public sealed class FeedIngestor
                 }
             }
 
+            if (feed.FullText)
+            {
+                articles = await WithFullTextAsync(feed, articles, cancellationToken);
+            }
+
             return new Prepared(fetched, parsed.Items.Count, articles, now, null);
         }
         catch (Exception ex) when (ex is FeedFetchException or FeedParseException or IOException or UnauthorizedAccessException)
         {
             return new Prepared(null, 0, [], _policy.Now, ex);
         }
+    }
+
+    /// <summary>Most article pages fetched per feed per run: polite to publishers, bounded in time.</summary>
+    public const int MaxFullTextFetches = 25;
+
+    // New items of a full-text feed get their page fetched (same limits and SSRF guard as the feed) and the extracted
+    // article text as body when it is longer than what the feed gave. A page that fails keeps the feed's text.
+    private async Task<List<Article>> WithFullTextAsync(FeedDefinition feed, List<Article> articles, CancellationToken cancellationToken)
+    {
+        var result = new List<Article>(articles.Count);
+        var fetches = 0;
+        foreach (var article in articles)
+        {
+            if (fetches >= MaxFullTextFetches || !article.Url.StartsWith("http", StringComparison.OrdinalIgnoreCase) || _store.GetArticle(article.Id) is not null)
+            {
+                result.Add(article);
+                continue;
+            }
+
+            fetches++;
+            try
+            {
+                var page = await _fetcher.FetchAsync(feed with { Url = article.Url }, null, null, null, cancellationToken);
+                var encoding = page.Charset is { } cs ? System.Text.Encoding.GetEncoding(cs.Trim('"')) : System.Text.Encoding.UTF8;
+                var (text, method) = FullTextExtractor.Extract(encoding.GetString(page.Body));
+                result.Add(text.Length > article.Body.Length ? article with { Body = text } : article);
+                _logger.LogDebug("Full text for {Url}: {Method}, {Length} chars", article.Url, method, text.Length);
+            }
+            catch (Exception ex) when (ex is FeedFetchException or ArgumentException or NotSupportedException)
+            {
+                _logger.LogInformation("Full text for {Url} not fetched: {Reason}", article.Url, ex.Message);
+                result.Add(article);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Commits a prepared feed (items and state in one transaction) or records its failure and backoff.</summary>
