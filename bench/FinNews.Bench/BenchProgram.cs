@@ -37,7 +37,7 @@ internal static class BenchProgram
             case "parse":
                 ParseBench.Run(
                     int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
-                    int.Parse(options.Get("warmup") ?? "3", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("warmup") ?? "5", CultureInfo.InvariantCulture),
                     options.Get("folder"));
                 return 0;
             case "ingest":
@@ -63,7 +63,7 @@ internal static class BenchProgram
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
-          parse  [--runs 20] [--warmup 3] [--folder ../shared/corpora/feeds]
+          parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
