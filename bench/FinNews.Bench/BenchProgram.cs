@@ -34,6 +34,18 @@ internal static class BenchProgram
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
                 return 0;
+            case "parse":
+                ParseBench.Run(
+                    int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("warmup") ?? "5", CultureInfo.InvariantCulture),
+                    options.Get("folder"));
+                return 0;
+            case "ingest":
+                await IngestBench.RunAsync(
+                    int.Parse(options.Get("items") ?? "100000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("feeds") ?? "100", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ingest"));
+                return 0;
             case "scan-bdn":
                 BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
                 return 0;
@@ -51,6 +63,8 @@ internal static class BenchProgram
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
+          ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]

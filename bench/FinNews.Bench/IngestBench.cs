@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security;
+using System.Text;
+using FinNews.Core.Feeds;
+using FinNews.Core.Search;
+using FinNews.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FinNews.Bench;
+
+/// <summary>
+/// End-to-end ingest of generated RSS 2.0 feeds into a fresh SQLite file, the way the app does it: per feed
+/// parse → normalize → <see cref="SqliteStore.CommitFetch(string, IReadOnlyList{Article}, string?, string?, DateTimeOffset)"/>
+/// (one transaction), then <see cref="SearchIndexer.DrainAsync"/> over a <see cref="SqliteSearchIndex"/> with the
+/// <see cref="HashingEmbedder"/>. A second pass over the same documents must insert nothing.
+/// </summary>
+internal static class IngestBench
+{
+    public static async Task RunAsync(int items, int feeds, string directory)
+    {
+        var root = RepoPaths.Root();
+        var watchlist = Watchlist.Load(Path.Combine(root, "config", "watchlist.json"));
+        var normalizer = new ArticleNormalizer(new TickerTagger(watchlist));
+        Console.WriteLine(RepoPaths.Machine());
+
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "ingest.db");
+        var total = Stopwatch.StartNew();
+
+        var timer = Stopwatch.StartNew();
+        var definitions = Enumerable.Range(0, feeds)
+            .Select(f => new FeedDefinition(string.Create(CultureInfo.InvariantCulture, $"bench-{f:D3}"), $"{Outlets[f % Outlets.Length]} {f}",
+                string.Create(CultureInfo.InvariantCulture, $"https://feeds{f}.bench.test/markets.rss")))
+            .ToList();
+        var documents = new List<byte[]>(feeds);
+        var random = new Random(42);
+        for (var f = 0; f < feeds; f++)
+        {
+            var count = items / feeds + (f < items % feeds ? 1 : 0);
+            documents.Add(Generate(definitions[f], f, count, watchlist, random));
+        }
+
+        var generatedBytes = documents.Sum(d => (long)d.Length);
+        Console.WriteLine(RepoPaths.I(
+            $"generated {feeds} RSS 2.0 documents, {items:N0} items, {generatedBytes / 1e6:F1} MB in {timer.Elapsed.TotalSeconds:F1} s (held in memory)"));
+        Snapshot("after generate");
+
+        var store = new SqliteStore(path);
+        store.Initialize();
+        store.SyncFeeds(definitions);
+        using var embedder = new HashingEmbedder();
+        using var index = new SqliteSearchIndex(store.ConnectionString, embedder, HashingEmbedder.ProviderName);
+        var indexer = new SearchIndexer(store, index, NullLogger<SearchIndexer>.Instance);
+
+        var first = Store(store, normalizer, definitions, documents, "pass 1");
+        Snapshot("after store");
+
+        timer.Restart();
+        var indexed = await indexer.DrainAsync(progress: n =>
+        {
+            if (n % 10_240 == 0)
+            {
+                Console.WriteLine(RepoPaths.I($"  indexed {n:N0}, {n / timer.Elapsed.TotalSeconds:F0} items/s"));
+            }
+        });
+        var indexSeconds = timer.Elapsed.TotalSeconds;
+        Console.WriteLine(RepoPaths.I(
+            $"index phase: {indexed:N0} articles in {indexSeconds:F1} s = {indexed / indexSeconds:F0} items/s (embed + FTS5 + vectors, batches of 256)"));
+        Snapshot("after index");
+
+        var storeAndIndex = first.Seconds + indexSeconds;
+        Console.WriteLine(RepoPaths.I(
+            $"overall (store + index): {first.Items:N0} items in {storeAndIndex:F1} s = {first.Items / storeAndIndex:F0} items/s"));
+        Console.WriteLine(RepoPaths.I(
+            $"db {DbBytes(path) / 1e6:F1} MB (file + wal), {store.CountArticles():N0} articles, {await index.CountAsync():N0} chunks"));
+
+        // Idempotence: the same documents again store nothing new and leave nothing to index.
+        var second = Store(store, normalizer, definitions, documents, "pass 2 (same documents)");
+        var reindexed = await indexer.DrainAsync();
+        Console.WriteLine(RepoPaths.I(
+            $"second pass: inserted={second.Inserted} updated={second.Updated} duplicates={second.Duplicates:N0} indexed={reindexed} articles={store.CountArticles():N0} -> {(second.Inserted == 0 && second.Updated == 0 && reindexed == 0 ? "idempotent" : "NOT IDEMPOTENT")}"));
+
+        total.Stop();
+        Snapshot("end");
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        Console.WriteLine(RepoPaths.I(
+            $"peak working set {process.PeakWorkingSet64 / 1e6:F0} MB; GC committed now {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6:F0} MB; allocated {GC.GetTotalAllocatedBytes() / 1e9:F1} GB total; elapsed {total.Elapsed.TotalSeconds:F1} s; loadavg {RepoPaths.LoadAverage()}"));
+        SqliteConnection.ClearAllPools();
+    }
+
+    private sealed record PassResult(int Items, int Inserted, int Updated, int Duplicates, double Seconds);
+
+    private static PassResult Store(SqliteStore store, ArticleNormalizer normalizer, List<FeedDefinition> feeds, List<byte[]> documents, string label)
+    {
+        var at = new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero);
+        int items = 0, inserted = 0, updated = 0, duplicates = 0;
+        long parseTicks = 0, normalizeTicks = 0, commitTicks = 0;
+        var timer = Stopwatch.StartNew();
+        for (var f = 0; f < feeds.Count; f++)
+        {
+            var feed = feeds[f];
+            var t0 = Stopwatch.GetTimestamp();
+            var parsed = FeedParser.Parse(documents[f], null, new Uri(feed.Url));
+            var t1 = Stopwatch.GetTimestamp();
+            var articles = new List<Article>(parsed.Items.Count);
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in parsed.Items)
+            {
+                if (normalizer.Normalize(item, feed, feed.Name, at) is { } article && ids.Add(article.Id))
+                {
+                    articles.Add(article);
+                }
+            }
+
+            var t2 = Stopwatch.GetTimestamp();
+            var counts = store.CommitFetch(feed.Id, articles, "\"bench\"", null, at);
+            var t3 = Stopwatch.GetTimestamp();
+            (parseTicks, normalizeTicks, commitTicks) = (parseTicks + t1 - t0, normalizeTicks + t2 - t1, commitTicks + t3 - t2);
+            items += parsed.Items.Count;
+            inserted += counts.Inserted;
+            updated += counts.Updated;
+            duplicates += counts.Duplicates;
+            if ((f + 1) % 20 == 0)
+            {
+                Console.WriteLine(RepoPaths.I($"  {label}: {f + 1} feeds, {items:N0} items, {items / timer.Elapsed.TotalSeconds:F0} items/s"));
+            }
+        }
+
+        var seconds = timer.Elapsed.TotalSeconds;
+        double S(long ticks) => (double)ticks / Stopwatch.Frequency;
+        Console.WriteLine(RepoPaths.I(
+            $"store phase, {label}: {items:N0} items in {seconds:F1} s = {items / seconds:F0} items/s; inserted={inserted:N0} updated={updated} duplicates={duplicates:N0}; parse {S(parseTicks):F1} s, normalize {S(normalizeTicks):F1} s, CommitFetch {S(commitTicks):F1} s"));
+        return new PassResult(items, inserted, updated, duplicates, seconds);
+    }
+
+    private static void Snapshot(string label)
+    {
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        Console.WriteLine(RepoPaths.I(
+            $"  [{label}] working set {process.WorkingSet64 / 1e6:F0} MB (peak {process.PeakWorkingSet64 / 1e6:F0} MB), managed heap {GC.GetTotalMemory(false) / 1e6:F0} MB"));
+    }
+
+    private static long DbBytes(string path) =>
+        new[] { string.Empty, "-wal", "-shm" }.Select(s => new FileInfo(path + s)).Where(f => f.Exists).Sum(f => f.Length);
+
+    private static readonly string[] Outlets = ["Harbor Wire", "Ledger Daily", "Tally Markets", "Copper Street", "Meridian Brief"];
+
+    private static readonly string[] Verbs =
+        ["rises", "falls", "jumps", "slides", "beats estimates", "misses estimates", "raises guidance", "cuts guidance", "announces buyback", "files 10-Q"];
+
+    private static readonly string[] Subjects =
+        ["quarterly revenue", "operating margin", "cloud bookings", "chip shipments", "loan growth", "refining margins", "same-store sales", "free cash flow"];
+
+    private static readonly string[] Phrases =
+    [
+        "Analysts had expected a softer quarter after the guidance cut in the spring.",
+        "The company said demand remained strong across its largest regions.",
+        "Shares moved sharply in after-hours trading on heavier than usual volume.",
+        "Management pointed to pricing pressure and higher input costs.",
+        "The board also approved a dividend & a new share repurchase plan.",
+        "Regulators are still reviewing the proposed acquisition, people familiar said.",
+        "Bond yields edged higher as traders priced in another rate decision.",
+        "The results include a one-time charge related to restructuring.",
+    ];
+
+    /// <summary>One RSS 2.0 document; descriptions carry HTML (escaped for even items, CDATA for odd ones).</summary>
+    private static byte[] Generate(FeedDefinition feed, int feedIndex, int count, Watchlist watchlist, Random random)
+    {
+        var start = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        var host = new Uri(feed.Url).Host;
+        var sb = new StringBuilder(count * 1_100);
+        sb.Append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>")
+            .Append("<title>").Append(SecurityElement.Escape(feed.Name)).Append("</title><link>https://").Append(host).Append("/</link>")
+            .Append("<description>Markets news</description><language>en-us</language>\n");
+        for (var i = 0; i < count; i++)
+        {
+            var ticker = watchlist.Tickers[random.Next(watchlist.Tickers.Count)];
+            var other = watchlist.Tickers[random.Next(watchlist.Tickers.Count)];
+            var published = start.AddMinutes(-(i * 7 + feedIndex));
+            var change = (random.NextDouble() * 20).ToString("F1", CultureInfo.InvariantCulture);
+            var subject = Subjects[random.Next(Subjects.Length)];
+            var verb = Verbs[random.Next(Verbs.Length)];
+            var title = random.Next(3) switch
+            {
+                0 => $"{ticker.Name} {verb} as {subject} moves {change}%",
+                1 => $"${ticker.Symbol}: {subject} {verb}, {change}% move",
+                _ => $"{ticker.Name} ({ticker.Exchange}: {ticker.Symbol}) {verb}",
+            };
+            var amount = (random.NextDouble() * 900 + 10).ToString("F2", CultureInfo.InvariantCulture);
+            var slug = string.Create(CultureInfo.InvariantCulture, $"{ticker.Symbol.ToLowerInvariant()}-{subject.Replace(' ', '-')}-{i}");
+            var link = string.Create(CultureInfo.InvariantCulture, $"https://{host}/markets/{published:yyyy/MM/dd}/{slug}?utm_source=rss&utm_medium=feed");
+            var html = new StringBuilder()
+                .Append(CultureInfo.InvariantCulture, $"<p><b>NEW YORK, {published:MMM d HH:mm} ({feed.Name})</b> &#8212; {ticker.Name} said {subject} {verb} to ${amount} million, ")
+                .Append(CultureInfo.InvariantCulture, $"a {change}% change, while peer <a href=\"https://{host}/quote/{other.Symbol}\">{other.Name}</a> traded flat.</p>")
+                .Append(CultureInfo.InvariantCulture, $"<p>{Phrases[random.Next(Phrases.Length)]} {Phrases[random.Next(Phrases.Length)]}</p>")
+                .Append(CultureInfo.InvariantCulture, $"<ul><li>Ticker: {ticker.Symbol}</li><li>Exchange: {ticker.Exchange}</li></ul>")
+                .Append("<img src=\"https://").Append(host).Append("/img/chart.png\" alt=\"chart\"/>")
+                .ToString();
+            sb.Append("<item><title>").Append(SecurityElement.Escape(title)).Append("</title><link>").Append(SecurityElement.Escape(link)).Append("</link>")
+                .Append("<guid isPermaLink=\"false\">").Append(CultureInfo.InvariantCulture, $"{host}:{i}").Append("</guid>")
+                .Append("<pubDate>").Append(published.ToString("r", CultureInfo.InvariantCulture)).Append("</pubDate>")
+                .Append("<dc:creator>Staff Reporter</dc:creator><category>Markets</category><category>")
+                .Append(ticker.Symbol).Append("</category><description>");
+            if (i % 2 == 0)
+            {
+                sb.Append(SecurityElement.Escape(html));
+            }
+            else
+            {
+                sb.Append("<![CDATA[").Append(html).Append("]]>");
+            }
+
+            sb.Append("</description></item>\n");
+        }
+
+        sb.Append("</channel></rss>\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+}
