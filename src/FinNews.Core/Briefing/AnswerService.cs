@@ -356,12 +356,16 @@ public sealed partial class AnswerService
             {
                 var repaired = _validator.Validate(Substantive(ParseSentences(await CallAsync(run, messages, cancellationToken))), byNumber);
                 kept.AddRange(repaired.Checks.Where(c => c.Passed).Select(c => c.Bullet));
-                dropped.AddRange(repaired.Violations.Select(v => new DroppedSentence(v.Bullet.Text, v.Reasons)));
+                dropped.AddRange(repaired.Checks.Count == 0
+                    // Leaving a sentence out is a valid repair; it is still recorded as removed.
+                    ? violations.Select(v => new DroppedSentence(Render(new AnswerSentence(v.Bullet.Text, v.Bullet.Citations)),
+                        [.. v.Reasons, "left out in the repair round"]))
+                    : repaired.Violations.Select(v => new DroppedSentence(Render(new AnswerSentence(v.Bullet.Text, v.Bullet.Citations)), v.Reasons)));
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 _logger.LogWarning(ex, "The repair call of model profile {Profile} failed; dropping the sentences it was to repair", _profile!.Name);
-                dropped.AddRange(violations.Select(v => new DroppedSentence(v.Bullet.Text, [.. v.Reasons, $"repair call failed ({Describe(ex)})"])));
+                dropped.AddRange(violations.Select(v => new DroppedSentence(Render(new AnswerSentence(v.Bullet.Text, v.Bullet.Citations)), [.. v.Reasons, $"repair call failed ({Describe(ex)})"])));
             }
         }
 
