@@ -39,6 +39,7 @@ public static class FinNewsCli
         root.Subcommands.Add(StoriesCommand());
         root.Subcommands.Add(SearchCommand());
         root.Subcommands.Add(ReindexCommand());
+        root.Subcommands.Add(AskCommand());
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
@@ -320,6 +321,57 @@ public static class FinNewsCli
             if (results.Count == 0)
             {
                 Console.WriteLine("No matching articles.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command AskCommand()
+    {
+        var question = new Argument<string>("question") { Description = "What to ask" };
+        var asOf = new Option<string?>("--as-of") { Description = "Answer as of this instant (ISO 8601): nothing published or first seen later is used" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command("ask", "Answer a question from the stored news, with citations") { question, asOf, json };
+        command.SetAction((parse, ct) => Guard(async () =>
+        {
+            DateTimeOffset? instant = null;
+            if (parse.GetValue(asOf) is { } text)
+            {
+                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+                {
+                    await Console.Error.WriteLineAsync($"--as-of '{text}' is not an ISO 8601 instant (e.g. 2026-11-20T18:00:00Z).");
+                    return 2;
+                }
+
+                instant = parsed.ToUniversalTime();
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var answer = await host.Services.GetRequiredService<FinNews.Core.Briefing.AnswerService>().AskAsync(parse.GetValue(question)!, instant, ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(answer, FinNews.Core.Briefing.AnswerJsonContext.Default.Answer));
+                return 0;
+            }
+
+            Console.WriteLine(answer.Text);
+            Console.WriteLine();
+            Console.WriteLine($"Sources ({answer.Writer}{(answer.Model is null ? "" : ", " + answer.Model)}):");
+            foreach (var s in answer.Sources)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{s.Number}] {s.Outlet}: {s.Title} ({s.PublishedAt:yyyy-MM-dd HH:mm} UTC) {s.Url}"));
+            }
+
+            foreach (var note in answer.Notes)
+            {
+                Console.WriteLine($"Note: {note}");
+            }
+
+            if (answer.Dropped.Count > 0)
+            {
+                Console.WriteLine($"{answer.Dropped.Count} sentence(s) dropped by the citation check.");
             }
 
             return 0;

@@ -34,6 +34,7 @@ public static class AppHost
         app.MapBriefingsApi();
         app.MapSearchApi();
         app.MapFeedsApi();
+        app.MapAskApi();
         app.MapWebPages();
         return app;
     }

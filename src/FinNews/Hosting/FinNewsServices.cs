@@ -95,6 +95,15 @@ public static class FinNewsServices
         services.AddSingleton(sp => new StoryClusterer(Value<BriefingOptions>(sp).ClusterThreshold));
         services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();
+        services.AddSingleton(sp =>
+        {
+            var profile = sp.GetRequiredService<ModelProfiles>().Configured("briefing", out _);
+            var time = sp.GetRequiredService<TimeProvider>();
+            var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
+            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(),
+                profile is null ? null : new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time,
+                sp.GetRequiredService<ILogger<AnswerService>>());
+        });
         services.AddSingleton<FeedHealth>();
     }
 
