@@ -425,6 +425,14 @@ public sealed class SqliteStore
         c.Execute("UPDATE articles SET indexed = 0");
     }
 
+    /// <summary>The story cluster of each article that has one.</summary>
+    public IReadOnlyDictionary<string, string> ClusterIds(IEnumerable<string> articleIds)
+    {
+        using var c = Open();
+        return c.Query<(string Id, string Cluster)>("SELECT id AS Id, cluster_id AS Cluster FROM articles WHERE cluster_id IS NOT NULL AND id IN @ids",
+            new { ids = articleIds.ToArray() }).ToDictionary(r => r.Id, r => r.Cluster, StringComparer.Ordinal);
+    }
+
     /// <summary>Records each article's story cluster (one transaction).</summary>
     public void AssignClusters(IEnumerable<(string ArticleId, string ClusterId)> assignments)
     {

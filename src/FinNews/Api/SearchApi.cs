@@ -9,8 +9,8 @@ internal static class SearchApi
 {
     public static void MapSearchApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/search", async (ISearchIndex index, SqliteStore store, string? q, string? mode, string? since, string? until,
-            string? ticker, string? source, int? limit, CancellationToken ct) =>
+        app.MapGet("/api/v1/search", async (ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder,
+            string? q, string? mode, string? since, string? until, string? ticker, string? source, int? limit, bool? collapse, double? diversity, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(q))
             {
@@ -43,19 +43,50 @@ internal static class SearchApi
                 to = u;
             }
 
+            if (diversity is < 0 or > 1)
+            {
+                return Results.Problem(title: "Bad diversity", detail: $"diversity {diversity} must be between 0 (relevance only) and 1.", statusCode: 400);
+            }
+
             var query = new SearchQuery(q, m, Math.Clamp(limit ?? 10, 1, 100), from, to, Split(ticker), Split(source));
-            return Results.Ok(await SearchWithArticlesAsync(index, store, query, ct));
+            return Results.Ok(await SearchWithArticlesAsync(index, store, query, ct, collapse ?? true, diversity is > 0 ? (embedder, diversity.Value) : null));
         }).WithTags("Search");
     }
 
-    internal static async Task<IReadOnlyList<SearchResult>> SearchWithArticlesAsync(ISearchIndex index, SqliteStore store, SearchQuery query, CancellationToken ct)
+    /// <summary>
+    /// Runs a search and joins the articles. <paramref name="collapse"/> keeps the best hit of each story (the same event
+    /// from several outlets); <paramref name="diversify"/> re-ranks by maximal marginal relevance (weight 0..1 on
+    /// novelty) so near-identical hits do not crowd the list.
+    /// </summary>
+    internal static async Task<IReadOnlyList<SearchResult>> SearchWithArticlesAsync(ISearchIndex index, SqliteStore store, SearchQuery query,
+        CancellationToken ct, bool collapse = true,
+        (Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> Embedder, double Weight)? diversify = null)
     {
-        var hits = await index.SearchAsync(query, ct);
+        var wanted = query.Limit;
+        var hits = await index.SearchAsync(query with { Limit = collapse || diversify is not null ? Math.Min(100, wanted * 4) : wanted }, ct);
+        var clusters = store.ClusterIds(hits.Select(h => h.ArticleId));
+        if (collapse)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            hits = hits.Where(h => seen.Add(clusters.GetValueOrDefault(h.ArticleId) ?? h.ArticleId)).ToList();
+        }
+
+        if (diversify is { } d && hits.Count > 1)
+        {
+            var vectors = await d.Embedder.GenerateAsync(hits.Select(h => h.Text), cancellationToken: ct);
+            double max = hits.Max(h => h.Score), min = hits.Min(h => h.Score);
+            var candidates = hits.Select((h, i) => new MmrCandidate(h.ArticleId, max > min ? (h.Score - min) / (max - min) : 1, vectors[i].Vector)).ToList();
+            var order = MaximalMarginalRelevance.Select(candidates, wanted, 1 - d.Weight).Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            hits = hits.Where(h => order.ContainsKey(h.ArticleId)).OrderBy(h => order[h.ArticleId]).ToList();
+        }
+
+        hits = hits.Take(wanted).ToList();
         var articles = store.GetArticles(hits.Select(h => h.ArticleId)).ToDictionary(a => a.Id, StringComparer.Ordinal);
         return hits.Where(h => articles.ContainsKey(h.ArticleId)).Select(h =>
         {
             var a = articles[h.ArticleId];
-            return new SearchResult(a.Id, a.Title, a.Outlet, a.Url, a.PublishedAt, a.Tickers, h.Score, h.Text.Length > 300 ? h.Text[..300] + "…" : h.Text);
+            return new SearchResult(a.Id, a.Title, a.Outlet, a.Url, a.PublishedAt, a.Tickers, h.Score, h.Text.Length > 300 ? h.Text[..300] + "…" : h.Text,
+                clusters.GetValueOrDefault(a.Id));
         }).ToList();
     }
 
@@ -71,4 +102,4 @@ internal static class SearchApi
 
 /// <summary>A search hit with its article.</summary>
 public sealed record SearchResult(string ArticleId, string Title, string Outlet, string Url, DateTimeOffset PublishedAt,
-    IReadOnlyList<string> Tickers, double Score, string Snippet);
+    IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId);

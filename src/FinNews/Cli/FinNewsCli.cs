@@ -280,7 +280,9 @@ public static class FinNewsCli
         var ticker = new Option<string[]>("--ticker") { Description = "Only articles tagged with this ticker (repeatable)", AllowMultipleArgumentsPerToken = true };
         var limit = new Option<int>("--limit") { Description = "Most results", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var command = new Command("search", "Search stored articles (BM25, vectors, or both fused)") { text, mode, since, ticker, limit, json };
+        var everyOutlet = new Option<bool>("--every-outlet") { Description = "Show every outlet's copy of a story instead of its best hit" };
+        var diverse = new Option<double>("--diversity") { Description = "0..1: weight on novelty when re-ranking (maximal marginal relevance); 0 is off", DefaultValueFactory = _ => 0 };
+        var command = new Command("search", "Search stored articles (BM25, vectors, or both fused); one hit per story by default") { text, mode, since, ticker, limit, json, everyOutlet, diverse };
         command.SetAction((parse, ct) => Guard(async () =>
         {
             if (!Api.SearchApi.TryMode(parse.GetValue(mode), out var m))
@@ -303,8 +305,17 @@ public static class FinNewsCli
             }
 
             var tickers = parse.GetValue(ticker) is { Length: > 0 } t ? t.Select(x => x.ToUpperInvariant()).ToArray() : null;
+            var diversity = parse.GetValue(diverse);
+            if (diversity is < 0 or > 1)
+            {
+                await Console.Error.WriteLineAsync($"--diversity {diversity} must be between 0 and 1.");
+                return 2;
+            }
+
+            var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
             var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
-                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, Math.Clamp(parse.GetValue(limit), 1, 100), from, null, tickers), ct);
+                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, Math.Clamp(parse.GetValue(limit), 1, 100), from, null, tickers), ct,
+                !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(results.ToList(), CliJsonContext.Default.ListSearchResult));

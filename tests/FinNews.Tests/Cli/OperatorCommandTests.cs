@@ -63,6 +63,32 @@ public class OperatorCommandTests
     }
 
     [Fact]
+    public async Task Search_shows_one_hit_per_story_unless_every_outlet_is_asked_for()
+    {
+        using var env = TestEnvironment.Create();
+        (await FinNewsProcess.RunAsync("ingest", "--config", env.ConfigDirectory)).Code.Should().Be(0);
+
+        var collapsed = await FinNewsProcess.RunAsync("search", "Kelvane Sorrel Biosciences acquisition", "--json", "--config", env.ConfigDirectory);
+        var every = await FinNewsProcess.RunAsync("search", "Kelvane Sorrel Biosciences acquisition", "--json", "--every-outlet", "--config", env.ConfigDirectory);
+        var diverse = await FinNewsProcess.RunAsync("search", "Kelvane Sorrel Biosciences acquisition", "--json", "--diversity", "0.5", "--limit", "5", "--config", env.ConfigDirectory);
+
+        static List<(string Title, string? Story)> Hits(string json)
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.EnumerateArray().Select(h => (h.GetProperty("title").GetString()!, h.GetProperty("storyId").GetString())).ToList();
+        }
+
+        var one = Hits(collapsed.Out);
+        var all = Hits(every.Out);
+        // The deal was carried by five outlets (config/samples/README.md): one story.
+        all.Count(h => h.Title.Contains("Sorrel", StringComparison.Ordinal)).Should().BeGreaterThanOrEqualTo(4);
+        one.Count(h => h.Title.Contains("Sorrel", StringComparison.Ordinal)).Should().Be(1);
+        one.Select(h => h.Story).Where(s => s is not null).Should().OnlyHaveUniqueItems();
+        diverse.Code.Should().Be(0, diverse.Err);
+        Hits(diverse.Out).Should().HaveCount(5).And.OnlyHaveUniqueItems();
+    }
+
+    [Fact]
     public async Task Eval_retrieval_reports_every_mode_on_a_beir_folder()
     {
         // A tiny BEIR folder written by the test: 4 documents, 2 queries, graded judgments.
