@@ -42,7 +42,8 @@ internal static class WriterBench
         var recorder = new RecordingWriter();
         var options = new BriefingOptions { LookbackHours = 36 };
         var composer = new BriefingComposer(store, index, recorder, watchlist, options, TimeProvider.System, NullLogger<BriefingComposer>.Instance);
-        await composer.ComposeAsync(new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero));
+        // As of now: the samples were first seen now, and the window widens to the newest 36 h of stored news.
+        await composer.ComposeAsync();
 
         var validator = new CitationValidator(watchlist.Tickers.Select(t => t.Symbol));
         var sections = recorder.Material.Select(m =>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
 using FinNews.Core.Storage;
@@ -681,48 +680,17 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
     private async Task<int> ResolveDimensionsAsync(CancellationToken cancellationToken)
     {
-        if (_dimensions > 0)
+        if (_dimensions <= 0)
         {
-            return _dimensions;
+            _dimensions = await IndexVectors.DimensionsAsync(_embedder, cancellationToken);
         }
 
-        var dimensions = _embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions;
-        if (dimensions is not > 0)
-        {
-            // Not every generator advertises its size; one probe embedding is the reliable answer.
-            var probe = await _embedder.GenerateAsync(["dimension probe"], cancellationToken: cancellationToken);
-            dimensions = probe[0].Vector.Length;
-        }
-
-        _dimensions = dimensions.Value;
         return _dimensions;
     }
 
-    /// <summary>A unit-length copy, so the scan's dot product is the cosine whatever the embedder returns.</summary>
-    private float[] Normalized(ReadOnlyMemory<float> vector)
-    {
-        if (vector.Length != _dimensions)
-        {
-            throw new InvalidOperationException(
-                $"embedder '{_embedderName}' produced a {vector.Length}-dim vector but the index uses {_dimensions} dims; run `finnews reindex`");
-        }
+    private float[] Normalized(ReadOnlyMemory<float> vector) => IndexVectors.UnitCopy(vector, _dimensions, _embedderName);
 
-        var copy = vector.ToArray();
-        var norm = TensorPrimitives.Norm<float>(copy);
-        if (norm > 0f && float.IsFinite(norm))
-        {
-            TensorPrimitives.Divide(copy, norm, copy);
-        }
-
-        return copy;
-    }
-
-    private static List<string> NormalizeTickers(IReadOnlyList<string> tickers) =>
-        tickers
-            .Select(t => t.Replace("|", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant())
-            .Where(t => t.Length > 0)
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
+    private static List<string> NormalizeTickers(IReadOnlyList<string> tickers) => IndexVectors.NormalizeTickers(tickers);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
