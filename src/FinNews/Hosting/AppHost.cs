@@ -18,6 +18,7 @@ public static class AppHost
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1");
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.Services.AddSingleton<FirstPassStatus>();
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);
@@ -31,6 +32,7 @@ public static class AppHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
+        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapBriefingsApi();
         app.MapSearchApi();
         app.MapFeedsApi();

@@ -12,6 +12,7 @@ internal static class Pages
 {
     private static readonly HtmlEncoder E = HtmlEncoder.Default;
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+    private static readonly string[] SearchModes = ["hybrid", "lexical", "vector"];
 
     public static void MapWebPages(this IEndpointRouteBuilder app)
     {
@@ -70,6 +71,74 @@ internal static class Pages
         app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) =>
             delivery.Unsubscribe(token) ? Results.Ok() : Results.NotFound()).ExcludeFromDescription().DisableAntiforgery();
 
+        app.MapGet("/search", async (FinNews.Core.Search.ISearchIndex index, SqliteStore store, string? q, string? mode, CancellationToken ct) =>
+        {
+            var sb = new StringBuilder("<h1>Search</h1>");
+            sb.Append(C, $"<form class=\"search\" method=\"get\" action=\"/search\"><input type=\"search\" name=\"q\" value=\"{E.Encode(q ?? "")}\" aria-label=\"Search the news\" maxlength=\"300\"> ");
+            sb.Append("<select name=\"mode\" aria-label=\"Mode\">");
+            foreach (var m in SearchModes)
+            {
+                sb.Append(C, $"<option{(string.Equals(mode ?? "hybrid", m, StringComparison.OrdinalIgnoreCase) ? " selected" : "")}>{m}</option>");
+            }
+
+            sb.Append("</select> <button type=\"submit\">Search</button></form>");
+            if (!string.IsNullOrWhiteSpace(q))
+            {
+                if (!Api.SearchApi.TryMode(mode, out var searchMode))
+                {
+                    return Layout.Page("Search", sb.Append("<p class=\"error\">Unknown mode.</p>").ToString(), status: 400);
+                }
+
+                var results = await Api.SearchApi.SearchWithArticlesAsync(index, store, new FinNews.Core.Search.SearchQuery(q, searchMode, 20), ct);
+                sb.Append(C, $"<p class=\"muted\">{results.Count} results, one per story.</p><ol class=\"results\">");
+                foreach (var r in results)
+                {
+                    var url = BriefingRenderer.SafeUrl(r.Url);
+                    sb.Append("<li>");
+                    sb.Append(url is null ? E.Encode(r.Title) : $"<a href=\"{E.Encode(url)}\" rel=\"noopener noreferrer nofollow\">{E.Encode(r.Title)}</a>");
+                    sb.Append(C, $" <span class=\"muted\">{E.Encode(r.Outlet)}, {r.PublishedAt:yyyy-MM-dd HH:mm} UTC{(r.Tickers.Count > 0 ? " · " + E.Encode(string.Join(' ', r.Tickers)) : "")}</span>");
+                    sb.Append("<p>").Append(E.Encode(r.Snippet)).Append("</p></li>");
+                }
+
+                sb.Append("</ol>");
+            }
+
+            return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Search" : $"Search: {q}", sb.ToString());
+        }).ExcludeFromDescription();
+
+        app.MapGet("/feeds", (FinNews.Hosting.FeedHealth health) =>
+        {
+            var sb = new StringBuilder("<h1>Feed health</h1><table><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
+            foreach (var r in health.List())
+            {
+                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<td>{Time(r.LastSuccessAt)}</td><td class=\"num\">{r.ErrorCount}</td><td>{Time(r.NextPollAt)}</td><td class=\"num\">{r.ItemsPerDay:0.0}</td>");
+                sb.Append("<td>").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
+            }
+
+            return Layout.Page("Feed health", sb.Append("</tbody></table>").ToString());
+        }).ExcludeFromDescription();
+
+        app.MapGet("/markets", (SqliteStore store) =>
+        {
+            var sb = new StringBuilder("<h1>Markets</h1><table><thead><tr><th>Symbol</th><th>Last close</th><th>Day</th><th>30 sessions</th><th>Flags</th></tr></thead><tbody>");
+            foreach (var symbol in store.BarSymbols())
+            {
+                var bars = store.GetBars(symbol, DateOnly.MaxValue, 30);
+                if (bars.Count == 0)
+                {
+                    continue;
+                }
+
+                var day = bars.Count > 1 && bars[1].Close != 0 ? (bars[0].Close - bars[1].Close) / bars[1].Close * 100 : (decimal?)null;
+                sb.Append(C, $"<tr><td><a href=\"/market/{Uri.EscapeDataString(symbol)}\">{E.Encode(symbol)}</a></td><td class=\"num\">{bars[0].Close:0.00}<br><span class=\"muted\">{bars[0].Date:yyyy-MM-dd}</span></td>");
+                sb.Append(C, $"<td class=\"num {(day >= 0 ? "up" : "down")}\">{(day is { } d ? $"{d:+0.0;-0.0}%" : "-")}</td><td>{Sparkline(bars)}</td>");
+                sb.Append("<td>").Append(E.Encode(string.Join(", ", bars.SelectMany(b => b.Flags).Distinct()))).Append("</td></tr>");
+            }
+
+            return Layout.Page("Markets", sb.Append("</tbody></table>").ToString());
+        }).ExcludeFromDescription();
+
         app.MapGet("/market/{symbol}", (SqliteStore store, string symbol) =>
         {
             var bars = store.GetBars(symbol.ToUpperInvariant(), DateOnly.MaxValue, 60);
@@ -89,6 +158,25 @@ internal static class Pages
             sb.Append("</tbody></table>");
             return Layout.Page($"{bars[0].Symbol} market data", sb.ToString());
         }).ExcludeFromDescription();
+    }
+
+    private static string Time(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", C) ?? "-";
+
+    /// <summary>An inline SVG line of closes (oldest left), drawn server-side: no script, allowed by the CSP.</summary>
+    internal static string Sparkline(IReadOnlyList<FinNews.Core.Market.DailyBar> newestFirst, int width = 120, int height = 28)
+    {
+        var closes = newestFirst.Reverse().Select(b => (double)b.Close).ToList();
+        if (closes.Count < 2)
+        {
+            return "";
+        }
+
+        double min = closes.Min(), max = closes.Max();
+        var range = max > min ? max - min : 1;
+        var points = string.Join(' ', closes.Select((c, i) => string.Create(C,
+            $"{i * (width - 2) / (double)(closes.Count - 1) + 1:0.#},{height - 1 - ((c - min) / range * (height - 2)):0.#}")));
+        var trend = closes[^1] >= closes[0] ? "up" : "down";
+        return string.Create(C, $"<svg class=\"spark {trend}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{closes.Count} closes from {closes[0]:0.00} to {closes[^1]:0.00}\"><polyline fill=\"none\" stroke-width=\"1.5\" points=\"{points}\"/></svg>");
     }
 
     private static string PastList(IReadOnlyList<BriefingSummary> items, string? heading)
