@@ -40,6 +40,7 @@ public static class FinNewsCli
         root.Subcommands.Add(SearchCommand());
         root.Subcommands.Add(ReindexCommand());
         root.Subcommands.Add(AskCommand());
+        root.Subcommands.Add(ExportCommand());
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
@@ -334,6 +335,59 @@ public static class FinNewsCli
                 Console.WriteLine("No matching articles.");
             }
 
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ExportCommand()
+    {
+        var format = new Option<string>("--format") { Description = "pdf, html or md", DefaultValueFactory = _ => "pdf" };
+        var id = new Option<string?>("--id") { Description = "Briefing id (default: the latest)" };
+        var output = new Option<string?>("--output", "-o") { Description = "Output file (default: data/exports/<id>.<format>)" };
+        var command = new Command("export", "Export a stored briefing as PDF (headless Chromium), HTML or Markdown") { format, id, output };
+        command.SetAction((parse, ct) => Guard(async () =>
+        {
+            var fmt = parse.GetValue(format)!.ToLowerInvariant();
+            if (fmt is not ("pdf" or "html" or "md"))
+            {
+                await Console.Error.WriteLineAsync($"--format '{fmt}' must be pdf, html or md.");
+                return 2;
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var store = host.Services.GetRequiredService<SqliteStore>();
+            var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
+            if (briefing is null)
+            {
+                await Console.Error.WriteLineAsync(parse.GetValue(id) is { } missing ? $"No briefing with id '{missing}'." : "No briefing yet; run `finnews brief` first.");
+                return 1;
+            }
+
+            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var path = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(data, "exports", $"{briefing.Id}.{fmt}"));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css);
+            switch (fmt)
+            {
+                case "md":
+                    await File.WriteAllTextAsync(path, FinNews.Core.Briefing.BriefingRenderer.ToMarkdown(briefing), ct);
+                    break;
+                case "html":
+                    await File.WriteAllTextAsync(path, html, ct);
+                    break;
+                default:
+                    var error = await PdfExport.PrintAsync(html, path, ct);
+                    if (error is not null)
+                    {
+                        await Console.Error.WriteLineAsync($"PDF export failed: {error}");
+                        return 1;
+                    }
+
+                    break;
+            }
+
+            Console.WriteLine(path);
             return 0;
         }));
         return command;

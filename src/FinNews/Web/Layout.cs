@@ -16,7 +16,7 @@ internal static class Layout
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
             <title>{e.Encode(title)} · FinNews</title><link rel="stylesheet" href="/static/site.css"></head>
-            <body><header class="site"><a class="brand" href="/">FinNews</a><nav><a href="/">Latest</a><a href="/briefings">Briefings</a><a href="/search">Search</a><a href="/markets">Markets</a><a href="/feeds">Feeds</a></nav></header>
+            <body><header class="site"><a class="brand" href="/">FinNews</a><nav><a href="/">Latest</a><a href="/briefings">Briefings</a><a href="/search">Search</a><a href="/ask">Ask</a><a href="/markets">Markets</a><a href="/feeds">Feeds</a></nav></header>
             <main>{body}</main></body></html>
             """;
         return Results.Content(html, "text/html; charset=utf-8", statusCode: status);

@@ -106,6 +106,51 @@ internal static class Pages
             return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Search" : $"Search: {q}", sb.ToString());
         }).ExcludeFromDescription();
 
+        app.MapGet("/ask", async (FinNews.Core.Briefing.AnswerService answers, string? q, CancellationToken ct) =>
+        {
+            var sb = new StringBuilder("<h1>Ask</h1>");
+            sb.Append(C, $"<form class=\"search\" method=\"get\" action=\"/ask\"><input type=\"search\" name=\"q\" value=\"{E.Encode(q ?? "")}\" aria-label=\"Your question\" maxlength=\"500\"> <button type=\"submit\">Ask</button></form>");
+            if (!string.IsNullOrWhiteSpace(q))
+            {
+                var answer = await answers.AskAsync(q, null, ct);
+                sb.Append("<article class=\"answer\"><p>");
+                foreach (var sentence in answer.Sentences)
+                {
+                    sb.Append(E.Encode(sentence.Text));
+                    foreach (var n in sentence.Citations)
+                    {
+                        sb.Append(C, $" <a class=\"cite\" href=\"#src-{n}\">[{n}]</a>");
+                    }
+
+                    sb.Append(' ');
+                }
+
+                if (answer.Sentences.Count == 0)
+                {
+                    sb.Append(E.Encode(answer.Text));
+                }
+
+                sb.Append(C, $"</p><p class=\"meta\">Written by the {E.Encode(answer.Writer)} writer{(answer.Model is null ? "" : $" ({E.Encode(answer.Model)})")}.</p>");
+                foreach (var note in answer.Notes)
+                {
+                    sb.Append("<p class=\"note\">").Append(E.Encode(note)).Append("</p>");
+                }
+
+                sb.Append("<section class=\"sources\"><h2>Sources</h2><ol>");
+                foreach (var source in answer.Sources)
+                {
+                    var url = BriefingRenderer.SafeUrl(source.Url);
+                    sb.Append(C, $"<li id=\"src-{source.Number}\" value=\"{source.Number}\"><span class=\"outlet\">{E.Encode(source.Outlet)}</span> ");
+                    sb.Append(url is null ? E.Encode(source.Title) : $"<a href=\"{E.Encode(url)}\" rel=\"noopener noreferrer nofollow\">{E.Encode(source.Title)}</a>");
+                    sb.Append(C, $" <time datetime=\"{source.PublishedAt:O}\">{source.PublishedAt:yyyy-MM-dd HH:mm} UTC</time></li>");
+                }
+
+                sb.Append("</ol></section></article>");
+            }
+
+            return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Ask" : $"Ask: {q}", sb.ToString());
+        }).ExcludeFromDescription();
+
         app.MapGet("/feeds", (FinNews.Hosting.FeedHealth health) =>
         {
             var sb = new StringBuilder("<h1>Feed health</h1><table><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
