@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using FinNews.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace FinNews.Core.Access;
+
+/// <summary>
+/// API keys with a scope and a per-key rate limit, in the table <c>api_keys</c> of the system-of-record SQLite file
+/// (<see cref="SqliteStore.ConnectionString"/>).
+/// </summary>
+/// <remarks>
+/// A key is <c>fn_</c> followed by 32 random bytes in base64url. Only its SHA-256 hash and its first 8 characters (the
+/// prefix, for listings) are stored: the plaintext is returned once by <see cref="Create"/> and cannot be recovered.
+/// </remarks>
+public sealed class ApiKeyStore
+{
+    /// <summary>Characters of a key kept in clear for listings.</summary>
+    public const int PrefixLength = 8;
+
+    /// <summary>The start of every key.</summary>
+    public const string KeyPrefix = "fn_";
+
+    public const int MinRequestsPerMinute = 1;
+    public const int MaxRequestsPerMinute = 100_000;
+
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    public ApiKeyStore(string connectionString, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        _connectionString = connectionString;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Creates the table if missing; safe on every start.</summary>
+    public void Initialize()
+    {
+        using var c = Open();
+        c.Execute("""
+            CREATE TABLE IF NOT EXISTS api_keys (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              name TEXT NOT NULL,
+              prefix TEXT NOT NULL,
+              hash BLOB NOT NULL UNIQUE,
+              scope TEXT NOT NULL CHECK (scope IN ('reader', 'admin')),
+              created_at INTEGER NOT NULL,
+              last_used_at INTEGER,
+              revoked_at INTEGER,
+              requests_per_minute INTEGER NOT NULL CHECK (requests_per_minute BETWEEN 1 AND 100000)
+            );
+            CREATE INDEX IF NOT EXISTS ix_api_keys_prefix ON api_keys(prefix);
+            """);
+    }
+
+    /// <summary>Creates a key; the returned plaintext <see cref="CreatedApiKey.Key"/> is shown once and never stored.</summary>
+    /// <exception cref="ApiKeyValidationException">A field is invalid; the message names it and its value.</exception>
+    public CreatedApiKey Create(string name, string scope, int requestsPerMinute = 120)
+    {
+        var trimmed = (name ?? "").Trim();
+        if (trimmed.Length == 0 || trimmed.Length > 100)
+        {
+            throw new ApiKeyValidationException("name", $"name = '{name}': a name of 1 to 100 characters is required.");
+        }
+
+        if (!ApiScopes.All.Contains(scope, StringComparer.Ordinal))
+        {
+            throw new ApiKeyValidationException("scope", $"scope = '{scope}': unknown scope (use {string.Join(" or ", ApiScopes.All.Select(s => $"'{s}'"))}).");
+        }
+
+        if (requestsPerMinute is < MinRequestsPerMinute or > MaxRequestsPerMinute)
+        {
+            throw new ApiKeyValidationException("requests_per_minute",
+                string.Create(CultureInfo.InvariantCulture, $"requests_per_minute = {requestsPerMinute}: must be between {MinRequestsPerMinute} and {MaxRequestsPerMinute}."));
+        }
+
+        var key = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        using var c = Open();
+        var id = c.ExecuteScalar<long>("""
+            INSERT INTO api_keys(name, prefix, hash, scope, created_at, requests_per_minute)
+            VALUES (@name, @prefix, @hash, @scope, @now, @rpm);
+            SELECT last_insert_rowid();
+            """, new { name = trimmed, prefix = key[..PrefixLength], hash = Hash(key), scope, now = Now(), rpm = requestsPerMinute });
+        return new CreatedApiKey(key, Get(c, id)!);
+    }
+
+    /// <summary>Every key, revoked ones included, by id.</summary>
+    public IReadOnlyList<ApiKey> List()
+    {
+        using var c = Open();
+        return c.Query<ApiKeyRow>($"{Select} ORDER BY id").Select(r => r.ToKey()).ToList();
+    }
+
+    /// <summary>
+    /// Revokes the key with id <paramref name="idOrPrefix"/> (digits) or with that prefix (<c>fn_...</c>); false when no key
+    /// matches. Revoking an already revoked key is true and keeps the first revocation time.
+    /// </summary>
+    /// <exception cref="ApiKeyValidationException">The prefix matches more than one key.</exception>
+    public bool Revoke(string idOrPrefix)
+    {
+        var value = (idOrPrefix ?? "").Trim();
+        using var c = Open();
+        List<long> ids;
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            ids = c.Query<long>("SELECT id FROM api_keys WHERE id = @id", new { id }).ToList();
+        }
+        else
+        {
+            var prefix = value.Length > PrefixLength ? value[..PrefixLength] : value;
+            ids = prefix.Length == 0 ? [] : c.Query<long>("SELECT id FROM api_keys WHERE prefix = @prefix", new { prefix }).ToList();
+        }
+
+        if (ids.Count > 1)
+        {
+            throw new ApiKeyValidationException("id", $"id = '{idOrPrefix}': the prefix matches {ids.Count} keys; revoke by numeric id.");
+        }
+
+        if (ids.Count == 0)
+        {
+            return false;
+        }
+
+        c.Execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now) WHERE id = @id", new { id = ids[0], now = Now() });
+        return true;
+    }
+
+    /// <summary>
+    /// The key record for a presented key, or null when it is unknown or revoked. Hashes are compared in fixed time;
+    /// <see cref="ApiKey.LastUsedAt"/> is written at most once a minute per key.
+    /// </summary>
+    public ApiKey? Authenticate(string? presentedKey)
+    {
+        if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length < PrefixLength || presentedKey.Length > 200)
+        {
+            return null;
+        }
+
+        var hash = Hash(presentedKey);
+        using var c = Open();
+        ApiKeyRow? match = null;
+        // Look up by the clear prefix, then compare full hashes in fixed time (a prefix may, rarely, be shared).
+        foreach (var row in c.Query<ApiKeyRow>($"{Select} WHERE prefix = @prefix", new { prefix = presentedKey[..PrefixLength] }))
+        {
+            if (CryptographicOperations.FixedTimeEquals(row.hash, hash))
+            {
+                match = row;
+            }
+        }
+
+        if (match is null || match.revoked_at is not null)
+        {
+            return null;
+        }
+
+        var now = Now();
+        if (match.last_used_at is not { } last || now - last >= (long)LastUsedResolution.TotalMilliseconds)
+        {
+            c.Execute("UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at <= @before)",
+                new { id = match.id, now, before = now - (long)LastUsedResolution.TotalMilliseconds });
+            match.last_used_at = now;
+        }
+
+        return match.ToKey();
+    }
+
+    private static ApiKey? Get(SqliteConnection c, long id) =>
+        c.Query<ApiKeyRow>($"{Select} WHERE id = @id", new { id }).Select(r => r.ToKey()).SingleOrDefault();
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        connection.Execute("PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;");
+        return connection;
+    }
+
+    private const string Select = "SELECT id, name, prefix, hash, scope, created_at, last_used_at, revoked_at, requests_per_minute FROM api_keys";
+
+#pragma warning disable CA1812, IDE1006, CA1819 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
+    private sealed class ApiKeyRow
+    {
+        public long id { get; set; }
+        public string name { get; set; } = "";
+        public string prefix { get; set; } = "";
+        public byte[] hash { get; set; } = [];
+        public string scope { get; set; } = "";
+        public long created_at { get; set; }
+        public long? last_used_at { get; set; }
+        public long? revoked_at { get; set; }
+        public long requests_per_minute { get; set; }
+
+        public ApiKey ToKey() => new(id, name, prefix, scope, DateTimeOffset.FromUnixTimeMilliseconds(created_at),
+            last_used_at is { } u ? DateTimeOffset.FromUnixTimeMilliseconds(u) : null,
+            revoked_at is { } r ? DateTimeOffset.FromUnixTimeMilliseconds(r) : null, (int)requests_per_minute);
+    }
+#pragma warning restore CA1812, IDE1006, CA1819
+}
