@@ -10,7 +10,7 @@ internal static class AskApi
 {
     public static void MapAskApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/ask", async (HttpContext context, AnswerService answers) =>
+        app.MapGroup("/api/v1/ask").WithTags("Ask").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapPost("/", async (HttpContext context, AnswerService answers) =>
         {
             AskRequest? request;
             try
@@ -57,7 +57,7 @@ internal static class AskApi
             }
 
             return Results.Empty;
-        }).WithTags("Ask");
+        });
     }
 
     internal sealed record AskRequest(string? Question, string? AsOf);

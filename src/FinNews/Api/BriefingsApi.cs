@@ -8,7 +8,7 @@ internal static class BriefingsApi
 {
     public static void MapBriefingsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings");
+        var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
 
         group.MapGet("/latest", (SqliteStore store) => store.LatestBriefing() is { } b
             ? Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8")

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using FinNews.Core.Feeds;
 using FinNews.Core.Storage;
 using FinNews.Hosting;
@@ -7,20 +5,22 @@ using FinNews.Hosting;
 namespace FinNews.Api;
 
 /// <summary>
-/// /api/v1/feeds: health for readers; add, remove, pause and resume for admins. Until per-user API keys exist, admin
-/// calls need <c>Authorization: Bearer $FINNEWS_ADMIN_API_KEY</c>; with no key configured they are refused (403).
+/// /api/v1/feeds: health for readers; add, remove, pause and resume for admin keys. With Auth:Enabled false (the
+/// embedded default) reads stay anonymous but admin calls are refused: changing feeds over HTTP needs real keys.
 /// </summary>
 internal static class FeedsApi
 {
-    public const string AdminKeyVariable = "FINNEWS_ADMIN_API_KEY";
-
     public static void MapFeedsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/feeds").WithTags("Feeds");
-        group.MapGet("/", (FeedHealth health) => Results.Ok(health.List()));
+        group.MapGroup("").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", (FeedHealth health) => Results.Ok(health.List()));
 
-        var admin = group.MapGroup("").AddEndpointFilter(async (context, next) =>
-            Authorize(context.HttpContext) is { } refusal ? refusal : await next(context));
+        var admin = group.MapGroup("")
+            .AddEndpointFilter(async (context, next) =>
+                context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Enabled
+                    ? await next(context)
+                    : Results.Problem(title: "Admin API disabled", detail: "Set Auth:Enabled to true and create an admin key (finnews keys create --scope admin) to change feeds over HTTP.", statusCode: 403))
+            .RequireScope(FinNews.Core.Access.ApiScopes.Admin);
 
         admin.MapPost("/", async (NewFeed body, FeedCatalog catalog, FeedFetcher fetcher, SqliteStore store, CancellationToken ct) =>
         {
@@ -56,21 +56,6 @@ internal static class FeedsApi
         store.SyncFeeds(feeds);
         _ = reason is null ? store.ResumeFeed(id) : store.PauseFeed(id, reason);
         return Results.NoContent();
-    }
-
-    private static IResult? Authorize(HttpContext context)
-    {
-        var key = Environment.GetEnvironmentVariable(AdminKeyVariable);
-        if (string.IsNullOrEmpty(key))
-        {
-            return Results.Problem(title: "Admin API disabled", detail: $"Set {AdminKeyVariable} to enable feed administration over HTTP.", statusCode: 403);
-        }
-
-        var header = context.Request.Headers.Authorization.ToString();
-        var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
-        // Fixed-time comparison of hashes: no timing signal about the key.
-        var ok = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        return ok ? null : Results.Problem(title: "Unauthorized", detail: "A valid admin key is required (Authorization: Bearer ...).", statusCode: 401);
     }
 
     internal sealed record NewFeed(string? Id, string? Name, string? Url, int? IntervalMinutes, bool? Internal);

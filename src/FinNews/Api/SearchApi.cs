@@ -9,7 +9,7 @@ internal static class SearchApi
 {
     public static void MapSearchApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/search", async (ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder,
+        app.MapGroup("/api/v1/search").WithTags("Search").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", async (ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder,
             string? q, string? mode, string? since, string? until, string? ticker, string? source, int? limit, bool? collapse, double? diversity, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(q))
@@ -50,7 +50,7 @@ internal static class SearchApi
 
             var query = new SearchQuery(q, m, Math.Clamp(limit ?? 10, 1, 100), from, to, Split(ticker), Split(source));
             return Results.Ok(await SearchWithArticlesAsync(index, store, query, ct, collapse ?? true, diversity is > 0 ? (embedder, diversity.Value) : null));
-        }).WithTags("Search");
+        });
     }
 
     /// <summary>

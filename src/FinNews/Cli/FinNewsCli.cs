@@ -41,6 +41,7 @@ public static class FinNewsCli
         root.Subcommands.Add(ReindexCommand());
         root.Subcommands.Add(AskCommand());
         root.Subcommands.Add(ExportCommand());
+        root.Subcommands.Add(KeysCommand());
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
@@ -337,6 +338,68 @@ public static class FinNewsCli
 
             return 0;
         }));
+        return command;
+    }
+
+    private static Command KeysCommand()
+    {
+        var scope = new Option<string>("--scope") { Description = "reader (reads and ask) or admin (also feed and subscriber changes)", Required = true };
+        var name = new Option<string>("--name") { Description = "Who or what the key is for", Required = true };
+        var rpm = new Option<int>("--rpm") { Description = "Requests per minute allowed", DefaultValueFactory = _ => 120 };
+        var create = new Command("create", "Create an API key (shown once; only its hash is stored)") { scope, name, rpm };
+        create.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            try
+            {
+                var created = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
+                Console.WriteLine(created.Key);
+                Console.Error.WriteLine($"Key {created.Record.Id} ({created.Record.Prefix}…, {created.Record.Scope}, {created.Record.RequestsPerMinute}/min). Store it now: it cannot be shown again.");
+                return Task.FromResult(0);
+            }
+            catch (FinNews.Core.Access.ApiKeyValidationException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return Task.FromResult(2);
+            }
+        }));
+        var list = new Command("list", "API keys (prefixes only; keys are never stored)");
+        list.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var table = new Table().AddColumns("Id", "Name", "Prefix", "Scope", "Per min", "Created", "Last used", "Revoked");
+            foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().List())
+            {
+                string T(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-";
+                table.AddRow(k.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(k.Name), Markup.Escape(k.Prefix), k.Scope,
+                    k.RequestsPerMinute.ToString(CultureInfo.InvariantCulture), T(k.CreatedAt), T(k.LastUsedAt), T(k.RevokedAt));
+            }
+
+            AnsiConsole.Write(table);
+            return Task.FromResult(0);
+        }));
+        var which = new Argument<string>("id-or-prefix") { Description = "Key id or its prefix" };
+        var revoke = new Command("revoke", "Revoke an API key") { which };
+        revoke.SetAction((parse, ct) => Guard(() =>
+        {
+            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            var key = parse.GetValue(which)!;
+            try
+            {
+                var done = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Revoke(key);
+                Console.WriteLine(done ? $"Key {key} revoked." : $"No key '{key}'.");
+                return Task.FromResult(done ? 0 : 1);
+            }
+            catch (FinNews.Core.Access.ApiKeyValidationException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return Task.FromResult(2);
+            }
+        }));
+        var command = new Command("keys", "API keys for the HTTP API (effective when Auth:Enabled is true)");
+        command.Subcommands.Add(create);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(revoke);
         return command;
     }
 

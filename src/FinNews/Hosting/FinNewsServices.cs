@@ -52,6 +52,7 @@ public static class FinNewsServices
         Bind<FetchOptions>(builder, "Ingest");
         Bind<MarketOptions>(builder, "Market");
         Bind<PollOptions>(builder, "Polling");
+        builder.Services.AddOptions<FinNews.Api.AuthOptions>().BindConfiguration("Auth");
     }
 
     /// <summary>Storage, feeds, search, market data and briefings.</summary>
@@ -105,6 +106,13 @@ public static class FinNewsServices
                 sp.GetRequiredService<ILogger<AnswerService>>());
         });
         services.AddSingleton<FeedHealth>();
+        services.AddSingleton(sp =>
+        {
+            var keys = new FinNews.Core.Access.ApiKeyStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
+            keys.Initialize();
+            return keys;
+        });
+        services.AddSingleton(sp => new FinNews.Core.Access.ApiKeyRateLimiter(sp.GetRequiredService<TimeProvider>()));
     }
 
     /// <summary>The configured embedder; GloVe must have been installed into the data folder first.</summary>

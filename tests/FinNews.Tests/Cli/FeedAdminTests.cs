@@ -6,6 +6,7 @@ using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Cli;
 
@@ -47,42 +48,67 @@ public class FeedAdminTests
     }
 
     [Fact]
-    public async Task The_feed_admin_api_needs_the_admin_key_and_validates_like_the_cli()
+    public async Task With_auth_off_feed_admin_over_http_is_refused_and_reads_stay_open()
     {
         using var env = TestEnvironment.Create();
-        await using var feeds = await FeedServer();
         await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-        var body = new { id = "local", name = "Local Wire", url = feeds.Url + "rss", @internal = true };
 
-        Environment.SetEnvironmentVariable(FinNews.Api.FeedsApi.AdminKeyVariable, null);
-        (await http.PostAsJsonAsync("/api/v1/feeds", body)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
-        try
+        (await http.PostAsJsonAsync("/api/v1/feeds", new { id = "x", name = "X", url = "https://x.example/rss" })).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await http.GetAsync("/api/v1/feeds")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.GetAsync("/api/v1/briefings")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task With_auth_on_keys_and_scopes_guard_the_api_and_feed_admin_validates_like_the_cli()
+    {
+        using var env = TestEnvironment.Create();
+        env.SetSetting("Auth:Enabled", true);
+        await using var feeds = await FeedServer();
+        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await app.StartAsync();
+        var keys = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
+        var reader = keys.Create("analyst", "reader", 3).Key;
+        var admin = keys.Create("ops", "admin").Key;
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        HttpRequestMessage Req(HttpMethod m, string path, string? key, object? body = null)
         {
-            Environment.SetEnvironmentVariable(FinNews.Api.FeedsApi.AdminKeyVariable, "s3cret-admin-key");
-            (await http.PostAsJsonAsync("/api/v1/feeds", body)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret-admin-key");
-
-            var junk = await http.PostAsJsonAsync("/api/v1/feeds", new { id = "junk", name = "Junk", url = feeds.Url + "junk", @internal = true });
-            junk.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-            (await junk.Content.ReadAsStringAsync()).Should().Contain("not XML");
-
-            (await http.PostAsJsonAsync("/api/v1/feeds", body)).StatusCode.Should().Be(HttpStatusCode.Created);
-            (await http.PostAsync("/api/v1/feeds/local/pause", null)).StatusCode.Should().Be(HttpStatusCode.NoContent);
-            using (var health = JsonDocument.Parse(await http.GetStringAsync("/api/v1/feeds")))
+            var r = new HttpRequestMessage(m, path) { Content = body is null ? null : JsonContent.Create(body) };
+            if (key is not null)
             {
-                health.RootElement.EnumerateArray().Single(f => f.GetProperty("id").GetString() == "local").GetProperty("paused").GetBoolean().Should().BeTrue();
+                r.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
             }
 
-            (await http.PostAsync("/api/v1/feeds/local/resume", null)).StatusCode.Should().Be(HttpStatusCode.NoContent);
-            (await http.DeleteAsync("/api/v1/feeds/local")).StatusCode.Should().Be(HttpStatusCode.NoContent);
-            (await http.DeleteAsync("/api/v1/feeds/local")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+            return r;
         }
-        finally
+
+        var body = new { id = "local", name = "Local Wire", url = feeds.Url + "rss", @internal = true };
+        (await http.SendAsync(Req(HttpMethod.Get, "/api/v1/briefings", null))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK, "health stays anonymous");
+        (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", reader, body))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
+        var junk = await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, new { id = "junk", name = "Junk", url = feeds.Url + "junk", @internal = true }));
+        junk.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await junk.Content.ReadAsStringAsync()).Should().Contain("not XML");
+        (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, body))).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds/local/pause", admin))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var health = await http.SendAsync(Req(HttpMethod.Get, "/api/v1/feeds", reader));
+        health.StatusCode.Should().Be(HttpStatusCode.OK);
+        using (var doc = JsonDocument.Parse(await health.Content.ReadAsStringAsync()))
         {
-            Environment.SetEnvironmentVariable(FinNews.Api.FeedsApi.AdminKeyVariable, null);
+            doc.RootElement.EnumerateArray().Single(f => f.GetProperty("id").GetString() == "local").GetProperty("paused").GetBoolean().Should().BeTrue();
         }
+
+        (await http.SendAsync(Req(HttpMethod.Delete, "/api/v1/feeds/local", admin))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await http.SendAsync(Req(HttpMethod.Delete, "/api/v1/feeds/local", admin))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        // The reader key allows 3 requests a minute: one used above, two more, then 429 with Retry-After.
+        (await http.SendAsync(Req(HttpMethod.Get, "/api/v1/search?q=oil", reader))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.SendAsync(Req(HttpMethod.Get, "/api/v1/briefings", reader))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var limited = await http.SendAsync(Req(HttpMethod.Get, "/api/v1/briefings", reader));
+        limited.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        limited.Headers.RetryAfter.Should().NotBeNull();
     }
 
     private static async Task<Server> FeedServer()
