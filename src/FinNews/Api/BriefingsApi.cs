@@ -14,9 +14,21 @@ internal static class BriefingsApi
             ? Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8")
             : Results.Problem(title: "No briefing yet", detail: "No briefing has been written yet; run `finnews brief`.", statusCode: 404));
 
-        group.MapGet("/{id}", (SqliteStore store, string id) => store.GetBriefing(id) is { } b
-            ? Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8")
-            : Results.Problem(title: "Briefing not found", detail: $"No briefing with id '{id}'.", statusCode: 404));
+        group.MapGet("/{id}", (SqliteStore store, string id, string? format) =>
+        {
+            if (store.GetBriefing(id) is not { } b)
+            {
+                return Results.Problem(title: "Briefing not found", detail: $"No briefing with id '{id}'.", statusCode: 404);
+            }
+
+            return (format ?? "json").ToLowerInvariant() switch
+            {
+                "json" => Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8"),
+                "md" => Results.Text(BriefingRenderer.ToMarkdown(b), "text/markdown; charset=utf-8"),
+                "html" => Results.Text(BriefingRenderer.ToHtmlDocument(b, BriefingPublisher.Css), "text/html; charset=utf-8"),
+                _ => Results.Problem(title: "Bad format", detail: $"format '{format}' must be json, md or html.", statusCode: 400),
+            };
+        });
 
         group.MapGet("/", (SqliteStore store, int? page, int? pageSize) =>
         {
@@ -25,6 +37,11 @@ internal static class BriefingsApi
             var items = store.ListBriefings((p - 1) * size, size);
             return Results.Ok(new BriefingPage(p, size, store.CountBriefings(), items));
         });
+
+        app.MapGroup("/api/v1/articles").WithTags("Articles").RequireScope(FinNews.Core.Access.ApiScopes.Reader)
+            .MapGet("/{id}", (SqliteStore store, string id) => store.GetArticle(id) is { } a
+                ? Results.Ok(a)
+                : Results.Problem(title: "Article not found", detail: $"No article with id '{id}'.", statusCode: 404));
 
         app.MapGet("/health", (SqliteStore store) =>
         {

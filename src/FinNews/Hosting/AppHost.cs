@@ -37,6 +37,7 @@ public static class AppHost
         app.MapSearchApi();
         app.MapFeedsApi();
         app.MapAskApi();
+        app.MapSubscribersApi();
         app.MapWebPages();
         return app;
     }
