@@ -128,6 +128,9 @@ public sealed class SqliteStore
         ("feeds", "paused", "INTEGER NOT NULL DEFAULT 0"),
         ("feeds", "paused_reason", "TEXT"),
         ("articles", "cluster_id", "TEXT"),
+        ("briefings", "approved_at", "INTEGER"),
+        ("briefings", "approved_by", "TEXT"),
+        ("briefings", "original_json", "TEXT"),
     ];
 
     private static void AddMissingColumns(SqliteConnection c)
@@ -568,6 +571,35 @@ public sealed class SqliteStore
             .Select(r => new BriefingSummary(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(r.WindowEnd), r.Title, r.Writer))
             .ToList();
+    }
+
+    /// <summary>Marks a briefing approved by an analyst (approved briefings feed the fine-tuning dataset). False if unknown.</summary>
+    public bool ApproveBriefing(string id, string approvedBy, DateTimeOffset at)
+    {
+        using var c = Open();
+        return c.Execute("UPDATE briefings SET approved_at = @at, approved_by = @approvedBy WHERE id = @id",
+            new { id, approvedBy, at = at.ToUnixTimeMilliseconds() }) > 0;
+    }
+
+    /// <summary>When and by whom a briefing was approved, if it was.</summary>
+    public (DateTimeOffset At, string By)? Approval(string id)
+    {
+        using var c = Open();
+        var row = c.QueryFirstOrDefault<(long? At, string? By)>("SELECT approved_at AS At, approved_by AS By FROM briefings WHERE id = @id", new { id });
+        return row.At is { } at ? (DateTimeOffset.FromUnixTimeMilliseconds(at), row.By ?? "") : null;
+    }
+
+    /// <summary>
+    /// Replaces a briefing with an analyst's edit (same id, sources and citations); the first edit keeps the writer's
+    /// original so the two can be compared. Any approval is cleared: an edit needs approving again.
+    /// </summary>
+    public void SaveEditedBriefing(BriefingDocument edited)
+    {
+        ArgumentNullException.ThrowIfNull(edited);
+        using var c = Open();
+        c.Execute("""
+            UPDATE briefings SET original_json = COALESCE(original_json, json), json = @Json, approved_at = NULL, approved_by = NULL WHERE id = @Id
+            """, new { edited.Id, Json = JsonSerializer.Serialize(edited, BriefingJsonContext.Default.BriefingDocument) });
     }
 
     public long CountBriefings()

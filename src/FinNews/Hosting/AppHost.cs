@@ -19,6 +19,7 @@ public static class AppHost
         builder.AddFinNewsDelivery();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
+        builder.Services.AddAntiforgery();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.Services.AddSingleton<FirstPassStatus>();
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);
@@ -32,6 +33,7 @@ public static class AppHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
+        app.UseAntiforgery();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapBriefingsApi();
         app.MapSearchApi();

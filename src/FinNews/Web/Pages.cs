@@ -55,12 +55,112 @@ internal static class Pages
             return Layout.Page("Briefings", body.ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings/{id}", (SqliteStore store, string id) =>
+        app.MapGet("/briefings/{id}", (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
         {
             var briefing = store.GetBriefing(id);
-            return briefing is null
-                ? Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404)
-                : Layout.Page(briefing.Title, BriefingRenderer.ToHtmlFragment(briefing));
+            if (briefing is null)
+            {
+                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+            }
+
+            var token = Token(antiforgery, context);
+            var approval = store.Approval(id);
+            var actions = new StringBuilder("<section class=\"review\"><h2>Review</h2>");
+            actions.Append(approval is { } a
+                ? string.Create(C, $"<p class=\"approved\">Approved by {E.Encode(a.By)} at {a.At:yyyy-MM-dd HH:mm} UTC.</p>")
+                : "<p class=\"muted\">Not approved yet. Approved briefings go into the fine-tuning dataset.</p>");
+            actions.Append(C, $"<form method=\"post\" action=\"/briefings/{Uri.EscapeDataString(id)}/approve\">{token}<label>Your name <input name=\"by\" required maxlength=\"100\"></label> <button type=\"submit\">Approve</button></form>");
+            actions.Append(C, $"<p><a href=\"/briefings/{Uri.EscapeDataString(id)}/edit\">Edit statements</a></p></section>");
+            return Layout.Page(briefing.Title, BriefingRenderer.ToHtmlFragment(briefing) + actions);
+        }).ExcludeFromDescription();
+
+        app.MapPost("/briefings/{id}/approve", async (HttpContext context, SqliteStore store, TimeProvider time, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+            }
+
+            var form = await context.Request.ReadFormAsync();
+            var by = form["by"].ToString().Trim();
+            if (by.Length is 0 or > 100)
+            {
+                return Layout.Page("Not approved", "<h1>Not approved</h1><p class=\"error\">Give your name (1 to 100 characters) to approve.</p>", status: 400);
+            }
+
+            return store.ApproveBriefing(id, by, time.GetUtcNow())
+                ? Results.Redirect($"/briefings/{Uri.EscapeDataString(id)}", permanent: false)
+                : Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+        }).ExcludeFromDescription();
+
+        app.MapGet("/briefings/{id}/edit", (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        {
+            var briefing = store.GetBriefing(id);
+            if (briefing is null)
+            {
+                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+            }
+
+            var sb = new StringBuilder();
+            sb.Append(C, $"<h1>Edit: {E.Encode(briefing.Title)}</h1><p class=\"muted\">Citations stay as written; saving clears any approval.</p>");
+            sb.Append(C, $"<form method=\"post\" action=\"/briefings/{Uri.EscapeDataString(id)}/edit\" class=\"edit\">{Token(antiforgery, context)}");
+            for (var si = 0; si < briefing.Sections.Count; si++)
+            {
+                var section = briefing.Sections[si];
+                sb.Append("<h2>").Append(E.Encode(section.Title)).Append("</h2>");
+                for (var bi = 0; bi < section.Bullets.Count; bi++)
+                {
+                    var bullet = section.Bullets[bi];
+                    sb.Append(C, $"<label class=\"bullet-edit\">{E.Encode(bullet.Headline ?? "")} <span class=\"muted\">[{string.Join("][", bullet.Citations)}]</span><textarea name=\"b-{si}-{bi}\" rows=\"3\" maxlength=\"2000\">{E.Encode(bullet.Text)}</textarea></label>");
+                }
+            }
+
+            sb.Append("<button type=\"submit\">Save</button></form>");
+            return Layout.Page("Edit briefing", sb.ToString());
+        }).ExcludeFromDescription();
+
+        app.MapPost("/briefings/{id}/edit", async (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+            }
+
+            var briefing = store.GetBriefing(id);
+            if (briefing is null)
+            {
+                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+            }
+
+            var form = await context.Request.ReadFormAsync();
+            var sections = new List<BriefingSection>();
+            for (var si = 0; si < briefing.Sections.Count; si++)
+            {
+                var section = briefing.Sections[si];
+                var bullets = new List<BriefingBullet>();
+                for (var bi = 0; bi < section.Bullets.Count; bi++)
+                {
+                    var text = form[$"b-{si}-{bi}"].ToString().Trim();
+                    if (text.Length > 2000)
+                    {
+                        return Layout.Page("Not saved", $"<h1>Not saved</h1><p class=\"error\">Statement {bi + 1} of {E.Encode(section.Title)} is over 2000 characters.</p>", status: 400);
+                    }
+
+                    // An emptied statement is removed; the others keep their citations.
+                    if (text.Length > 0)
+                    {
+                        bullets.Add(section.Bullets[bi] with { Text = text });
+                    }
+                }
+
+                if (bullets.Count > 0)
+                {
+                    sections.Add(section with { Bullets = bullets });
+                }
+            }
+
+            store.SaveEditedBriefing(briefing with { Sections = sections });
+            return Results.Redirect($"/briefings/{Uri.EscapeDataString(id)}", permanent: false);
         }).ExcludeFromDescription();
 
         // List-Unsubscribe: GET shows a confirmation page; POST is the RFC 8058 one-click unsubscribe mail clients send.
@@ -203,6 +303,12 @@ internal static class Pages
             sb.Append("</tbody></table>");
             return Layout.Page($"{bars[0].Symbol} market data", sb.ToString());
         }).ExcludeFromDescription();
+    }
+
+    private static string Token(Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, HttpContext context)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        return $"<input type=\"hidden\" name=\"{E.Encode(tokens.FormFieldName)}\" value=\"{E.Encode(tokens.RequestToken ?? "")}\">";
     }
 
     private static string Time(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", C) ?? "-";
