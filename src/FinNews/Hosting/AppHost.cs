@@ -34,6 +34,7 @@ public static class AppHost
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
         app.UseAntiforgery();
+        app.UsePageAuth();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapBriefingsApi();
         app.MapSearchApi();
@@ -41,6 +42,7 @@ public static class AppHost
         app.MapAskApi();
         app.MapSubscribersApi();
         app.MapWebPages();
+        app.MapLogin();
         return app;
     }
 

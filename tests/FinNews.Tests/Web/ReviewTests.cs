@@ -62,3 +62,34 @@ public partial class ReviewTests
     [GeneratedRegex("<textarea name=\"(b-\\d+-\\d+)\"")]
     private static partial Regex Field();
 }
+
+public class PageAuthTests
+{
+    [Fact]
+    public async Task With_auth_on_pages_need_a_key_sign_in_sets_an_http_only_cookie_and_health_stays_open()
+    {
+        using var env = TestEnvironment.Create();
+        env.SetSetting("Auth:Enabled", true);
+        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await app.StartAsync();
+        var key = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("analyst", "reader").Key;
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };
+
+        var gate = await http.GetAsync("/markets");
+        gate.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        gate.Headers.Location!.ToString().Should().Be("/login?return=%2Fmarkets");
+        (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var login = await http.GetStringAsync("/login?return=//evil.example/");
+        login.Should().Contain("name=\"return\" value=\"/\"", "only local return paths are kept");
+        var token = Regex.Match(login, "<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">");
+        var bad = await http.PostAsync("/login", new FormUrlEncodedContent([new(token.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[2].Value)), new("key", "fn_wrong"), new("return", "/markets")]));
+        bad.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        var good = await http.PostAsync("/login", new FormUrlEncodedContent([new(token.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[2].Value)), new("key", key), new("return", "/markets")]));
+        good.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        good.Headers.Location!.ToString().Should().Be("/markets");
+        good.Headers.GetValues("Set-Cookie").Single().Should().Contain("httponly").And.Contain("samesite=strict");
+        (await http.GetAsync("/markets")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+}
