@@ -32,6 +32,9 @@ public sealed record GloveInstallOptions
 
     /// <summary>Re-install even if a valid model is present.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Clock for the manifest's install time.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>The outcome of <see cref="GloveInstaller.InstallAsync"/>.</summary>
@@ -130,7 +133,7 @@ public static class GloveInstaller
                 vectors.Dimensions,
                 vectors.Count,
                 new FileInfo(modelPath).Length,
-                DateTimeOffset.UtcNow);
+                options.Time.GetUtcNow());
             await File.WriteAllTextAsync(manifestPath + ".tmp", manifest.ToJson(), cancellationToken);
             File.Move(manifestPath + ".tmp", manifestPath, overwrite: true);
             log?.Invoke($"installed {modelPath} ({vectors.Count} words × {vectors.Dimensions} dims)");
