@@ -178,13 +178,7 @@ public sealed class ApiKeyStore
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;");
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteStore.OpenConnection(_connectionString);
 
     private const string Select = "SELECT id, name, prefix, hash, scope, created_at, last_used_at, revoked_at, requests_per_minute FROM api_keys";
 

@@ -27,7 +27,6 @@ public sealed partial class AnswerService
     public const string NoAnswer = "The sources do not say.";
 
     private const int ExtractiveCount = 3;
-    private const int MaxSourceChars = 1500;
     private static readonly Lazy<string> Prompt = new(LoadPrompt);
 
     private readonly ISearchIndex _index;
@@ -264,11 +263,11 @@ public sealed partial class AnswerService
             }
 
             var number = sources.Count + 1;
-            var text = $"{a.Title}\n{Excerpt(a.Summary, a.Body)}";
+            var text = $"{a.Title}\n{LlmWriter.Excerpt(a.Summary, a.Body)}";
             if (!string.IsNullOrWhiteSpace(hit.Text) && !text.Contains(hit.Text, StringComparison.Ordinal))
             {
                 // The passage that matched, when the excerpt does not reach it.
-                text += "\n…\n" + (hit.Text.Length <= MaxSourceChars ? hit.Text : hit.Text[..MaxSourceChars] + " …");
+                text += "\n…\n" + (hit.Text.Length <= LlmWriter.MaxSourceChars ? hit.Text : hit.Text[..LlmWriter.MaxSourceChars] + " …");
             }
 
             sources.Add(new Retrieved(
@@ -365,7 +364,7 @@ public sealed partial class AnswerService
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 _logger.LogWarning(ex, "The repair call of model profile {Profile} failed; dropping the sentences it was to repair", _profile!.Name);
-                dropped.AddRange(violations.Select(v => new DroppedSentence(Render(new AnswerSentence(v.Bullet.Text, v.Bullet.Citations)), [.. v.Reasons, $"repair call failed ({Describe(ex)})"])));
+                dropped.AddRange(violations.Select(v => new DroppedSentence(Render(new AnswerSentence(v.Bullet.Text, v.Bullet.Citations)), [.. v.Reasons, $"repair call failed ({LlmWriter.Describe(ex)})"])));
             }
         }
 
@@ -410,7 +409,7 @@ public sealed partial class AnswerService
     private Answer Fallback(string question, DateTimeOffset? asOf, IReadOnlyList<Retrieved> sources, Exception ex, Run run)
     {
         _logger.LogWarning(ex, "Model profile {Profile} failed to answer; falling back to the extractive answer", _profile!.Name);
-        var note = $"The language model ({_profile.Name}: {_profile.Model}) failed ({Describe(ex)}); the answer is extractive.";
+        var note = $"The language model ({_profile.Name}: {_profile.Model}) failed ({LlmWriter.Describe(ex)}); the answer is extractive.";
         return Extractive(question, asOf, sources, [note]) with
         {
             InputTokens = run.InputTokens,
@@ -454,23 +453,6 @@ public sealed partial class AnswerService
         SentenceBreak().Split(text).Select(p => p.Trim()).Where(p => p.Any(char.IsLetterOrDigit)).ToList();
 
     private static bool EndsSentence(string text) => text.Length > 0 && text[^1] is '.' or '!' or '?';
-
-    private static string Excerpt(string summary, string body)
-    {
-        var text = string.IsNullOrWhiteSpace(body) || body.StartsWith(summary, StringComparison.Ordinal) && summary.Length > 0
-            ? (string.IsNullOrWhiteSpace(body) ? summary : body)
-            : $"{summary}\n{body}";
-        return text.Length <= MaxSourceChars ? text : text[..MaxSourceChars] + " …";
-    }
-
-    private static string Describe(Exception ex) => ex switch
-    {
-        System.ClientModel.ClientResultException { Status: > 0 } c => string.Create(CultureInfo.InvariantCulture, $"HTTP {c.Status}"),
-        AggregateException a when a.InnerExceptions.All(e => e is OperationCanceledException) => "timed out",
-        OperationCanceledException or TimeoutException => "timed out",
-        AggregateException a => Describe(a.InnerExceptions[^1]),
-        _ => ex.GetType().Name,
-    };
 
     private static string LoadPrompt()
     {

@@ -22,7 +22,7 @@ namespace FinNews.Core.Briefing;
 /// </remarks>
 public sealed class LlmWriter : IReportingBriefingWriter
 {
-    private const int MaxSourceChars = 1500;
+    internal const int MaxSourceChars = 1500;
     private static readonly Lazy<Dictionary<string, string>> Prompts = new(LoadPrompts);
 
     private readonly IChatClient _chat;
@@ -365,7 +365,8 @@ public sealed class LlmWriter : IReportingBriefingWriter
             .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
     }
 
-    private static string Excerpt(string summary, string body)
+    /// <summary>Summary and body as one source text, cut at <see cref="MaxSourceChars"/> (shared with the answer service).</summary>
+    internal static string Excerpt(string summary, string body)
     {
         var text = string.IsNullOrWhiteSpace(body) || body.StartsWith(summary, StringComparison.Ordinal) && summary.Length > 0
             ? (string.IsNullOrWhiteSpace(body) ? summary : body)
@@ -373,7 +374,8 @@ public sealed class LlmWriter : IReportingBriefingWriter
         return text.Length <= MaxSourceChars ? text : text[..MaxSourceChars] + " …";
     }
 
-    private static string Describe(Exception ex) => ex switch
+    /// <summary>A short reader-facing reason for a model failure ("HTTP 500", "timed out").</summary>
+    internal static string Describe(Exception ex) => ex switch
     {
         System.ClientModel.ClientResultException { Status: > 0 } c => string.Create(CultureInfo.InvariantCulture, $"HTTP {c.Status}"),
         AggregateException a when a.InnerExceptions.All(e => e is OperationCanceledException) => "timed out",

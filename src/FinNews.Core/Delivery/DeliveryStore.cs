@@ -234,13 +234,7 @@ public sealed partial class DeliveryStore
         c.Execute(sql, args);
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;");
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteStore.OpenConnection(_connectionString);
 
     private const string SendLogSelect = """
         SELECT l.subscriber_id, s.email, l.briefing_id, l.status, l.attempts, l.last_error, l.claimed_at, l.sent_at

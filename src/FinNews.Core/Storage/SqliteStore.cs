@@ -45,9 +45,15 @@ public sealed class SqliteStore
     /// <summary>Connection string, shared with the embedded search index.</summary>
     public string ConnectionString => _connectionString;
 
-    internal SqliteConnection Open()
+    internal SqliteConnection Open() => OpenConnection(_connectionString);
+
+    /// <summary>
+    /// Opens a connection on the FinNews database with the settings every store on it uses (the delivery and key
+    /// stores share the file).
+    /// </summary>
+    internal static SqliteConnection OpenConnection(string connectionString)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         // busy_timeout lets concurrent writers (worker + web in one process) wait instead of failing.
         connection.Execute("PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;");

@@ -47,6 +47,22 @@ public static class ApiAuth
         return group;
     }
 
+    /// <summary>
+    /// Admin endpoints: an admin key when Auth:Enabled is true; refused (403) while it is false, so the anonymous
+    /// embedded default never lets anyone change feeds or subscribers over HTTP.
+    /// </summary>
+    public static RouteGroupBuilder RequireAdmin(this RouteGroupBuilder group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        group.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetService<IOptions<AuthOptions>>()?.Value is { Enabled: true }
+                ? await next(context)
+                : Results.Problem(title: "Admin API disabled",
+                    detail: "Set Auth:Enabled to true and use an admin key (finnews keys create --scope admin) for this over HTTP.",
+                    statusCode: StatusCodes.Status403Forbidden));
+        return group.RequireScope(ApiScopes.Admin);
+    }
+
     /// <summary>The authenticated key of this request, if any.</summary>
     public static ApiKey? CurrentApiKey(this HttpContext context) =>
         context?.Items.TryGetValue(ItemKey, out var value) == true ? value as ApiKey : null;

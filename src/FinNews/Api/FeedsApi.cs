@@ -15,12 +15,7 @@ internal static class FeedsApi
         var group = app.MapGroup("/api/v1/feeds").WithTags("Feeds");
         group.MapGroup("").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", (FeedHealth health) => Results.Ok(health.List()));
 
-        var admin = group.MapGroup("")
-            .AddEndpointFilter(async (context, next) =>
-                context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Enabled
-                    ? await next(context)
-                    : Results.Problem(title: "Admin API disabled", detail: "Set Auth:Enabled to true and create an admin key (finnews keys create --scope admin) to change feeds over HTTP.", statusCode: 403))
-            .RequireScope(FinNews.Core.Access.ApiScopes.Admin);
+        var admin = group.MapGroup("").RequireAdmin();
 
         admin.MapPost("/", async (NewFeed body, FeedCatalog catalog, FeedFetcher fetcher, SqliteStore store, CancellationToken ct) =>
         {

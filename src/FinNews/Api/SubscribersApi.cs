@@ -1,4 +1,3 @@
-using FinNews.Core.Access;
 using FinNews.Core.Delivery;
 
 namespace FinNews.Api;
@@ -8,12 +7,7 @@ internal static class SubscribersApi
 {
     public static void MapSubscribersApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/subscribers").WithTags("Subscribers")
-            .AddEndpointFilter(async (context, next) =>
-                context.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Enabled
-                    ? await next(context)
-                    : Results.Problem(title: "Admin API disabled", detail: "Set Auth:Enabled to true and use an admin key to manage subscribers over HTTP.", statusCode: 403))
-            .RequireScope(ApiScopes.Admin);
+        var group = app.MapGroup("/api/v1/subscribers").WithTags("Subscribers").RequireAdmin();
 
         group.MapGet("/", (DeliveryStore store) => Results.Ok(store.ListSubscribers(includeInactive: true)
             .Select(s => new { s.Id, s.Email, s.TimeZone, s.Schedule, s.Sections, s.Tickers, s.Active, s.CreatedAt })));

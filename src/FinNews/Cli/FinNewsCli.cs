@@ -135,16 +135,9 @@ public static class FinNewsCli
         var command = new Command("brief", "Write a briefing now and print where it went") { asOf };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            DateTimeOffset? instant = null;
-            if (parse.GetValue(asOf) is { } text)
+            if (!TryParseAsOf(parse.GetValue(asOf), out var instant))
             {
-                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-                {
-                    await Console.Error.WriteLineAsync($"--as-of '{text}' is not an ISO 8601 instant (e.g. 2026-11-20T18:00:00Z).");
-                    return 2;
-                }
-
-                instant = parsed.ToUniversalTime();
+                return 2;
             }
 
             using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
@@ -427,7 +420,7 @@ public static class FinNewsCli
                 return 1;
             }
 
-            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var data = DataDirectory(host);
             var path = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(data, "exports", $"{briefing.Id}.{fmt}"));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css);
@@ -464,16 +457,9 @@ public static class FinNewsCli
         var command = new Command("ask", "Answer a question from the stored news, with citations") { question, asOf, json };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            DateTimeOffset? instant = null;
-            if (parse.GetValue(asOf) is { } text)
+            if (!TryParseAsOf(parse.GetValue(asOf), out var instant))
             {
-                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-                {
-                    await Console.Error.WriteLineAsync($"--as-of '{text}' is not an ISO 8601 instant (e.g. 2026-11-20T18:00:00Z).");
-                    return 2;
-                }
-
-                instant = parsed.ToUniversalTime();
+                return 2;
             }
 
             using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
@@ -592,7 +578,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
-            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var data = DataDirectory(host);
             var result = await GloveInstaller.InstallAsync(data, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
             Console.WriteLine($"GloVe installed: {GloveInstaller.ModelPath(data)}");
             Console.WriteLine(result.ToString());
@@ -619,7 +605,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
-            var data = host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
+            var data = DataDirectory(host);
             var reports = new List<FinNews.Core.Search.Evaluation.RetrievalReport>();
             foreach (var name in parse.GetValue(embedders) is { Length: > 0 } e ? e : ["hashing"])
             {
@@ -710,6 +696,29 @@ public static class FinNewsCli
         }));
         return command;
     }
+
+    /// <summary>Parses an optional --as-of instant (UTC); prints the error and returns false when it is not ISO 8601.</summary>
+    private static bool TryParseAsOf(string? text, out DateTimeOffset? instant)
+    {
+        instant = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            Console.Error.WriteLine($"--as-of '{text}' is not an ISO 8601 instant (e.g. 2026-11-20T18:00:00Z).");
+            return false;
+        }
+
+        instant = parsed.ToUniversalTime();
+        return true;
+    }
+
+    /// <summary>The configured data folder, resolved against the folder holding config/.</summary>
+    private static string DataDirectory(IHost host) =>
+        host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
 
     /// <summary>"24h", "3d", "90m" back from now, or an absolute ISO 8601 instant.</summary>
     internal static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)

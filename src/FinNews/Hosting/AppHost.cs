@@ -26,7 +26,7 @@ public static class AppHost
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         if (withScheduler)
         {
-            builder.AddFinNewsJobs(runPipelineAtStart: true);
+            builder.AddFinNewsJobs(paths, runPipelineAtStart: true);
         }
 
         var app = builder.Build();
@@ -57,7 +57,7 @@ public static class AppHost
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
         builder.Services.AddSingleton<FirstPassStatus>();
-        builder.AddFinNewsJobs(runPipelineAtStart: false);
+        builder.AddFinNewsJobs(paths, runPipelineAtStart: false);
         return builder.Build();
     }
 
