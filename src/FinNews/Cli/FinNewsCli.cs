@@ -24,8 +24,13 @@ public static class FinNewsCli
         Recursive = true,
     };
 
-    public static RootCommand Build()
+    /// <summary>The clock every host of this process uses; set once by <see cref="Build"/> from the composition root.</summary>
+    private static TimeProvider Clock { get; set; } = null!;
+
+    /// <summary>The command tree; <paramref name="clock"/> is the real clock, passed in by Program.cs and nowhere else.</summary>
+    public static RootCommand Build(TimeProvider clock)
     {
+        Clock = clock;
         var root = new RootCommand("FinNews: financial-news briefings with cited sources");
         root.Options.Add(ConfigOption);
         root.Options.Add(VerboseOption);
@@ -56,7 +61,7 @@ public static class FinNewsCli
         var command = new Command("run", "Scheduler and web in one process (the embedded default): ingests, writes a briefing, serves it") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), parse.GetValue(urls), withScheduler: true);
+            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: true);
             await app.RunAsync(ct);
             return 0;
         }));
@@ -69,7 +74,7 @@ public static class FinNewsCli
         var command = new Command("serve", "Web pages and the HTTP API only") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), parse.GetValue(urls), withScheduler: false);
+            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: false);
             await app.RunAsync(ct);
             return 0;
         }));
@@ -81,7 +86,7 @@ public static class FinNewsCli
         var command = new Command("worker", "The scheduler only: feed polls, indexing, market data, scheduled briefings");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildWorker(Paths(parse));
+            using var host = AppHost.BuildWorker(Paths(parse), Clock);
             await host.RunAsync(ct);
             return 0;
         }));
@@ -93,7 +98,7 @@ public static class FinNewsCli
         var command = new Command("ingest", "One pass over all feeds and market-data files, then index what is new");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
             var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds.Where(f => f.Enabled).ToList();
             IReadOnlyList<FeedRunResult> results = [];
@@ -140,7 +145,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -166,7 +171,7 @@ public static class FinNewsCli
         var list = new Command("list", "The configured feeds with their fetch state") { json };
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds;
             var store = host.Services.GetRequiredService<SqliteStore>();
             var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
@@ -194,7 +199,7 @@ public static class FinNewsCli
         var status = new Command("status", "Feed health: last success, last error, error count, next poll, items per day") { statusJson };
         status.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var rows = host.Services.GetRequiredService<FeedHealth>().List();
             if (parse.GetValue(statusJson))
             {
@@ -231,7 +236,7 @@ public static class FinNewsCli
         var add = new Command("add", "Add a feed after checking it is reachable and parses") { addId, addName, addUrl, addInterval, addInternal };
         add.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var feed = new FeedDefinition(parse.GetValue(addId)!, parse.GetValue(addName)!, parse.GetValue(addUrl)!, parse.GetValue(addInterval),
                 Internal: parse.GetValue(addInternal));
             try
@@ -250,7 +255,7 @@ public static class FinNewsCli
         var remove = new Command("remove", "Remove a feed from the feed list") { removeId };
         remove.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var id = parse.GetValue(removeId)!;
             var removed = host.Services.GetRequiredService<FeedCatalog>().Remove(id);
             Console.WriteLine(removed ? $"Feed {id} removed; its stored articles are kept." : $"No feed '{id}'.");
@@ -286,7 +291,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             DateTimeOffset? from = null;
             if (parse.GetValue(since) is { } s)
             {
@@ -342,7 +347,7 @@ public static class FinNewsCli
         var create = new Command("create", "Create an API key (shown once; only its hash is stored)") { scope, name, rpm };
         create.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
                 var created = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
@@ -359,7 +364,7 @@ public static class FinNewsCli
         var list = new Command("list", "API keys (prefixes only; keys are never stored)");
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Name", "Prefix", "Scope", "Per min", "Created", "Last used", "Revoked");
             foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().List())
             {
@@ -375,7 +380,7 @@ public static class FinNewsCli
         var revoke = new Command("revoke", "Revoke an API key") { which };
         revoke.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var key = parse.GetValue(which)!;
             try
             {
@@ -411,7 +416,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var store = host.Services.GetRequiredService<SqliteStore>();
             var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
             if (briefing is null)
@@ -462,7 +467,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var answer = await host.Services.GetRequiredService<FinNews.Core.Briefing.AnswerService>().AskAsync(parse.GetValue(question)!, instant, ct);
             if (parse.GetValue(json))
             {
@@ -498,7 +503,7 @@ public static class FinNewsCli
         var command = new Command("reindex", "Rebuild the search index from the stored articles (after an embedder or backend change)");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var store = host.Services.GetRequiredService<SqliteStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
             var total = store.CountArticles();
@@ -530,7 +535,7 @@ public static class FinNewsCli
         var add = new Command("add", "Subscribe an address to the scheduled digest") { email, tz, schedule, sections, tickers };
         add.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
                 var s = host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
@@ -547,7 +552,7 @@ public static class FinNewsCli
         var list = new Command("list", "Subscribers and their schedules");
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Email", "Schedule", "Time zone", "Sections", "Tickers");
             foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().ListSubscribers())
             {
@@ -577,9 +582,9 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var data = DataDirectory(host);
-            var result = await GloveInstaller.InstallAsync(data, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
+            var result = await GloveInstaller.InstallAsync(data, Clock, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
             Console.WriteLine($"GloVe installed: {GloveInstaller.ModelPath(data)}");
             Console.WriteLine(result.ToString());
             return 0;
@@ -604,7 +609,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var data = DataDirectory(host);
             var reports = new List<FinNews.Core.Search.Evaluation.RetrievalReport>();
             foreach (var name in parse.GetValue(embedders) is { Length: > 0 } e ? e : ["hashing"])
@@ -631,7 +636,7 @@ public static class FinNewsCli
 
     private static int SetPaused(ParseResult parse, string feedId, string? reason)
     {
-        using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+        using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
         var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds;
         if (feeds.All(f => f.Id != feedId))
         {
@@ -665,7 +670,7 @@ public static class FinNewsCli
         var command = new Command("stories", "Stories (the same event across outlets) with the outlets that carried them") { since, json, all };
         command.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var text = parse.GetValue(since)!;
             if (!TryParseSince(text, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var from))
             {

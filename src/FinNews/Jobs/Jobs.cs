@@ -93,13 +93,13 @@ public static class JobRegistration
     /// (a late poll is as good as an on-time one, a burst is not); the daily briefing fires once if its time was missed
     /// while the process was down.
     /// </summary>
-    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, bool runPipelineAtStart)
+    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, TimeProvider time, bool runPipelineAtStart)
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
         var feedsFile = paths.FromConfig(builder.Configuration["FinNews:FeedsFile"] ?? "feeds.json");
         var feeds = File.Exists(feedsFile) ? FinNews.Core.Feeds.FeedList.Load(feedsFile).Feeds : [];
-        var now = TimeProvider.System.GetUtcNow();
+        var now = time.GetUtcNow();
         builder.Services.AddQuartz(q =>
         {
             // One job per configured feed, on the feed's own interval, first fire spread over that interval so a
