@@ -27,6 +27,27 @@ public static class FinNewsCli
     /// <summary>The clock every host of this process uses; set once by <see cref="Build"/> from the composition root.</summary>
     private static TimeProvider Clock { get; set; } = null!;
 
+    /// <summary>
+    /// Parses and runs a command line. Arguments that do not parse (an unknown verb or option, a value of the wrong
+    /// type, a missing argument) print what was wrong and exit with code 2, as the README promises.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TimeProvider clock)
+    {
+        var parse = Build(clock).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'finnews --help' (or 'finnews VERB --help') for usage.");
+            return 2;
+        }
+
+        return await parse.InvokeAsync();
+    }
+
     /// <summary>The command tree; <paramref name="clock"/> is the real clock, passed in by Program.cs and nowhere else.</summary>
     public static RootCommand Build(TimeProvider clock)
     {
@@ -427,6 +448,12 @@ public static class FinNewsCli
 
             var data = DataDirectory(host);
             var path = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(data, "exports", $"{briefing.Id}.{fmt}"));
+            if (Directory.Exists(path))
+            {
+                await Console.Error.WriteLineAsync($"-o '{path}' is a folder; name the file to write (e.g. {Path.Combine(path, $"{briefing.Id}.{fmt}")}).");
+                return 2;
+            }
+
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css);
             switch (fmt)
@@ -464,6 +491,12 @@ public static class FinNewsCli
         {
             if (!TryParseAsOf(parse.GetValue(asOf), out var instant))
             {
+                return 2;
+            }
+
+            if (string.IsNullOrWhiteSpace(parse.GetValue(question)) || parse.GetValue(question)!.Length > 2000)
+            {
+                await Console.Error.WriteLineAsync("The question must be 1 to 2000 characters.");
                 return 2;
             }
 
@@ -545,8 +578,9 @@ public static class FinNewsCli
             }
             catch (FinNews.Core.Delivery.SubscriberValidationException ex)
             {
+                // A field of the command line was wrong: a bad argument (exit 2), not a failed run.
                 Console.Error.WriteLine(ex.Message);
-                return Task.FromResult(1);
+                return Task.FromResult(2);
             }
         }));
         var list = new Command("list", "Subscribers and their schedules");
@@ -759,7 +793,10 @@ public static class FinNewsCli
 
     private static string Num(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
-    /// <summary>Turns configuration and data errors into a message and exit code 3 instead of a stack trace.</summary>
+    /// <summary>
+    /// Turns configuration and data errors into a message and exit code 3, and any other failure into one line and exit
+    /// code 1: a command never ends in a stack trace (the log file under data/logs keeps the details).
+    /// </summary>
     private static async Task<int> Guard(Func<Task<int>> action)
     {
         try
@@ -775,6 +812,23 @@ public static class FinNewsCli
             }
 
             return 3;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("Cancelled.");
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"Error: {ex.Message}");
+            return 1;
+        }
+#pragma warning disable CA1031 // The last line of defence of a CLI verb: report and exit 1, never a stack trace.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"Unexpected error ({ex.GetType().Name}): {ex.Message}");
+            return 1;
         }
     }
 

@@ -34,9 +34,8 @@ public static class AppHost
         }
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
         app.UseSecurityHeaders();
+        app.UseErrorResponses();
         app.UseAntiforgery();
         app.UsePageAuth();
         app.MapOpenApi("/openapi/{documentName}.json");
