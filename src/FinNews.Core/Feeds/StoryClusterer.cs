@@ -65,11 +65,19 @@ public sealed partial class StoryClusterer
         "s-" + cluster.Articles.OrderBy(a => a.PublishedAt).ThenBy(a => a.Id, StringComparer.Ordinal).First().Id;
 
     /// <summary>Clusters articles; clusters ordered by outlet count, then recency.</summary>
+    /// <remarks>
+    /// Pairs above the threshold are joined strongest first, and two groups join only when their members are, on
+    /// average, still alike (<see cref="GroupFactor"/> of the threshold): articles that share only a name ("Donald
+    /// Trump") and the day's theme ("inauguration") no longer chain five events into one story, while the copies of
+    /// one event, which all share its specifics, still meet.
+    /// </remarks>
     public IReadOnlyList<StoryCluster> Cluster(IReadOnlyList<Article> articles)
     {
         ArgumentNullException.ThrowIfNull(articles);
         var features = articles.Select(Features).ToArray();
+        WeighByRarity(features);
         var parent = Enumerable.Range(0, articles.Count).ToArray();
+        var members = Enumerable.Range(0, articles.Count).Select(i => new List<int> { i }).ToArray();
         int Find(int i)
         {
             while (parent[i] != i)
@@ -97,7 +105,20 @@ public sealed partial class StoryClusterer
             }
         }
 
-        var compared = new HashSet<long>();
+        var similarities = new Dictionary<long, double>();
+        double Sim(int i, int j)
+        {
+            var key = i < j ? ((long)i << 32) | (uint)j : ((long)j << 32) | (uint)i;
+            if (!similarities.TryGetValue(key, out var value))
+            {
+                value = (articles[i].PublishedAt - articles[j].PublishedAt).Duration() <= _span ? Similarity(features[i], features[j]) : 0;
+                similarities[key] = value;
+            }
+
+            return value;
+        }
+
+        var pairs = new List<(int I, int J, double Similarity)>();
         foreach (var list in postings.Values)
         {
             if (list.Count < 2 || list.Count > MaxPosting)
@@ -110,18 +131,46 @@ public sealed partial class StoryClusterer
                 for (var y = x + 1; y < list.Count; y++)
                 {
                     int i = list[x], j = list[y];
-                    if (!compared.Add(((long)i << 32) | (uint)j) || Find(i) == Find(j))
+                    var key = ((long)i << 32) | (uint)j;
+                    if (similarities.ContainsKey(key))
                     {
                         continue;
                     }
 
-                    if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() <= _span
-                        && Similarity(features[i], features[j]) >= _threshold)
+                    var similarity = Sim(i, j);
+                    if (similarity >= _threshold)
                     {
-                        parent[Find(i)] = Find(j);
+                        pairs.Add((i, j, similarity));
                     }
                 }
             }
+        }
+
+        foreach (var (i, j, _) in pairs.OrderByDescending(p => p.Similarity).ThenBy(p => p.I).ThenBy(p => p.J))
+        {
+            int a = Find(i), b = Find(j);
+            if (a == b)
+            {
+                continue;
+            }
+
+            double total = 0;
+            foreach (var x in members[a])
+            {
+                foreach (var y in members[b])
+                {
+                    total += Sim(x, y);
+                }
+            }
+
+            if (total / (members[a].Count * members[b].Count) < _threshold * GroupFactor)
+            {
+                continue;
+            }
+
+            parent[a] = b;
+            members[b].AddRange(members[a]);
+            members[a].Clear();
         }
 
         return Enumerable.Range(0, articles.Count)
@@ -136,6 +185,39 @@ public sealed partial class StoryClusterer
             .ThenBy(c => c.Representative.Id, StringComparer.Ordinal)
             .ToList();
     }
+
+    // A feature carried by many articles of the window (the day's main name, its theme) tells less about which event an
+    // article reports than one carried by a few: weights scale by BM25's idf relative to a feature seen once.
+    private static void WeighByRarity(Dictionary<string, double>[] features)
+    {
+        var n = features.Length;
+        var df = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var f in features)
+        {
+            foreach (var key in f.Keys)
+            {
+                df[key] = df.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        double Idf(int count) => Math.Log(1 + ((n - count + 0.5) / (count + 0.5)));
+        var unique = Idf(1);
+        if (n < 3 || unique <= 0)
+        {
+            return;
+        }
+
+        foreach (var f in features)
+        {
+            foreach (var key in f.Keys.ToList())
+            {
+                f[key] *= Math.Max(0.05, Idf(df[key]) / unique);
+            }
+        }
+    }
+
+    /// <summary>Two groups join only if the average similarity across them is at least this share of the threshold.</summary>
+    public const double GroupFactor = 0.75;
 
     /// <summary>Weighted Jaccard similarity of two articles (0..1), exposed for tuning and tests.</summary>
     public static double Similarity(Article a, Article b) => Similarity(Features(a), Features(b));

@@ -106,7 +106,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, FetchOptions o) => Check(
         Range("Ingest:TimeoutSeconds", o.TimeoutSeconds, 1, 600),
-        o.MaxBodyBytes is >= 1024 and <= 1L << 30 ? null : $"Ingest:MaxBodyBytes = {o.MaxBodyBytes}: must be between 1024 and 1073741824.",
+        o.MaxBodyBytes is >= 1024 and <= FinNews.Core.Feeds.FeedParser.MaxDocumentBytes ? null : $"Ingest:MaxBodyBytes = {o.MaxBodyBytes}: must be between 1024 and {FinNews.Core.Feeds.FeedParser.MaxDocumentBytes} (the largest document the parser reads).",
         Range("Ingest:MaxRedirects", o.MaxRedirects, 0, 20),
         Required("Ingest:UserAgent", o.UserAgent));
 
