@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Antiforgery;
 
 namespace FinNews.Web;
 
@@ -8,19 +9,12 @@ internal static class Layout
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    public static IResult Page(string title, string body, int? refreshSeconds = null, int status = 200)
-    {
-        var e = HtmlEncoder.Default;
-        var refresh = refreshSeconds is { } s ? $"<meta http-equiv=\"refresh\" content=\"{s}\">" : "";
-        var html = $"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
-            <title>{e.Encode(title)} · FinNews</title><link rel="stylesheet" href="/static/site.css"></head>
-            <body><header class="site"><a class="brand" href="/">FinNews</a><nav><a href="/">Latest</a><a href="/briefings">Briefings</a><a href="/search">Search</a><a href="/ask">Ask</a><a href="/markets">Markets</a><a href="/feeds">Feeds</a></nav></header>
-            <main>{body}</main></body></html>
-            """;
-        return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
-    }
+    /// <summary>
+    /// A page in the site frame. When the request is signed in (Auth:Enabled), the header names the key and offers a
+    /// sign-out form.
+    /// </summary>
+    public static IResult Page(string title, string body, int? refreshSeconds = null, int status = 200) =>
+        new PageResult(title, body, refreshSeconds, status);
 
     /// <summary>Security headers on every response.</summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -32,4 +26,39 @@ internal static class Layout
         headers.XFrameOptions = "DENY";
         await next();
     });
+
+    /// <summary>The hidden antiforgery field for a form on this request's page.</summary>
+    public static string AntiforgeryField(IAntiforgery antiforgery, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(antiforgery);
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var e = HtmlEncoder.Default;
+        return $"<input type=\"hidden\" name=\"{e.Encode(tokens.FormFieldName)}\" value=\"{e.Encode(tokens.RequestToken ?? "")}\">";
+    }
+
+    private sealed class PageResult(string title, string body, int? refreshSeconds, int status) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var e = HtmlEncoder.Default;
+            var refresh = refreshSeconds is { } s ? $"<meta http-equiv=\"refresh\" content=\"{s}\">" : "";
+            var account = "";
+            if (PageAuth.SessionKey(httpContext) is { } key && httpContext.RequestServices.GetService<IAntiforgery>() is { } antiforgery)
+            {
+                account = $"<form class=\"account\" method=\"post\" action=\"/logout\">{AntiforgeryField(antiforgery, httpContext)}"
+                    + $"<span class=\"muted\">{e.Encode(key.Name)} ({e.Encode(key.Scope)})</span> <button type=\"submit\">Sign out</button></form>";
+            }
+
+            var html = $"""
+                <!DOCTYPE html>
+                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
+                <title>{e.Encode(title)} · FinNews</title><link rel="stylesheet" href="/static/site.css"></head>
+                <body><header class="site"><a class="brand" href="/">FinNews</a><nav><a href="/">Latest</a><a href="/briefings">Briefings</a><a href="/search">Search</a><a href="/ask">Ask</a><a href="/markets">Markets</a><a href="/feeds">Feeds</a></nav>{account}</header>
+                <main>{body}</main></body></html>
+                """;
+            return Results.Content(html, "text/html; charset=utf-8", statusCode: status).ExecuteAsync(httpContext);
+        }
+    }
 }
