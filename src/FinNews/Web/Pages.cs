@@ -193,13 +193,20 @@ internal static class Pages
             return Results.Redirect($"/briefings/{Uri.EscapeDataString(id)}", permanent: false);
         }).ExcludeFromDescription();
 
-        // List-Unsubscribe: GET shows a confirmation page; POST is the RFC 8058 one-click unsubscribe mail clients send.
-        app.MapGet("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
-            ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
-            : Layout.Page("Unknown link", "<h1>Unknown link</h1><p>This unsubscribe link is not valid (or was already used).</p>", status: 404))
+        // List-Unsubscribe: GET only asks (mail scanners and link previews follow links, so it changes nothing); POST
+        // unsubscribes, both from the confirmation form and as the RFC 8058 one-click POST mail clients send
+        // ("List-Unsubscribe=One-Click", no antiforgery token).
+        app.MapGet("/unsubscribe/{token}", (string token) => token.Length > 100
+            ? UnknownUnsubscribeLink()
+            : Layout.Page("Unsubscribe", $"""
+                <h1>Unsubscribe</h1><p>Stop sending FinNews digests to the address this link was mailed to?</p>
+                <form method="post" action="/unsubscribe/{E.Encode(Uri.EscapeDataString(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>
+                """))
             .ExcludeFromDescription();
-        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) =>
-            delivery.Unsubscribe(token) ? Results.Ok() : Results.NotFound()).ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
+            ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
+            : UnknownUnsubscribeLink())
+            .ExcludeFromDescription().DisableAntiforgery();
 
         app.MapGet("/search", async (FinNews.Core.Search.ISearchIndex index, SqliteStore store, string? q, string? mode, CancellationToken ct) =>
         {
@@ -381,6 +388,9 @@ internal static class Pages
 
     private static IResult NotFound(string id) =>
         Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+
+    private static IResult UnknownUnsubscribeLink() =>
+        Layout.Page("Unknown link", "<h1>Unknown link</h1><p class=\"error\">This unsubscribe link is not valid. Use the link from your latest digest, or reply to it.</p>", status: 404);
 
     /// <summary>The statement editor, filled with <paramref name="text"/>; <paramref name="problems"/> name what kept statements from saving.</summary>
     private static string EditForm(BriefingDocument briefing, string antiforgeryField, Func<int, int, string> text, Dictionary<(int, int), string> problems)
