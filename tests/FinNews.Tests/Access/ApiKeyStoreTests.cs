@@ -143,7 +143,7 @@ public sealed class ApiKeyStoreTests : IDisposable
         ops.Should().NotBeNull("existing keys keep working");
         ops!.Should().BeEquivalentTo(new { Id = 4L, Name = "ops", Scope = "admin", RequestsPerMinute = 30 });
         store.List().Select(k => (k.Id, k.IsRevoked)).Should().Equal((4L, false), (7L, true));
-        var editor = store.Create("desk", ApiScopes.Editor);
+        var editor = store.Create("desk", "editor");
         editor.Record.Id.Should().Be(10, "ids of earlier keys, revoked or deleted, are never handed out again");
         using var check = new SqliteConnection(sqlite.ConnectionString);
         check.ExecuteScalar<string>("SELECT sql FROM sqlite_master WHERE name = 'api_keys'").Should().Contain("'editor'");
