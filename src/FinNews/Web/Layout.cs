@@ -36,6 +36,29 @@ internal static class Layout
         return $"<input type=\"hidden\" name=\"{e.Encode(tokens.FormFieldName)}\" value=\"{e.Encode(tokens.RequestToken ?? "")}\">";
     }
 
+    /// <summary>
+    /// Null when the posted form carries this site's antiforgery token; otherwise the page to answer with: 400 for a
+    /// missing or expired token or a form that cannot be read (a NUL or malformed encoding), 413 for one over the body
+    /// limit. Never a 500.
+    /// </summary>
+    public static async Task<IResult?> RefuseFormAsync(IAntiforgery antiforgery, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(antiforgery);
+        try
+        {
+            return await antiforgery.IsRequestValidAsync(context)
+                ? null
+                : Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+        }
+        catch (Exception ex) when (ex is AntiforgeryValidationException or InvalidDataException or BadHttpRequestException)
+        {
+            var tooLarge = (ex as BadHttpRequestException ?? ex.InnerException as BadHttpRequestException)?.StatusCode == StatusCodes.Status413PayloadTooLarge;
+            return tooLarge
+                ? Page("Refused", "<h1>Refused</h1><p class=\"error\">The form is larger than the 1 MiB this site accepts.</p>", status: StatusCodes.Status413PayloadTooLarge)
+                : Page("Refused", "<h1>Refused</h1><p class=\"error\">The form could not be read: it contains characters or encoding that are not allowed (such as a NUL character).</p>", status: 400);
+        }
+    }
+
     private sealed class PageResult(string title, string body, int? refreshSeconds, int status) : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => status;

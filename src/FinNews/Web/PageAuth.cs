@@ -109,9 +109,9 @@ internal static class PageAuth
 
         app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
         {
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
-                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired; reload and try again.</p>", status: 400);
+                return refused;
             }
 
             var form = await context.Request.ReadFormAsync();
@@ -131,9 +131,9 @@ internal static class PageAuth
 
         app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
         {
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
-                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+                return refused;
             }
 
             DeleteCookie(context, Cookie);

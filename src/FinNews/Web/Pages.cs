@@ -94,9 +94,9 @@ internal static class Pages
                 return Forbidden(refusal);
             }
 
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
-                return FormExpired();
+                return refused;
             }
 
             // The approver is who signed in (the key's name and id), not a name typed into the form.
@@ -125,9 +125,9 @@ internal static class Pages
                 return Forbidden(refusal);
             }
 
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
-                return FormExpired();
+                return refused;
             }
 
             var briefing = store.GetBriefing(id);
@@ -382,9 +382,6 @@ internal static class Pages
 
     private static IResult Forbidden(string refusal) =>
         Layout.Page("Not allowed", $"<h1>Not allowed</h1><p class=\"error\">{E.Encode(refusal)}</p>", status: StatusCodes.Status403Forbidden);
-
-    private static IResult FormExpired() =>
-        Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
 
     private static IResult NotFound(string id) =>
         Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
