@@ -18,7 +18,8 @@ namespace FinNews.Web;
 /// SameSite=Strict cookie holding an opaque session: the key's id and an expiry, encrypted and signed with ASP.NET Core
 /// Data Protection (never the key itself). Every page request unprotects it, loads the key by id (a revoked key's
 /// sessions stop at once) and counts against the key's per-minute limit, the same budget as its API calls.
-/// /health, /static, /login, /logout and the unsubscribe links stay open; /api has its own checks.
+/// /health, /static, /favicon.ico (browsers fetch it with every page; it must not spend the key's budget), /login,
+/// /logout and the unsubscribe links stay open; /api has its own checks.
 /// </summary>
 internal static class PageAuth
 {
@@ -60,7 +61,7 @@ internal static class PageAuth
         var path = context.Request.Path;
         var open = path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/static")
             || path.StartsWithSegments("/login") || path.StartsWithSegments("/logout") || path.StartsWithSegments("/unsubscribe")
-            || path.StartsWithSegments("/openapi");
+            || path.StartsWithSegments("/openapi") || path.Equals("/favicon.ico", StringComparison.OrdinalIgnoreCase);
         if (open || !context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled)
         {
             await next();

@@ -137,7 +137,10 @@ internal static class Pages
             }
 
             var form = await context.Request.ReadFormAsync();
-            string Submitted(int si, int bi) => form[$"b-{si}-{bi}"].ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+            // A field left out of the post keeps its statement as it is; only a field sent empty removes one.
+            string Submitted(int si, int bi) => form.TryGetValue($"b-{si}-{bi}", out var value)
+                ? value.ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim()
+                : briefing.Sections[si].Bullets[bi].Text.Trim();
             var checker = new BriefingEditChecker(store, new CitationValidator(watchlist.Tickers.Select(t => t.Symbol)));
             IReadOnlyDictionary<int, NumberedSource>? sources = null;
             var problems = new Dictionary<(int, int), string>();
@@ -156,7 +159,7 @@ internal static class Pages
                         continue;
                     }
 
-                    // An emptied statement is removed.
+                    // A statement sent empty is removed.
                     if (text.Length == 0)
                     {
                         continue;

@@ -85,6 +85,8 @@ public sealed class PageSessionTests : IDisposable
         for (var i = 0; i < 5; i++)
         {
             (await http.GetAsync("/markets")).StatusCode.Should().Be(HttpStatusCode.OK);
+            await http.GetAsync("/static/site.css");
+            await http.GetAsync("/favicon.ico"); // what a browser fetches with each page costs nothing
         }
 
         _clock.Now = _clock.Now.AddSeconds(20);

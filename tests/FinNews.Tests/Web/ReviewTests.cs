@@ -70,6 +70,13 @@ public partial class ReviewTests
         html.Should().Contain(rewritten, "the typed text comes back to be corrected");
         html.Should().NotContain("at FinNews", "no stack trace");
         store.GetBriefing(briefing.Id)!.Sections[0].Bullets[1].Text.Should().Be(section.Bullets[1].Text, "nothing was saved");
+
+        // A post that leaves statements out keeps them: only a statement sent empty is removed.
+        var partial = await http.PostAsync($"/briefings/{briefing.Id}/edit", new FormUrlEncodedContent([PageClient.Token(edit), new("b-0-1", "")]));
+        partial.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var saved = store.GetBriefing(briefing.Id)!;
+        saved.Sections.Select(s => s.Bullets.Count).Should().Equal(briefing.Sections.Select((s, i) => s.Bullets.Count - (i == 0 ? 1 : 0)));
+        saved.Sections[0].Bullets[1].Should().BeEquivalentTo(section.Bullets[2]);
     }
 
     [Fact]
