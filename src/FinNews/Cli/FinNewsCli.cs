@@ -362,7 +362,7 @@ public static class FinNewsCli
 
     private static Command KeysCommand()
     {
-        var scope = new Option<string>("--scope") { Description = "reader (reads and ask) or admin (also feed and subscriber changes)", Required = true };
+        var scope = new Option<string>("--scope") { Description = "reader (reads and ask), editor (also edits and approves briefings in the pages) or admin (also feed and subscriber changes)", Required = true };
         var name = new Option<string>("--name") { Description = "Who or what the key is for", Required = true };
         var rpm = new Option<int>("--rpm") { Description = "Requests per minute allowed", DefaultValueFactory = _ => 120 };
         var create = new Command("create", "Create an API key (shown once; only its hash is stored)") { scope, name, rpm };
@@ -415,7 +415,7 @@ public static class FinNewsCli
                 return Task.FromResult(2);
             }
         }));
-        var command = new Command("keys", "API keys for the HTTP API (effective when Auth:Enabled is true)");
+        var command = new Command("keys", "API keys for the HTTP API and the pages (effective when Auth:Enabled is true)");
         command.Subcommands.Add(create);
         command.Subcommands.Add(list);
         command.Subcommands.Add(revoke);
