@@ -49,7 +49,7 @@ public partial class ReviewTests
     public async Task An_edit_that_puts_new_figures_or_tickers_under_the_old_citations_is_refused_naming_the_statement()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var briefing = await BriefAsync(app);
         var store = app.Services.GetRequiredService<SqliteStore>();
@@ -84,7 +84,7 @@ public partial class ReviewTests
     {
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var briefing = await BriefAsync(app);
         var store = app.Services.GetRequiredService<SqliteStore>();
@@ -128,7 +128,7 @@ public partial class ReviewTests
             .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
         var urls = "http://127.0.0.1:0" + (lan is null ? "" : $";http://{lan}:0");
-        await using var app = AppHost.BuildWeb(env.Paths, urls, withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, urls, withScheduler: false);
         await app.StartAsync();
         var briefing = await BriefAsync(app);
         var store = app.Services.GetRequiredService<SqliteStore>();

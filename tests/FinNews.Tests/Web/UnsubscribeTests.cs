@@ -18,7 +18,7 @@ public sealed class UnsubscribeTests : IDisposable
     public async Task Following_an_unsubscribe_link_only_asks_and_the_post_unsubscribes(bool auth)
     {
         _env.SetSetting("Auth:Enabled", auth);
-        await using var app = AppHost.BuildWeb(_env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(_env.Paths, _env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var delivery = app.Services.GetRequiredService<DeliveryStore>();
         var ann = delivery.AddSubscriber(new NewSubscriber("ann@example.com", "UTC", "daily 07:00"));
