@@ -17,6 +17,14 @@ namespace FinNews.Bench;
 /// </summary>
 internal static class WriterBench
 {
+    /// <summary>A fixed clock (2026-11-21 06:00 UTC, the morning after the bundled sample day): the bench is repeatable on any date.</summary>
+    private static readonly TimeProvider MorningAfterSamples = new FixedClock(new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero));
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
     public static async Task RunAsync(int runs, string dir)
     {
         var repo = RepoRoot();
@@ -32,7 +40,7 @@ internal static class WriterBench
         var watchlist = Watchlist.Load(Path.Combine(config, "watchlist.json"));
         using var http = new HttpClient(FeedFetcher.CreateHandler());
         var ingestor = new FeedIngestor(new FeedFetcher(http, new FetchOptions(), config), new ArticleNormalizer(new TickerTagger(watchlist)),
-            store, TimeProvider.System, NullLogger<FeedIngestor>.Instance);
+            store, MorningAfterSamples, NullLogger<FeedIngestor>.Instance);
         var feeds = FeedList.Load(Path.Combine(config, "feeds.json")).Feeds.Where(f => f.Sample).ToList();
         await ingestor.IngestAsync(feeds, null, CancellationToken.None);
         store.UpsertBars(BarQualityChecker.Check(OhlcvCsv.Read(Path.Combine(config, "samples", "market", "bars.csv"), "sample")));
@@ -41,8 +49,8 @@ internal static class WriterBench
 
         var recorder = new RecordingWriter();
         var options = new BriefingOptions { LookbackHours = 36 };
-        var composer = new BriefingComposer(store, index, recorder, watchlist, options, TimeProvider.System, NullLogger<BriefingComposer>.Instance);
-        // As of now: the samples were first seen now, and the window widens to the newest 36 h of stored news.
+        var composer = new BriefingComposer(store, index, recorder, watchlist, options, MorningAfterSamples, NullLogger<BriefingComposer>.Instance);
+        // The morning after the sample day: the same briefing material on every run, whatever the date.
         await composer.ComposeAsync();
 
         var validator = new CitationValidator(watchlist.Tickers.Select(t => t.Symbol));

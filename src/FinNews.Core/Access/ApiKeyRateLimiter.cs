@@ -13,7 +13,7 @@ public sealed class ApiKeyRateLimiter
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<long, Counter> _counters = new();
 
-    public ApiKeyRateLimiter(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+    public ApiKeyRateLimiter(TimeProvider time) => _time = time;
 
     /// <summary>Counts one request for <paramref name="key"/>; false with the wait until its window resets when over the limit.</summary>
     public bool TryAcquire(ApiKey key, out TimeSpan retryAfter)

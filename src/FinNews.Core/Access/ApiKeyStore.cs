@@ -31,11 +31,11 @@ public sealed class ApiKeyStore
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public ApiKeyStore(string connectionString, TimeProvider? time = null)
+    public ApiKeyStore(string connectionString, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = connectionString;
-        _time = time ?? TimeProvider.System;
+        _time = time;
     }
 
     /// <summary>Creates the table if missing; safe on every start.</summary>

@@ -22,11 +22,11 @@ public sealed partial class DeliveryStore
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public DeliveryStore(string connectionString, TimeProvider? time = null)
+    public DeliveryStore(string connectionString, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = connectionString;
-        _time = time ?? TimeProvider.System;
+        _time = time;
     }
 
     /// <summary>Creates the delivery tables if missing; safe on every start.</summary>

@@ -75,11 +75,20 @@ public sealed partial class DigestSchedule
             throw new SubscriberValidationException("timezone", $"timezone = '{timeZone}': an IANA time-zone id is required (e.g. 'Europe/London').");
         }
 
+        // An IANA id is "Area/Location" words (or "UTC"); on Linux the runtime reads the id as a path under
+        // /usr/share/zoneinfo, so a folder ("America") or anything path-like is refused before it gets there.
+        var id = timeZone.Trim();
+        if (id.Length > 64 || !IanaId().IsMatch(id))
+        {
+            throw new SubscriberValidationException("timezone", $"timezone = '{timeZone}': not an IANA time-zone id (use one such as 'America/New_York').");
+        }
+
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(timeZone.Trim());
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
         }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or IOException or UnauthorizedAccessException
+            or System.Security.SecurityException)
         {
             throw new SubscriberValidationException($"timezone = '{timeZone}': unknown time zone (use an IANA id such as 'America/New_York').", ex);
         }
@@ -98,6 +107,10 @@ public sealed partial class DigestSchedule
         var slot = NextSlotAfter(anchor);
         return slot is { } s && s <= now ? s : null;
     }
+
+    // Letters, digits, '_', '-', '+' in one to three slash-separated parts, each starting with a letter ("Etc/GMT+5", "America/Argentina/Buenos_Aires").
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z][A-Za-z0-9_+\-]*){0,2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IanaId();
 
     [GeneratedRegex(@"^(?<kind>daily|weekdays)\s+(?<h>\d{1,2}):(?<m>\d{2})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ShortForm();

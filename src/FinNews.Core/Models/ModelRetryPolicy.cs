@@ -27,20 +27,20 @@ public sealed class ModelRetryPolicy : ClientRetryPolicy
     /// <param name="maxDelay">Cap on any single wait, and on an acceptable Retry-After.</param>
     /// <param name="time">Clock for waits and HTTP-date Retry-After values.</param>
     /// <param name="jitter">Source of uniform [0, 1) values; tests pin it.</param>
-    public ModelRetryPolicy(int maxRetries, TimeSpan baseDelay, TimeSpan maxDelay, TimeProvider? time = null, Func<double>? jitter = null)
+    public ModelRetryPolicy(int maxRetries, TimeSpan baseDelay, TimeSpan maxDelay, TimeProvider time, Func<double>? jitter = null)
         : base(maxRetries)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxRetries);
         _maxRetries = maxRetries;
         _baseDelay = baseDelay;
         _maxDelay = maxDelay;
-        _time = time ?? TimeProvider.System;
+        _time = time;
         // Not security relevant, but a crypto source keeps the analyzer quiet without a suppression.
         _jitter = jitter ?? (() => RandomNumberGenerator.GetInt32(1_000_000) / 1_000_000d);
     }
 
     /// <summary>Builds the policy from a profile.</summary>
-    public static ModelRetryPolicy For(ModelProfile profile, TimeProvider? time = null)
+    public static ModelRetryPolicy For(ModelProfile profile, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(profile);
         return new ModelRetryPolicy(profile.MaxRetries, profile.RetryBaseDelay, profile.MaxRetryDelay, time);

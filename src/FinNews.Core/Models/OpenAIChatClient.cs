@@ -27,9 +27,9 @@ public sealed class OpenAIChatClient : IChatClient
     private readonly ChatClientMetadata _metadata;
 
     /// <param name="profile">Endpoint, model, timeout and retry settings.</param>
-    /// <param name="time">Clock for retry waits (default: system).</param>
+    /// <param name="time">Clock for retry waits.</param>
     /// <param name="environment">Reads the API key variable (default: the process environment).</param>
-    public OpenAIChatClient(ModelProfile profile, TimeProvider? time = null, Func<string, string?>? environment = null)
+    public OpenAIChatClient(ModelProfile profile, TimeProvider time, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         _profile = profile;
@@ -38,7 +38,7 @@ public sealed class OpenAIChatClient : IChatClient
     }
 
     /// <summary>SDK options shared by the chat and embedding adapters: endpoint, per-attempt timeout, retry policy.</summary>
-    internal static OpenAIClientOptions ClientOptions(ModelProfile profile, TimeProvider? time) => new()
+    internal static OpenAIClientOptions ClientOptions(ModelProfile profile, TimeProvider time) => new()
     {
         Endpoint = profile.Endpoint,
         NetworkTimeout = profile.Timeout,

@@ -19,11 +19,11 @@ public sealed class OpenAIEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     /// <param name="profile">Endpoint, model, dimensions, batch size, timeout and retry settings.</param>
     /// <param name="time">Clock for retry waits and embedding timestamps (default: system).</param>
     /// <param name="environment">Reads the API key variable (default: the process environment).</param>
-    public OpenAIEmbeddingGenerator(ModelProfile profile, TimeProvider? time = null, Func<string, string?>? environment = null)
+    public OpenAIEmbeddingGenerator(ModelProfile profile, TimeProvider time, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         _profile = profile;
-        _time = time ?? TimeProvider.System;
+        _time = time;
         _client = new EmbeddingClient(profile.Model, new ApiKeyCredential(profile.ResolveApiKey(environment)),
             OpenAIChatClient.ClientOptions(profile, time));
         _metadata = new EmbeddingGeneratorMetadata("openai-compatible", profile.Endpoint, profile.Model, profile.Dimensions);

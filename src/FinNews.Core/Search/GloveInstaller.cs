@@ -33,8 +33,6 @@ public sealed record GloveInstallOptions
     /// <summary>Re-install even if a valid model is present.</summary>
     public bool Force { get; init; }
 
-    /// <summary>Clock for the manifest's install time.</summary>
-    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>The outcome of <see cref="GloveInstaller.InstallAsync"/>.</summary>
@@ -82,17 +80,20 @@ public static class GloveInstaller
 
     /// <summary>Installs the vectors into <paramref name="dataDirectory"/>, unless a valid install is already there.</summary>
     /// <param name="dataDirectory">The application data folder (the model lands in its <c>models</c> subfolder).</param>
+    /// <param name="time">Clock for the manifest's install time.</param>
     /// <param name="options">Package, pins and source; <c>null</c> for the defaults.</param>
     /// <param name="log">Receives progress lines.</param>
     /// <param name="cancellationToken">Cancels the download or conversion.</param>
     /// <exception cref="InvalidDataException">The tarball's checksum does not match the pinned value, or its contents are not the expected format.</exception>
     public static async Task<GloveInstallResult> InstallAsync(
         string dataDirectory,
+        TimeProvider time,
         GloveInstallOptions? options = null,
         Action<string>? log = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(time);
         options ??= new GloveInstallOptions();
         var modelPath = ModelPath(dataDirectory);
         var manifestPath = ManifestPath(dataDirectory);
@@ -133,7 +134,7 @@ public static class GloveInstaller
                 vectors.Dimensions,
                 vectors.Count,
                 new FileInfo(modelPath).Length,
-                options.Time.GetUtcNow());
+                time.GetUtcNow());
             await File.WriteAllTextAsync(manifestPath + ".tmp", manifest.ToJson(), cancellationToken);
             File.Move(manifestPath + ".tmp", manifestPath, overwrite: true);
             log?.Invoke($"installed {modelPath} ({vectors.Count} words × {vectors.Dimensions} dims)");

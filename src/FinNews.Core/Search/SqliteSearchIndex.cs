@@ -294,7 +294,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
         if (_options.RecencyHalfLife is { } halfLife)
         {
-            ranked = ApplyRecency(ranked, halfLife, _options.TimeProvider.GetUtcNow());
+            ranked = ApplyRecency(ranked, halfLife, _options.TimeProvider!.GetUtcNow());
         }
 
         // Lists are best first, so the first chunk seen of an article is its best one.

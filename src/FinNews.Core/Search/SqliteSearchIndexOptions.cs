@@ -51,8 +51,8 @@ public sealed record SqliteSearchIndexOptions
     /// </summary>
     public TimeSpan? RecencyHalfLife { get; init; }
 
-    /// <summary>The clock recency decay measures age against.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    /// <summary>The clock recency decay measures age against; required when <see cref="RecencyHalfLife"/> is set.</summary>
+    public TimeProvider? TimeProvider { get; init; }
 
     internal void Validate()
     {
@@ -73,6 +73,9 @@ public sealed record SqliteSearchIndexOptions
             throw new ArgumentOutOfRangeException(nameof(RecencyHalfLife), halfLife, "must be positive");
         }
 
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        if (RecencyHalfLife is not null && TimeProvider is null)
+        {
+            throw new ArgumentException("RecencyHalfLife needs a TimeProvider to measure age against", nameof(TimeProvider));
+        }
     }
 }

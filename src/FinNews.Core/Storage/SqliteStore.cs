@@ -487,24 +487,24 @@ public sealed class SqliteStore
     }
 
     /// <summary>
-    /// Articles published in [from, to) that this service had already seen before <paramref name="knownBefore"/>
+    /// Articles published in [from, to) that this service had already seen by <paramref name="knownBefore"/>
     /// (default <paramref name="to"/>), newest first: a point-in-time view never uses what arrived later.
     /// </summary>
     public IReadOnlyList<Article> ArticlesInWindow(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? knownBefore = null, int limit = 5000)
     {
         using var c = Open();
         return c.Query<ArticleRow>("""
-            SELECT * FROM articles WHERE published_at >= @from AND published_at < @to AND first_seen_at < @known
+            SELECT * FROM articles WHERE published_at >= @from AND published_at < @to AND first_seen_at <= @known
             ORDER BY published_at DESC LIMIT @limit
             """, new { from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds(), known = (knownBefore ?? to).ToUnixTimeMilliseconds(), limit })
             .Select(r => r.ToArticle()).ToList();
     }
 
-    /// <summary>The newest publication time among articles seen before <paramref name="knownBefore"/>, if any.</summary>
+    /// <summary>The newest publication time among articles seen by <paramref name="knownBefore"/>, if any.</summary>
     public DateTimeOffset? LatestPublished(DateTimeOffset knownBefore)
     {
         using var c = Open();
-        var ms = c.ExecuteScalar<long?>("SELECT MAX(published_at) FROM articles WHERE first_seen_at < @known AND published_at < @known",
+        var ms = c.ExecuteScalar<long?>("SELECT MAX(published_at) FROM articles WHERE first_seen_at <= @known AND published_at < @known",
             new { known = knownBefore.ToUnixTimeMilliseconds() });
         return ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
     }

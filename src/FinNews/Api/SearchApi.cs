@@ -90,10 +90,17 @@ internal static class SearchApi
         }).ToList();
     }
 
+    /// <summary>A mode by name only: Enum.TryParse alone would also take "5" and yield a value no search knows.</summary>
     internal static bool TryMode(string? text, out SearchMode mode)
     {
         mode = SearchMode.Hybrid;
-        return text is null || Enum.TryParse(text, ignoreCase: true, out mode);
+        if (text is null)
+        {
+            return true;
+        }
+
+        var name = Enum.GetNames<SearchMode>().FirstOrDefault(n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase));
+        return name is not null && Enum.TryParse(name, out mode);
     }
 
     private static string[]? Split(string? csv) =>

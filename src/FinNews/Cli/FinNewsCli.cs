@@ -24,8 +24,34 @@ public static class FinNewsCli
         Recursive = true,
     };
 
-    public static RootCommand Build()
+    /// <summary>The clock every host of this process uses; set once by <see cref="Build"/> from the composition root.</summary>
+    private static TimeProvider Clock { get; set; } = null!;
+
+    /// <summary>
+    /// Parses and runs a command line. Arguments that do not parse (an unknown verb or option, a value of the wrong
+    /// type, a missing argument) print what was wrong and exit with code 2, as the README promises.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TimeProvider clock)
     {
+        var parse = Build(clock).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'finnews --help' (or 'finnews VERB --help') for usage.");
+            return 2;
+        }
+
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>The command tree; <paramref name="clock"/> is the real clock, passed in by Program.cs and nowhere else.</summary>
+    public static RootCommand Build(TimeProvider clock)
+    {
+        Clock = clock;
         var root = new RootCommand("FinNews: financial-news briefings with cited sources");
         root.Options.Add(ConfigOption);
         root.Options.Add(VerboseOption);
@@ -56,7 +82,7 @@ public static class FinNewsCli
         var command = new Command("run", "Scheduler and web in one process (the embedded default): ingests, writes a briefing, serves it") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), parse.GetValue(urls), withScheduler: true);
+            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: true);
             await app.RunAsync(ct);
             return 0;
         }));
@@ -69,7 +95,7 @@ public static class FinNewsCli
         var command = new Command("serve", "Web pages and the HTTP API only") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), parse.GetValue(urls), withScheduler: false);
+            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: false);
             await app.RunAsync(ct);
             return 0;
         }));
@@ -81,7 +107,7 @@ public static class FinNewsCli
         var command = new Command("worker", "The scheduler only: feed polls, indexing, market data, scheduled briefings");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildWorker(Paths(parse));
+            using var host = AppHost.BuildWorker(Paths(parse), Clock);
             await host.RunAsync(ct);
             return 0;
         }));
@@ -93,7 +119,7 @@ public static class FinNewsCli
         var command = new Command("ingest", "One pass over all feeds and market-data files, then index what is new");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
             var feeds = host.Services.GetRequiredService<FeedCatalog>().Feeds().Where(f => f.Enabled).ToList();
             IReadOnlyList<FeedRunResult> results = [];
@@ -140,7 +166,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -166,7 +192,7 @@ public static class FinNewsCli
         var list = new Command("list", "The feeds (declared in config/feeds.json or added) with their fetch state") { json };
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var entries = host.Services.GetRequiredService<FeedCatalog>().Entries();
             var store = host.Services.GetRequiredService<SqliteStore>();
             var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
@@ -194,7 +220,7 @@ public static class FinNewsCli
         var status = new Command("status", "Feed health: last success, last error, error count, next poll, items per day") { statusJson };
         status.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var rows = host.Services.GetRequiredService<FeedHealth>().List();
             if (parse.GetValue(statusJson))
             {
@@ -231,7 +257,7 @@ public static class FinNewsCli
         var add = new Command("add", "Add a feed after checking it is reachable and parses (stored in the database; config/feeds.json is not changed)") { addId, addName, addUrl, addInterval, addInternal };
         add.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var feed = new FeedDefinition(parse.GetValue(addId)!, parse.GetValue(addName)!, parse.GetValue(addUrl)!, parse.GetValue(addInterval),
                 Internal: parse.GetValue(addInternal));
             try
@@ -256,7 +282,7 @@ public static class FinNewsCli
         var remove = new Command("remove", "Remove an added feed (feeds declared in config/feeds.json are removed by editing that file)") { removeId };
         remove.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var id = parse.GetValue(removeId)!;
             var catalog = host.Services.GetRequiredService<FeedCatalog>();
             switch (catalog.Remove(id))
@@ -303,7 +329,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             DateTimeOffset? from = null;
             if (parse.GetValue(since) is { } s)
             {
@@ -359,7 +385,7 @@ public static class FinNewsCli
         var create = new Command("create", "Create an API key (shown once; only its hash is stored)") { scope, name, rpm };
         create.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
                 var created = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
@@ -376,7 +402,7 @@ public static class FinNewsCli
         var list = new Command("list", "API keys (prefixes only; keys are never stored)");
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Name", "Prefix", "Scope", "Per min", "Created", "Last used", "Revoked");
             foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().List())
             {
@@ -392,7 +418,7 @@ public static class FinNewsCli
         var revoke = new Command("revoke", "Revoke an API key") { which };
         revoke.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var key = parse.GetValue(which)!;
             try
             {
@@ -428,7 +454,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var store = host.Services.GetRequiredService<SqliteStore>();
             var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
             if (briefing is null)
@@ -439,6 +465,12 @@ public static class FinNewsCli
 
             var data = DataDirectory(host);
             var path = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(data, "exports", $"{briefing.Id}.{fmt}"));
+            if (Directory.Exists(path))
+            {
+                await Console.Error.WriteLineAsync($"-o '{path}' is a folder; name the file to write (e.g. {Path.Combine(path, $"{briefing.Id}.{fmt}")}).");
+                return 2;
+            }
+
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css);
             switch (fmt)
@@ -479,7 +511,13 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            if (string.IsNullOrWhiteSpace(parse.GetValue(question)) || parse.GetValue(question)!.Length > 2000)
+            {
+                await Console.Error.WriteLineAsync("The question must be 1 to 2000 characters.");
+                return 2;
+            }
+
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var answer = await host.Services.GetRequiredService<FinNews.Core.Briefing.AnswerService>().AskAsync(parse.GetValue(question)!, instant, ct);
             if (parse.GetValue(json))
             {
@@ -515,7 +553,7 @@ public static class FinNewsCli
         var command = new Command("reindex", "Rebuild the search index from the stored articles (after an embedder or backend change)");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var store = host.Services.GetRequiredService<SqliteStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
             var total = store.CountArticles();
@@ -547,7 +585,7 @@ public static class FinNewsCli
         var add = new Command("add", "Subscribe an address to the scheduled digest") { email, tz, schedule, sections, tickers };
         add.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
                 var s = host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
@@ -557,14 +595,15 @@ public static class FinNewsCli
             }
             catch (FinNews.Core.Delivery.SubscriberValidationException ex)
             {
+                // A field of the command line was wrong: a bad argument (exit 2), not a failed run.
                 Console.Error.WriteLine(ex.Message);
-                return Task.FromResult(1);
+                return Task.FromResult(2);
             }
         }));
         var list = new Command("list", "Subscribers and their schedules");
         list.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Email", "Schedule", "Time zone", "Sections", "Tickers");
             foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().ListSubscribers())
             {
@@ -594,9 +633,9 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var data = DataDirectory(host);
-            var result = await GloveInstaller.InstallAsync(data, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
+            var result = await GloveInstaller.InstallAsync(data, Clock, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
             Console.WriteLine($"GloVe installed: {GloveInstaller.ModelPath(data)}");
             Console.WriteLine(result.ToString());
             return 0;
@@ -621,7 +660,7 @@ public static class FinNewsCli
                 return 2;
             }
 
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var data = DataDirectory(host);
             var reports = new List<FinNews.Core.Search.Evaluation.RetrievalReport>();
             foreach (var name in parse.GetValue(embedders) is { Length: > 0 } e ? e : ["hashing"])
@@ -648,7 +687,7 @@ public static class FinNewsCli
 
     private static int SetPaused(ParseResult parse, string feedId, string? reason)
     {
-        using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+        using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
         var catalog = host.Services.GetRequiredService<FeedCatalog>();
         if (catalog.Find(feedId) is null)
         {
@@ -681,7 +720,7 @@ public static class FinNewsCli
         var command = new Command("stories", "Stories (the same event across outlets) with the outlets that carried them") { since, json, all };
         command.SetAction((parse, ct) => Guard(() =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), parse.GetValue(VerboseOption));
+            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var text = parse.GetValue(since)!;
             if (!TryParseSince(text, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var from))
             {
@@ -770,7 +809,10 @@ public static class FinNewsCli
 
     private static string Num(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
-    /// <summary>Turns configuration and data errors into a message and exit code 3 instead of a stack trace.</summary>
+    /// <summary>
+    /// Turns configuration and data errors into a message and exit code 3, and any other failure into one line and exit
+    /// code 1: a command never ends in a stack trace (the log file under data/logs keeps the details).
+    /// </summary>
     private static async Task<int> Guard(Func<Task<int>> action)
     {
         try
@@ -786,6 +828,23 @@ public static class FinNewsCli
             }
 
             return 3;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("Cancelled.");
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"Error: {ex.Message}");
+            return 1;
+        }
+#pragma warning disable CA1031 // The last line of defence of a CLI verb: report and exit 1, never a stack trace.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"Unexpected error ({ex.GetType().Name}): {ex.Message}");
+            return 1;
         }
     }
 

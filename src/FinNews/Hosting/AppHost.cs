@@ -5,13 +5,17 @@ using FinNews.Web;
 namespace FinNews.Hosting;
 
 /// <summary>Builds the process for each role: web (`serve`), scheduler (`worker`), both (`run`), or a CLI tool.</summary>
+/// <remarks>
+/// Every host takes its clock as an argument: the real one comes only from Program.cs (the composition root), tests
+/// pass a FakeTimeProvider, so no code path can read the wall clock by accident.
+/// </remarks>
 public static class AppHost
 {
     /// <summary>The web server, optionally with the scheduler and a start-up pass (`run`).</summary>
-    public static WebApplication BuildWeb(AppPaths paths, string? urls, bool withScheduler, Action<IHostApplicationBuilder>? configure = null)
+    public static WebApplication BuildWeb(AppPaths paths, TimeProvider time, string? urls, bool withScheduler, Action<IHostApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = paths.Root, Args = [] });
-        builder.AddFinNewsConfiguration(paths);
+        builder.AddFinNewsConfiguration(paths, time);
         configure?.Invoke(builder);
         builder.AddFinNewsLogging(paths);
         builder.AddFinNewsOptions();
@@ -26,13 +30,12 @@ public static class AppHost
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         if (withScheduler)
         {
-            builder.AddFinNewsJobs(paths, runPipelineAtStart: true);
+            builder.AddFinNewsJobs(paths, time, runPipelineAtStart: true);
         }
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
         app.UseSecurityHeaders();
+        app.UseErrorResponses();
         app.UseAntiforgery();
         app.UsePageAuth();
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -47,25 +50,25 @@ public static class AppHost
     }
 
     /// <summary>The scheduler alone (`worker`).</summary>
-    public static IHost BuildWorker(AppPaths paths, Action<IHostApplicationBuilder>? configure = null)
+    public static IHost BuildWorker(AppPaths paths, TimeProvider time, Action<IHostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = paths.Root, Args = [] });
-        builder.AddFinNewsConfiguration(paths);
+        builder.AddFinNewsConfiguration(paths, time);
         configure?.Invoke(builder);
         builder.AddFinNewsLogging(paths);
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
         builder.Services.AddSingleton<FirstPassStatus>();
-        builder.AddFinNewsJobs(paths, runPipelineAtStart: false);
+        builder.AddFinNewsJobs(paths, time, runPipelineAtStart: false);
         return builder.Build();
     }
 
     /// <summary>A host for one CLI command: services and validated options, nothing started. Console logs only warnings.</summary>
-    public static IHost BuildTool(AppPaths paths, bool verbose, Action<IHostApplicationBuilder>? configure = null)
+    public static IHost BuildTool(AppPaths paths, TimeProvider time, bool verbose, Action<IHostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = paths.Root, Args = [] });
-        builder.AddFinNewsConfiguration(paths);
+        builder.AddFinNewsConfiguration(paths, time);
         if (!verbose)
         {
             // Progress and results go to stdout; keep the console log (stderr) to what needs attention.

@@ -15,9 +15,10 @@ namespace FinNews.Hosting;
 /// <summary>Registration of every FinNews capability: one method per concern, called from Program.</summary>
 public static class FinNewsServices
 {
-    /// <summary>Configuration sources: config/appsettings.json, then FINNEWS_* environment variables.</summary>
-    public static void AddFinNewsConfiguration(this IHostApplicationBuilder builder, AppPaths paths)
+    /// <summary>Configuration sources: config/appsettings.json, then FINNEWS_* environment variables; the host's clock.</summary>
+    public static void AddFinNewsConfiguration(this IHostApplicationBuilder builder, AppPaths paths, TimeProvider time)
     {
+        builder.Services.AddSingleton(time);
         builder.Configuration.AddJsonFile(Path.Combine(paths.ConfigDirectory, "appsettings.json"), optional: false, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables("FINNEWS_");
         builder.Services.AddSingleton(paths);
@@ -59,7 +60,6 @@ public static class FinNewsServices
     public static void AddFinNewsCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
             var paths = sp.GetRequiredService<AppPaths>();

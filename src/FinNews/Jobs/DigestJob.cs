@@ -47,7 +47,6 @@ public static class DeliveryRegistration
         services.AddOptions<DigestOptions>().BindConfiguration("Digest").ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>>(sp => sp.GetRequiredService<DeliveryOptionsValidator>());
         services.AddSingleton<IValidateOptions<DigestOptions>>(sp => sp.GetRequiredService<DeliveryOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
             var store = new DeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());

@@ -35,7 +35,7 @@ public sealed class FeedPollJob(FinNewsPipeline pipeline, FeedCatalog catalog, I
 /// jobs of feeds that are gone or disabled. Runs at start and then every <see cref="SchedulerOptions.FeedListSyncSeconds"/>.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state, TimeProvider time, ILogger<FeedScheduleJob> logger) : IJob
+public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state, ILogger<FeedScheduleJob> logger) : IJob
 {
     public static readonly JobKey Key = new("feed-schedule", "maintenance");
 
@@ -55,7 +55,8 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state
             return;
         }
 
-        var now = time.GetUtcNow();
+        // Trigger times are on the scheduler's own clock: start from this run's fire time.
+        var now = context.FireTimeUtc;
         var first = !state.Initialized;
         foreach (var feed in feeds)
         {
@@ -166,11 +167,11 @@ public static class JobRegistration
     /// (a late poll is as good as an on-time one, a burst is not); the daily briefing fires once if its time was missed
     /// while the process was down.
     /// </summary>
-    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, bool runPipelineAtStart)
+    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, TimeProvider time, bool runPipelineAtStart)
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
-        var now = TimeProvider.System.GetUtcNow();
+        var now = time.GetUtcNow();
         builder.Services.AddSingleton(new FeedScheduleState(runPipelineAtStart));
         builder.Services.AddQuartz(q =>
         {

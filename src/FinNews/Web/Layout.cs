@@ -22,14 +22,21 @@ internal static class Layout
         return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
     }
 
-    /// <summary>Security headers on every response.</summary>
+    /// <summary>
+    /// Security headers on every response, error responses included: they are set as the response starts, so the
+    /// exception handler clearing the response (a 500, a 413) cannot drop them. Register first in the pipeline.
+    /// </summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.XFrameOptions = "DENY";
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpResponse)state).Headers;
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            return Task.CompletedTask;
+        }, context.Response);
         await next();
     });
 }

@@ -137,9 +137,8 @@ public class DigestDeliveryTests(ITestOutputHelper output)
     }
 
     /// <summary>The app's services as `worker` composes them, plus delivery and the digest job (not started: the test triggers it).</summary>
-    private static IHost BuildHost(TestEnvironment env, TimeProvider clock) => AppHost.BuildTool(env.Paths, verbose: false, b =>
+    private static IHost BuildHost(TestEnvironment env, TimeProvider clock) => AppHost.BuildTool(env.Paths, clock, verbose: false, b =>
     {
-        b.Services.AddSingleton(clock);
         b.AddFinNewsDelivery();
         b.Services.AddQuartz(q => q.AddDigestJob());
     });

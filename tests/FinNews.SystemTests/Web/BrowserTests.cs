@@ -28,7 +28,7 @@ public class BrowserTests(ITestOutputHelper output)
         env.SetSetting("Briefing:LookbackHours", 36);
         env.SetSetting("Briefing:PerTicker", 20);
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 20, 23, 0, 0, TimeSpan.Zero));
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false, b => b.Services.AddSingleton<TimeProvider>(clock));
+        await using var app = AppHost.BuildWeb(env.Paths, clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         await IngestHostileAndBriefAsync(app, clock);
         await using var browser = await LaunchAsync();
@@ -77,7 +77,7 @@ public class BrowserTests(ITestOutputHelper output)
     public async Task Hovering_a_citation_shows_a_preview_naming_the_sources_outlet()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);

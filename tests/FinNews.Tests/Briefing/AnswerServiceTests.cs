@@ -18,6 +18,9 @@ namespace FinNews.Tests.Briefing;
 /// </summary>
 public sealed class AnswerServiceTests : IDisposable
 {
+    /// <summary>Fixed date, real timers: retry waits really happen, the date never moves.</summary>
+    private static readonly ManualTimeProvider Clock = new(Some.Day);
+
     private const string NovaluxQuestion = "What did Novalux report for revenue and how did its shares move?";
     private static readonly DateTimeOffset AsOf = Some.Day;
 
@@ -59,8 +62,8 @@ public sealed class AnswerServiceTests : IDisposable
     {
         await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
         var profile = server?.Profile(jsonSchema: false, maxRetries: maxRetries);
-        return new AnswerService(_index, _store, profile is null ? null : new OpenAIChatClient(profile), profile,
-            new CitationValidator(), TimeProvider.System, NullLogger<AnswerService>.Instance);
+        return new AnswerService(_index, _store, profile is null ? null : new OpenAIChatClient(profile, Clock), profile,
+            new CitationValidator(), Clock, NullLogger<AnswerService>.Instance);
     }
 
     // A scripted reply written after seeing which number each outlet's source got in the request.

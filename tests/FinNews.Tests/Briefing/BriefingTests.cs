@@ -12,7 +12,7 @@ public class BriefingTests
     public async Task A_briefing_of_the_samples_cites_stored_sources_in_every_statement()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         var store = host.Services.GetRequiredService<SqliteStore>();
         await pipeline.IngestAsync(null, CancellationToken.None);
@@ -51,7 +51,7 @@ public class BriefingTests
         env.SetSetting("Briefing:LookbackHours", 36); // the whole sample day, Thursday evening included
         // Feeds read late on the sample day; the briefing written the next morning.
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 20, 23, 0, 0, TimeSpan.Zero));
-        using var host = AppHost.BuildTool(env.Paths, verbose: false, b => b.Services.AddSingleton<TimeProvider>(clock));
+        using var host = AppHost.BuildTool(env.Paths, clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
         clock.Now = new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero);
@@ -81,7 +81,7 @@ public class BriefingTests
     public async Task The_markets_section_reports_closes_from_stored_bars()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
         var store = host.Services.GetRequiredService<SqliteStore>();
@@ -100,7 +100,7 @@ public class BriefingTests
     public async Task With_no_recent_news_the_briefing_covers_the_latest_stored_day_and_says_so()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
 
@@ -118,7 +118,7 @@ public class BriefingTests
         using var env = TestEnvironment.Create();
         // The service first saw the sample feeds at 12:30 on the sample day.
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 20, 12, 30, 0, TimeSpan.Zero));
-        using var host = AppHost.BuildTool(env.Paths, verbose: false, b => b.Services.AddSingleton<TimeProvider>(clock));
+        using var host = AppHost.BuildTool(env.Paths, clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
         var store = host.Services.GetRequiredService<SqliteStore>();

@@ -16,6 +16,9 @@ namespace FinNews.Tests.Briefing;
 /// </summary>
 public class LlmWriterTests
 {
+    /// <summary>Fixed date, real timers: retry waits really happen, the date never moves.</summary>
+    private static readonly ManualTimeProvider Clock = new(Some.Day);
+
     private static readonly SectionMaterial Top = new("top", "Top stories",
     [
         new StoryCluster([
@@ -31,8 +34,8 @@ public class LlmWriterTests
     ], []);
 
     private static LlmWriter Writer(ScriptedOpenAIServer server, bool json = true, int maxRetries = 1, double timeout = 10) =>
-        new(new OpenAIChatClient(server.Profile(json, maxRetries, timeout)), server.Profile(json, maxRetries, timeout),
-            new CitationValidator(["NVLX"]), TimeProvider.System, NullLogger<LlmWriter>.Instance);
+        new(new OpenAIChatClient(server.Profile(json, maxRetries, timeout), Clock), server.Profile(json, maxRetries, timeout),
+            new CitationValidator(["NVLX"]), Clock, NullLogger<LlmWriter>.Instance);
 
     private static string Bullets(params (string? Headline, string Text, int[] Citations)[] bullets) =>
         JsonSerializer.Serialize(new { bullets = bullets.Select(b => new { headline = b.Headline, text = b.Text, citations = b.Citations }) });

@@ -12,7 +12,7 @@ public class WriterSelectionTests
     public async Task With_no_model_configured_the_extractive_writer_writes_and_the_briefing_says_so()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
 
@@ -40,7 +40,7 @@ public class WriterSelectionTests
             { "profiles": { "briefing": { "enabled": true, "endpoint": "http://127.0.0.1:{{port}}/v1", "model": "ft:gpt-4o-mini:finnews::test",
               "timeoutSeconds": 5, "maxRetries": 0, "supportsJsonSchema": true } } }
             """);
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
 

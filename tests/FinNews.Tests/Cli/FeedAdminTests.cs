@@ -99,7 +99,7 @@ public class FeedAdminTests
     public async Task With_auth_off_feed_admin_over_http_is_refused_and_reads_stay_open()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 
@@ -114,7 +114,7 @@ public class FeedAdminTests
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
         await using var feeds = await FeedServer();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var keys = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
         var reader = keys.Create("analyst", "reader", 3).Key;

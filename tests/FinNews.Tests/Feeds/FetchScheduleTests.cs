@@ -310,13 +310,13 @@ public class FetchScheduleTests
         var dir = Path.Combine(Path.GetTempPath(), "finnews-tests", "di-" + Guid.NewGuid().ToString("N")[..12]);
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TimeProvider>(new ManualTimeProvider(Some.Day));
         services.AddSingleton(new SqliteStore(Path.Combine(dir, "f.db")));
         services.AddSingleton(new ArticleNormalizer(new TickerTagger(new Watchlist([]))));
         services.AddSingleton(new FeedFetcher(new HttpClient(), new FetchOptions(), dir));
         if (withPolicy)
         {
-            services.AddSingleton(new FeedPollPolicy(new PollOptions(), TimeProvider.System));
+            services.AddSingleton(new FeedPollPolicy(new PollOptions(), new ManualTimeProvider(Some.Day)));
         }
 
         services.AddSingleton<FeedIngestor>();

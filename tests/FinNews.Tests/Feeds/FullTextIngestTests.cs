@@ -34,7 +34,7 @@ public class FullTextIngestTests
 
         using var env = TestEnvironment.Create();
         env.EditFeeds(_ => [new JsonObject { ["id"] = "teasers", ["name"] = "Teasers", ["url"] = url + "/rss", ["internal"] = true, ["fullText"] = true }]);
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         var store = host.Services.GetRequiredService<SqliteStore>();
 

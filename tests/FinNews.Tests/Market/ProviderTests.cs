@@ -17,18 +17,26 @@ public class ProviderTests
     private static readonly string AlphaVantage = Path.GetFullPath(Path.Combine(TestEnvironment.RepoRoot, "..", "shared", "corpora", "market-data", "alphavantage"));
 
     [Fact]
-    public async Task Alpha_vantage_global_quote_and_time_series_parse_from_recorded_responses()
+    public async Task Alpha_vantage_daily_bars_and_quotes_ask_for_the_right_function_and_parse()
     {
+        // TIME_SERIES_DAILY in the documented shape (written here: the corpus holds no recorded daily response);
+        // GLOBAL_QUOTE is the recorded response. Any other function is refused, as the real API does.
+        const string daily = """
+            {"Meta Data": {"1. Information": "Daily Prices (open, high, low, close) and Volumes", "2. Symbol": "MSFT"},
+             "Time Series (Daily)": {
+               "2026-11-20": {"1. open": "101.50", "2. high": "103.00", "3. low": "100.75", "4. close": "102.40", "5. volume": "21000000"},
+               "2026-11-19": {"1. open": "100.00", "2. high": "101.90", "3. low": "99.10", "4. close": "101.20", "5. volume": "18500000"}}}
+            """;
         var requests = new List<string>();
         await using var server = await Serve(ctx =>
         {
             requests.Add(ctx.Request.QueryString.Value!);
-            var file = ctx.Request.Query["function"].ToString() switch
+            return ctx.Request.Query["function"].ToString() switch
             {
-                "GLOBAL_QUOTE" => "GLOBAL_QUOTE_MSFT.json",
-                _ => "TIME_SERIES_INTRADAY_MSFT_1min.json",
+                "GLOBAL_QUOTE" => Results.Text(File.ReadAllText(Path.Combine(AlphaVantage, "GLOBAL_QUOTE_MSFT.json")), "application/json"),
+                "TIME_SERIES_DAILY" => Results.Text(daily, "application/json"),
+                var other => Results.Text($$"""{"Error Message": "Invalid API call: function {{other}}"}""", "application/json"),
             };
-            return Results.Text(File.ReadAllText(Path.Combine(AlphaVantage, file)), "application/json");
         });
         using var http = new HttpClient();
         var provider = new AlphaVantageProvider(http, server.Url, "demo-key");
@@ -37,11 +45,26 @@ public class ProviderTests
         var bars = await provider.GetDailyBarsAsync("MSFT", CancellationToken.None);
 
         quote.Should().BeEquivalentTo(new { Symbol = "MSFT", Date = new DateOnly(2018, 10, 5), Open = 112.63m, High = 113.17m, Low = 110.64m, Close = 112.13m, Volume = 29062853L });
-        bars.Should().NotBeEmpty();
-        var day = bars.Single(b => b.Date == new DateOnly(2017, 12, 18));
-        day.Close.Should().Be(86.5m, "the last minute of the day closes the rolled-up daily bar");
-        day.High.Should().BeGreaterThanOrEqualTo(day.Low);
+        bars.Select(b => (b.Date, b.Close)).Should().Equal((new DateOnly(2026, 11, 19), 101.20m), (new DateOnly(2026, 11, 20), 102.40m));
+        requests.Should().HaveCount(2);
+        requests.Should().ContainSingle(q => q.Contains("function=GLOBAL_QUOTE", StringComparison.Ordinal));
+        requests.Should().ContainSingle(q => q.Contains("function=TIME_SERIES_DAILY", StringComparison.Ordinal) && q.Contains("symbol=MSFT", StringComparison.Ordinal));
         requests.Should().OnlyContain(q => q.Contains("apikey=demo-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_recorded_intraday_series_rolls_up_into_one_bar_per_day()
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AlphaVantage, "TIME_SERIES_INTRADAY_MSFT_1min.json")));
+
+        var bars = AlphaVantageProvider.ParseTimeSeries(doc.RootElement, "msft", "Alpha Vantage");
+
+        bars.Select(b => b.Date).Should().OnlyHaveUniqueItems().And.BeInAscendingOrder();
+        var day = bars.Single(b => b.Date == new DateOnly(2017, 12, 18));
+        day.Symbol.Should().Be("MSFT");
+        day.Close.Should().Be(86.5m, "the last minute of the day closes the rolled-up daily bar");
+        day.High.Should().BeGreaterThanOrEqualTo(Math.Max(day.Open, day.Close));
+        day.Low.Should().BeLessThanOrEqualTo(Math.Min(day.Open, day.Close));
     }
 
     [Fact]

@@ -3,10 +3,15 @@ using System.Text.Json;
 using FinNews.Core.Models;
 using Microsoft.Extensions.AI;
 
+using FinNews.Tests.Support;
+
 namespace FinNews.Tests.Models;
 
 public class OpenAIAdapterTests
 {
+    /// <summary>Fixed date, real timers: retry waits really happen, the date never moves.</summary>
+    private static readonly ManualTimeProvider Clock = new(Some.Day);
+
     private static readonly ChatMessage[] Hello = [new(ChatRole.System, "You are terse."), new(ChatRole.User, "Say hi.")];
 
     [Fact]
@@ -14,7 +19,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenChat("Hi.", promptTokens: 123, completionTokens: 4);
-        using var client = new OpenAIChatClient(server.Profile());
+        using var client = new OpenAIChatClient(server.Profile(), Clock);
 
         var response = await client.GetResponseAsync(Hello);
 
@@ -37,7 +42,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenChat("{}");
-        using var client = new OpenAIChatClient(server.Profile());
+        using var client = new OpenAIChatClient(server.Profile(), Clock);
         using var schema = JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"string"}},"required":["a"],"additionalProperties":false}""");
 
         await client.GetResponseAsync(Hello, new ChatOptions { ResponseFormat = ChatResponseFormat.ForJsonSchema(schema.RootElement, "section") });
@@ -54,7 +59,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenStream(["Hel", "lo", " there."], promptTokens: 40, completionTokens: 3);
-        using var client = new OpenAIChatClient(server.Profile());
+        using var client = new OpenAIChatClient(server.Profile(), Clock);
 
         var updates = new List<ChatResponseUpdate>();
         await foreach (var u in client.GetStreamingResponseAsync(Hello))
@@ -76,7 +81,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenStatus(429, retryAfter: "1").ThenChat("ok");
-        using var client = new OpenAIChatClient(server.Profile());
+        using var client = new OpenAIChatClient(server.Profile(), Clock);
 
         var clock = Stopwatch.StartNew();
         var response = await client.GetResponseAsync(Hello);
@@ -91,7 +96,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenStatus(429, retryAfter: "120").ThenChat("never reached");
-        using var client = new OpenAIChatClient(server.Profile());
+        using var client = new OpenAIChatClient(server.Profile(), Clock);
 
         var act = () => client.GetResponseAsync(Hello);
 
@@ -104,7 +109,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenStatus(500).ThenChat("recovered");
-        using var client = new OpenAIChatClient(server.Profile(maxRetries: 2));
+        using var client = new OpenAIChatClient(server.Profile(maxRetries: 2), Clock);
         (await client.GetResponseAsync(Hello)).Text.Should().Be("recovered");
 
         server.ThenStatus(500).ThenStatus(502).ThenStatus(503);
@@ -118,7 +123,7 @@ public class OpenAIAdapterTests
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenStall().ThenStall();
-        using var client = new OpenAIChatClient(server.Profile(maxRetries: 1, timeoutSeconds: 1));
+        using var client = new OpenAIChatClient(server.Profile(maxRetries: 1, timeoutSeconds: 1), Clock);
 
         var clock = Stopwatch.StartNew();
         var act = () => client.GetResponseAsync(Hello);
@@ -133,11 +138,11 @@ public class OpenAIAdapterTests
     [Fact]
     public void Backoff_doubles_with_jitter_and_is_capped()
     {
-        var fixedJitter = new ModelRetryPolicy(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), jitter: () => 0);
+        var fixedJitter = new ModelRetryPolicy(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), Clock, jitter: () => 0);
         fixedJitter.Backoff(0).Should().Be(TimeSpan.FromMilliseconds(500));
         fixedJitter.Backoff(1).Should().Be(TimeSpan.FromSeconds(1));
         fixedJitter.Backoff(2).Should().Be(TimeSpan.FromSeconds(2));
-        new ModelRetryPolicy(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), jitter: () => 0.999).Backoff(1)
+        new ModelRetryPolicy(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), Clock, jitter: () => 0.999).Backoff(1)
             .Should().BeCloseTo(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(5));
         fixedJitter.Backoff(10).Should().Be(TimeSpan.FromSeconds(5));
     }
@@ -148,7 +153,7 @@ public class OpenAIAdapterTests
         await using var server = await ScriptedOpenAIServer.StartAsync();
         server.ThenEmbeddings(2, 4, reversed: true).ThenEmbeddings(1, 4);
         var profile = server.Profile() with { Name = "embedding", Model = "text-embedding-3-small", BatchSize = 2, Dimensions = 4 };
-        using var generator = new OpenAIEmbeddingGenerator(profile);
+        using var generator = new OpenAIEmbeddingGenerator(profile, Clock);
 
         var result = await generator.GenerateAsync(["a", "b", "c"]);
 

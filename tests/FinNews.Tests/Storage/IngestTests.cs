@@ -13,7 +13,7 @@ public class IngestTests
     public async Task Ingesting_the_samples_twice_stores_every_article_once()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
         var store = host.Services.GetRequiredService<SqliteStore>();
 
@@ -35,7 +35,7 @@ public class IngestTests
     public async Task A_malformed_feed_is_recorded_with_its_reason_and_the_others_still_ingest()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         var results = await host.Services.GetRequiredService<FinNewsPipeline>().IngestAsync(null, CancellationToken.None);
         var store = host.Services.GetRequiredService<SqliteStore>();
 
@@ -52,7 +52,7 @@ public class IngestTests
     public async Task The_same_article_syndicated_by_two_outlets_is_stored_once()
     {
         using var env = TestEnvironment.Create();
-        using var host = AppHost.BuildTool(env.Paths, verbose: false);
+        using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
         await host.Services.GetRequiredService<FinNewsPipeline>().IngestAsync(null, CancellationToken.None);
         using var c = new SqliteConnection($"Data Source={env.DatabasePath}");
         c.Open();

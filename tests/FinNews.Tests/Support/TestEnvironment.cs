@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FinNews.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FinNews.Tests.Support;
 
@@ -26,6 +27,15 @@ public sealed class TestEnvironment : IDisposable
     public AppPaths Paths => new(ConfigDirectory, Root);
 
     public string DatabasePath => Path.Combine(DataDirectory, "finnews.db");
+
+    /// <summary>
+    /// The morning after the bundled sample day (2026-11-20), when the daily briefing runs: the clock of every host a
+    /// test builds from this environment, so results do not depend on the day the tests run.
+    /// </summary>
+    public static readonly DateTimeOffset MorningAfterSamples = new(2026, 11, 21, 6, 0, 0, TimeSpan.Zero);
+
+    /// <summary>This environment's clock: fixed at <see cref="MorningAfterSamples"/> until a test moves it.</summary>
+    public FakeTimeProvider Clock { get; } = new(MorningAfterSamples);
 
     /// <summary>The repository root (the folder with FinNews.sln).</summary>
     public static string RepoRoot { get; } = FindRepoRoot();

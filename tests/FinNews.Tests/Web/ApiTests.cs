@@ -13,12 +13,15 @@ public class ApiTests
     public async Task Briefings_page_and_render_in_every_format_and_articles_resolve_by_id()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
+        env.Clock.Advance(TimeSpan.FromDays(1));
         var (first, _) = await pipeline.BriefAsync(new DateTimeOffset(2026, 11, 22, 5, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        env.Clock.Advance(TimeSpan.FromMinutes(5));
         var (second, _) = await pipeline.BriefAsync(null, CancellationToken.None);
+        first.Sources.Should().Contain(s => s.Kind == FinNews.Core.Briefing.SourceKind.Article, "the samples were seen before the as-of instant");
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 
         using var page1 = JsonDocument.Parse(await http.GetStringAsync("/api/v1/briefings?page=1&pageSize=1"));
@@ -44,7 +47,7 @@ public class ApiTests
     {
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var admin = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("ops", "admin").Key;
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };

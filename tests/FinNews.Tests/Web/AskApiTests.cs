@@ -14,7 +14,7 @@ public class AskApiTests
     public async Task Ask_answers_with_citations_as_json_and_as_server_sent_events()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         await app.Services.GetRequiredService<FinNewsPipeline>().IngestAsync(null, CancellationToken.None);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };

@@ -83,7 +83,7 @@ public sealed class FeedCatalogApiTests : IDisposable
     {
         await using var feeds = await FeedServer.StartAsync();
         // No test resolver here: the API's fetches go through the real SSRF guard.
-        await using var app = AppHost.BuildWeb(_env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(_env.Paths, _env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         using var http = Client(app, AdminKey(app));
 
@@ -179,6 +179,8 @@ public sealed class FeedCatalogApiTests : IDisposable
         watch.Restart();
         while (store.GetFeedState("late-wire")?.LastSuccessAt is null && watch.Elapsed < TimeSpan.FromSeconds(30))
         {
+            // The scheduler runs on the host's clock: move it on in steps of the feed-list check interval.
+            _env.Clock.Advance(TimeSpan.FromSeconds(5));
             await Task.Delay(200);
         }
 
@@ -190,7 +192,7 @@ public sealed class FeedCatalogApiTests : IDisposable
     {
         // Feed hosts are "public" names (*.feeds.example) that the test's client connects to the loopback feed server;
         // everything else (auth, catalog, fetcher, parser, store) is the real thing.
-        var app = AppHost.BuildWeb(_env.Paths, "http://127.0.0.1:0", withScheduler, b =>
+        var app = AppHost.BuildWeb(_env.Paths, _env.Clock, "http://127.0.0.1:0", withScheduler, b =>
         {
             b.Services.AddSingleton(feeds.PublicNameClient());
             b.Logging.SetMinimumLevel(LogLevel.Warning);

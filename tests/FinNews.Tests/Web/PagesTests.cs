@@ -12,7 +12,7 @@ public class PagesTests
     public async Task Search_markets_and_feed_health_pages_render_from_stored_data_without_scripts()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         await app.Services.GetRequiredService<FinNewsPipeline>().IngestAsync(null, CancellationToken.None);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
@@ -35,7 +35,7 @@ public class PagesTests
     public async Task The_openapi_document_describes_the_query_api()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 

@@ -13,7 +13,7 @@ public partial class ReviewTests
     public async Task An_analyst_approves_and_edits_a_briefing_through_the_pages_with_antiforgery()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
@@ -70,7 +70,7 @@ public class PageAuthTests
     {
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var key = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("analyst", "reader").Key;
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };

@@ -18,7 +18,7 @@ public partial class WebTests
     public async Task The_home_page_shows_the_latest_briefing_with_resolving_citations_over_real_http()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
@@ -55,7 +55,7 @@ public partial class WebTests
     public async Task The_api_serves_the_latest_briefing_as_json_and_health_anonymously()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(Address(app)) };
 
@@ -84,7 +84,7 @@ public partial class WebTests
     public async Task Hostile_markup_in_feed_items_reaches_the_page_only_as_text()
     {
         using var env = TestEnvironment.Create();
-        await using var app = AppHost.BuildWeb(env.Paths, "http://127.0.0.1:0", withScheduler: false);
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);

@@ -60,8 +60,8 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         ElasticsearchOptions options,
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderName,
-        ILogger<ElasticsearchSearchIndex>? logger = null,
-        TimeProvider? timeProvider = null)
+        ILogger<ElasticsearchSearchIndex>? logger,
+        TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(embedder);
@@ -76,7 +76,7 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         _embedder = embedder;
         _embedderName = embedderName;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _transport = new ElasticsearchTransport(options, _logger, timeProvider ?? TimeProvider.System);
+        _transport = new ElasticsearchTransport(options, _logger, timeProvider);
     }
 
     /// <summary>The server version read from <c>GET /</c> by <see cref="InitializeAsync"/>.</summary>

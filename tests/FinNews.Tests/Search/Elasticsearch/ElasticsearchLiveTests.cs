@@ -2,6 +2,8 @@ using System.Globalization;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Elasticsearch;
 
+using FinNews.Tests.Support;
+
 namespace FinNews.Tests.Search.Elasticsearch;
 
 /// <summary>A fact that runs only against a real cluster: skipped (and reported as skipped) without FINNEWS_ELASTICSEARCH_URL.</summary>
@@ -36,7 +38,9 @@ public sealed class ElasticsearchLiveTests
             NumberOfReplicas = 0,
         },
         new HashingEmbedder(),
-        HashingEmbedder.ProviderName);
+        HashingEmbedder.ProviderName,
+        null,
+        new ManualTimeProvider(Some.Day));
 
     private static async Task WaitForCountAsync(ElasticsearchSearchIndex index, long expected)
     {

@@ -317,7 +317,7 @@ public sealed class ElasticsearchSearchIndexTests
         errors.Should().HaveCount(3);
         errors.Should().OnlyContain(e => !e.Contains("hunter2", StringComparison.Ordinal));
         errors.Should().Contain(e => e.StartsWith("Elasticsearch:VectorIndexType", StringComparison.Ordinal) && e.Contains("int9_hnsw", StringComparison.Ordinal));
-        FluentActions.Invoking(() => new ElasticsearchSearchIndex(options, new HashingEmbedder(), "hashing"))
+        FluentActions.Invoking(() => new ElasticsearchSearchIndex(options, new HashingEmbedder(), "hashing", null, new RecordingDelayTimeProvider()))
             .Should().Throw<ArgumentException>().WithMessage("*Elasticsearch:BulkBatchSize must be positive, got 0*");
     }
 
@@ -335,7 +335,7 @@ public sealed class ElasticsearchSearchIndexTests
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=es01", key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var certificate = request.CreateSelfSigned(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var fingerprint = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
         var withColons = string.Join(':', fingerprint.Chunk(2).Select(c => new string(c))).ToLowerInvariant();
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using FinNews.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace FinNews.Tests.Search.Elasticsearch;
@@ -362,9 +363,14 @@ internal sealed class CapturingLogger<T> : ILogger<T>
     }
 }
 
-/// <summary>A clock whose timers fire at once but remember what they were asked to wait, so backoff is observable and instant.</summary>
+/// <summary>
+/// A clock fixed at <see cref="Some.Day"/> whose timers fire at once but remember what they were asked to wait, so
+/// backoff is observable and instant.
+/// </summary>
 internal sealed class RecordingDelayTimeProvider : TimeProvider
 {
+    public override DateTimeOffset GetUtcNow() => Some.Day;
+
     private readonly List<TimeSpan> _delays = [];
     private readonly Lock _lock = new();
 
@@ -386,7 +392,7 @@ internal sealed class RecordingDelayTimeProvider : TimeProvider
             _delays.Add(dueTime);
         }
 
-        return System.CreateTimer(callback, state, TimeSpan.Zero, period);
+        return base.CreateTimer(callback, state, TimeSpan.Zero, period);
     }
 }
 
