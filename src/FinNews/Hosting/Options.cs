@@ -35,6 +35,9 @@ public sealed class SchedulerOptions
     /// <summary>Days an article is kept before the retention job deletes it (with its search chunks).</summary>
     public int RetentionDays { get; set; } = 365;
 
+    /// <summary>Seconds between checks of the feed list for feeds added, removed or changed (new feeds get a poll job).</summary>
+    public int FeedListSyncSeconds { get; set; } = 60;
+
     /// <summary>Quartz cron for loading market data.</summary>
     public string MarketDataSchedule { get; set; } = "0 30 22 ? * MON-FRI";
 }
@@ -88,6 +91,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, SchedulerOptions o) => Check(
         Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 5, 86400),
+        Range("Scheduler:FeedListSyncSeconds", o.FeedListSyncSeconds, 5, 3600),
         Range("Scheduler:RetentionDays", o.RetentionDays, 1, 36500),
         Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
 

@@ -296,7 +296,7 @@ internal static class Pages
             var sb = new StringBuilder("<h1>Feed health</h1><table><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
             foreach (var r in health.List())
             {
-                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
                 sb.Append(C, $"<td>{Time(r.LastSuccessAt)}</td><td class=\"num\">{r.ErrorCount}</td><td>{Time(r.NextPollAt)}</td><td class=\"num\">{r.ItemsPerDay:0.0}</td>");
                 sb.Append("<td>").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
             }
