@@ -169,6 +169,13 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
+            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            if (versions.Count > 1)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Version {versions[0].Version} of the {versions[0].Edition} edition: it replaces {string.Join(", ", versions.Skip(1).Select(v => v.Id))} as that day's briefing."));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{briefing.Sections.Sum(s => s.Bullets.Count)} statements citing {briefing.Sources.Count} sources, {briefing.WindowStart:yyyy-MM-dd HH:mm} to {briefing.WindowEnd:yyyy-MM-dd HH:mm} UTC ({briefing.Writer} writer)"));
             foreach (var note in briefing.Notes)
