@@ -88,50 +88,7 @@ public sealed partial class StoryClusterer
             return i;
         }
 
-        // Candidate pairs come from an inverted index over the features, skipping features so common they say nothing
-        // (in more than MaxPosting articles): near-linear in the window instead of comparing every pair.
-        var postings = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        for (var i = 0; i < features.Length; i++)
-        {
-            foreach (var key in features[i].Keys)
-            {
-                if (!postings.TryGetValue(key, out var list))
-                {
-                    postings[key] = list = [];
-                }
-
-                list.Add(i);
-            }
-        }
-
-        var compared = new HashSet<long>();
-        var pairs = new List<(int I, int J, double Similarity)>();
-        foreach (var list in postings.Values)
-        {
-            if (list.Count < 2 || list.Count > MaxPosting)
-            {
-                continue;
-            }
-
-            for (var x = 0; x < list.Count; x++)
-            {
-                for (var y = x + 1; y < list.Count; y++)
-                {
-                    int i = list[x], j = list[y];
-                    if (!compared.Add(((long)i << 32) | (uint)j)
-                        || (articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
-                    {
-                        continue;
-                    }
-
-                    var similarity = Similarity(features[i], features[j]);
-                    if (similarity >= _threshold)
-                    {
-                        pairs.Add((i, j, similarity));
-                    }
-                }
-            }
-        }
+        var pairs = CandidatePairs(articles, features);
 
         // Each group keeps the sum of its members' feature weights: its centroid is that sum over its size, and two
         // groups join only when their centroids are alike (centroid linkage, a cheap stand-in for average linkage).
@@ -206,6 +163,102 @@ public sealed partial class StoryClusterer
                 f[key] *= Math.Max(0.05, Idf(df[key]) / unique);
             }
         }
+    }
+
+    /// <summary>
+    /// Every pair within the time span whose weighted Jaccard similarity reaches the threshold. Candidates come from an
+    /// inverted index over the features, skipping features so common they say nothing (in more than MaxPosting
+    /// articles): for each article the shared weight (the sum of minima) with every other is accumulated in one array
+    /// pass over its features' postings, so the similarity I / (Wa + Wb - I) needs no per-pair dictionary work; the
+    /// skipped common features are added back for the candidates only.
+    /// </summary>
+    private List<(int I, int J, double Similarity)> CandidatePairs(IReadOnlyList<Article> articles, Dictionary<string, double>[] features)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new List<string>();
+        var postings = new List<List<(int Article, double Weight)>>();
+        var vectors = new (int Feature, double Weight)[features.Length][];
+        var totals = new double[features.Length];
+        for (var i = 0; i < features.Length; i++)
+        {
+            var vector = new (int, double)[features[i].Count];
+            var k = 0;
+            foreach (var (key, weight) in features[i])
+            {
+                if (!ids.TryGetValue(key, out var id))
+                {
+                    ids[key] = id = postings.Count;
+                    names.Add(key);
+                    postings.Add([]);
+                }
+
+                postings[id].Add((i, weight));
+                vector[k++] = (id, weight);
+                totals[i] += weight;
+            }
+
+            vectors[i] = vector;
+        }
+
+        var shared = new double[features.Length];
+        var touched = new List<int>();
+        var pairs = new List<(int I, int J, double Similarity)>();
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            List<(int Feature, double Weight)>? common = null;
+            foreach (var (feature, weight) in vectors[i])
+            {
+                var posting = postings[feature];
+                if (posting.Count > MaxPosting)
+                {
+                    (common ??= []).Add((feature, weight));
+                    continue;
+                }
+
+                // Postings are in article order: only later articles, so each pair is seen from its first member.
+                for (var p = posting.Count - 1; p >= 0 && posting[p].Article > i; p--)
+                {
+                    var (j, other) = posting[p];
+                    if (shared[j] == 0)
+                    {
+                        touched.Add(j);
+                    }
+
+                    shared[j] += Math.Min(weight, other);
+                }
+            }
+
+            foreach (var j in touched)
+            {
+                var intersection = shared[j];
+                shared[j] = 0;
+                if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
+                {
+                    continue;
+                }
+
+                if (common is not null)
+                {
+                    foreach (var (feature, weight) in common)
+                    {
+                        if (features[j].TryGetValue(names[feature], out var other))
+                        {
+                            intersection += Math.Min(weight, other);
+                        }
+                    }
+                }
+
+                var similarity = intersection / (totals[i] + totals[j] - intersection);
+                if (similarity >= _threshold)
+                {
+                    pairs.Add((i, j, similarity));
+                }
+            }
+
+            touched.Clear();
+        }
+
+        return pairs;
     }
 
     /// <summary>Two groups join only if their centroids' similarity is at least this share of the threshold.</summary>
