@@ -33,7 +33,8 @@ public class AskApiTests
         stream.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
         var events = (await stream.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
         events.Should().HaveCountGreaterThan(1);
-        events[..^1].Should().OnlyContain(e => e.StartsWith("event: delta\n", StringComparison.Ordinal));
+        events[0].Should().StartWith("event: tool\n", "the search that ran comes first");
+        events[1..^1].Should().OnlyContain(e => e.StartsWith("event: delta\n", StringComparison.Ordinal));
         events[^1].Should().StartWith("event: done\n");
         using var done = JsonDocument.Parse(events[^1].Split("data: ", 2)[1]);
         done.RootElement.GetProperty("final").GetProperty("sources").GetArrayLength().Should().BeGreaterThan(0);
@@ -52,8 +53,8 @@ public class AskApiTests
         var (code, stdout, stderr) = await FinNewsProcess.RunAsync("ask", "What did the Bank of Japan decide?", "--config", env.ConfigDirectory);
 
         code.Should().Be(0, stderr);
-        stdout.Should().MatchRegex(@"\[\d+\]").And.Contain("Sources (extractive").And.Contain("1.0%");
+        stdout.Should().MatchRegex(@"\[\d+\]").And.Contain("Sources (extractive").And.Contain("1.0%").And.Contain("Tool (step 1): news_search(query=");
         var early = await FinNewsProcess.RunAsync("ask", "What did the Bank of Japan decide?", "--as-of", "2020-01-01T00:00:00Z", "--config", env.ConfigDirectory);
-        early.Out.Should().StartWith("The sources do not say.");
+        early.Out.Should().StartWith("The stored news does not say.");
     }
 }
