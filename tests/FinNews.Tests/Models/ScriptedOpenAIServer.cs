@@ -243,6 +243,42 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         await ctx.Response.WriteAsync("data: [DONE]\n\n");
     });
 
+    /// <summary>A streamed reply (documented chunk shape) whose pieces are written from the request body.</summary>
+    public ScriptedOpenAIServer ThenStreamFrom(Func<string, IReadOnlyList<string>> write) => Then(async ctx =>
+    {
+        var pieces = write(Requests.Last().Body);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream";
+        async Task Send(object chunk)
+        {
+            await ctx.Response.WriteAsync("data: " + JsonSerializer.Serialize(chunk) + "\n\n");
+            await ctx.Response.Body.FlushAsync();
+        }
+
+        object Chunk(object delta, string? finish) => new
+        {
+            id = "chatcmpl-789", @object = "chat.completion.chunk", created = 1694268190, model = "gpt-4o-mini-2024-07-18",
+            choices = new[] { new { index = 0, delta, logprobs = (object?)null, finish_reason = finish } },
+        };
+
+        await Send(Chunk(new { role = "assistant", content = "" }, null));
+        foreach (var piece in pieces)
+        {
+            await Send(Chunk(new { content = piece }, null));
+        }
+
+        await Send(Chunk(new { }, "stop"));
+        await ctx.Response.WriteAsync("data: [DONE]\n\n");
+    });
+
+    /// <summary>The number and first line (title) of the first source block in the tool messages of a request.</summary>
+    public static (int Number, string Title) FirstToolSource(string body)
+    {
+        var tools = string.Join("\n", Messages(body).Where(m => m.Role == "tool").Select(m => m.Content));
+        var m = System.Text.RegularExpressions.Regex.Match(tools, "<source id=\"(\\d+)\"[^>]*>\n([^\n]*)");
+        return (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
+    }
+
     /// <summary>The documented embedding list (POST /v1/embeddings); the vector of input i is [i, i+0.5, ...].</summary>
     public ScriptedOpenAIServer ThenEmbeddings(int count, int dimensions, bool reversed = false) => Then(ctx =>
     {
