@@ -64,7 +64,11 @@ internal static class AskBench
             Console.WriteLine($"Q: {question}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  kernel ask: tool calls {answer!.Tools!.Count} ({string.Join(", ", answer.Tools.Select(t => t.Tool))}), model calls {answer.ModelCalls}, counted prompt tokens {answer.PromptTokens} ({answer.TokenCount}), sources cited {answer.Sources.Count}, latency p50 {llm[llm.Count / 2]:0.0} ms p95 {llm[(int)(llm.Count * 0.95)]:0.0} ms"));
-            Console.WriteLine($"    answer: {Short(answer.Text)}");
+            Console.WriteLine($"    answer ({answer.Writer}): {Short(answer.Text)}");
+            foreach (var d in answer.Dropped)
+            {
+                Console.WriteLine($"    dropped: {Short(d.Text)} ({string.Join("; ", d.Reasons)})");
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  extractive: {(plain!.Sentences.Count == 0 ? "abstains" : $"{plain.Sentences.Count} sentence(s)")}, latency p50 {ext[ext.Count / 2]:0.0} ms p95 {ext[(int)(ext.Count * 0.95)]:0.0} ms"));
             Console.WriteLine($"    answer: {Short(plain.Text)}");
