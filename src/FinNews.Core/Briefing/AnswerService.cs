@@ -450,7 +450,7 @@ public sealed partial class AnswerService
     {
         var terms = _relevance.Terms(question);
         var looked = steps.Count == 0 ? "no tool was called" : string.Join("; ", steps.Select(s => s.Summary));
-        var words = terms.Terms.Count == 0 ? "" : $" (terms: {string.Join(", ", terms.Terms)}{(terms.Tickers.Count > 0 ? $"; tickers: {string.Join(", ", terms.Tickers)}" : "")})";
+        var words = terms.Terms.Count == 0 ? "" : $" (terms: {string.Join(", ", terms.Words ?? terms.Terms)}{(terms.Tickers.Count > 0 ? $"; tickers: {string.Join(", ", terms.Tickers)}" : "")})";
         return $"No stored source covers the question{words}. Searched: {looked}.";
     }
 

@@ -5,7 +5,10 @@ namespace FinNews.Core.Briefing;
 
 /// <summary>The content terms of a question, the names in it (capitalised words after the first), and the watchlist
 /// tickers it names.</summary>
-public sealed record QuestionTerms(IReadOnlyList<string> Terms, IReadOnlyList<string> Names, IReadOnlyList<string> Tickers);
+/// <param name="Terms">Content terms as compared (first five letters).</param>
+/// <param name="Words">The same terms as the question writes them, for notes.</param>
+public sealed record QuestionTerms(IReadOnlyList<string> Terms, IReadOnlyList<string> Names, IReadOnlyList<string> Tickers,
+    IReadOnlyList<string>? Words = null);
 
 /// <summary>
 /// Decides whether a source can answer a question, by a rule that can be measured: the question's content terms
@@ -47,11 +50,12 @@ public sealed partial class Relevance(TickerTagger? tagger = null)
     {
         ArgumentNullException.ThrowIfNull(question);
         var tickers = tagger?.Tag(question) ?? [];
-        var terms = Words(question).Where(w => !StopWords.Contains(w)).Select(Stem).Distinct(StringComparer.Ordinal).ToList();
+        var words = Words(question).Where(w => !StopWords.Contains(w)).Distinct(StringComparer.Ordinal).ToList();
+        var terms = words.Select(Stem).Distinct(StringComparer.Ordinal).ToList();
         var names = WordPattern().Matches(question).Skip(1).Select(m => m.Value.Trim('\'', '.'))
             .Where(w => w.Length > 1 && char.IsUpper(w[0]) && !StopWords.Contains(w.ToLowerInvariant()))
             .Select(w => Stem(w.ToLowerInvariant())).Distinct(StringComparer.Ordinal).ToList();
-        return new QuestionTerms(terms, names, tickers);
+        return new QuestionTerms(terms, names, tickers, words);
     }
 
     /// <summary>Share of the question's terms found in the text (a ticker the source is tagged with counts as found).</summary>

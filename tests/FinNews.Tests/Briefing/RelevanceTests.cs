@@ -33,7 +33,7 @@ public sealed class RelevanceTests : IAsyncLifetime
 
         answer.Text.Should().Be(AnswerService.NoAnswer);
         answer.Sources.Should().BeEmpty();
-        answer.Notes.Should().ContainSingle().Which.Should().Contain("No stored source covers the question (terms: price, bitco")
+        answer.Notes.Should().ContainSingle().Which.Should().Contain("No stored source covers the question (terms: price, bitcoin)")
             .And.Contain("Searched: search \"What is the price of bitcoin?\"");
         answer.Tools.Should().ContainSingle().Which.Note.Should().Be("no result covers the question");
     }
