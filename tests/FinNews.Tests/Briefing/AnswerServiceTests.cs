@@ -237,6 +237,44 @@ public sealed class AnswerServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task The_prompt_token_budget_stops_the_tool_loop_with_a_note()
+    {
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        server.ThenToolCalls(("call_1", "news_search", """{"query":"Novalux revenue"}"""));
+        await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
+        var profile = server.Profile(jsonSchema: false, maxRetries: 0) with { AskTokenBudget = 300 };
+        var kernel = ModelKernels.Build(profile, Clock, new CitationValidator(), _relevance);
+        var service = new AnswerService(_index, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
+
+        var answer = await service.AskAsync(NovaluxQuestion, AsOf, CancellationToken.None);
+
+        server.Requests.Should().ContainSingle("the first prompt alone is over 300 tokens, so no tool runs and no second call is made");
+        answer.PromptTokens.Should().BeGreaterThan(300);
+        answer.Notes.Should().Contain(n => n.Contains("prompt-token budget (300)", StringComparison.Ordinal));
+        answer.Tools.Should().ContainSingle().Which.Sources.Should().BeEmpty();
+        answer.Text.Should().Be(AnswerService.NoAnswer);
+    }
+
+    [Fact]
+    public async Task The_time_bound_ends_a_stalled_ask_and_the_extractive_answer_says_why()
+    {
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        server.ThenStall();
+        await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
+        var profile = server.Profile(jsonSchema: false, maxRetries: 0, timeoutSeconds: 20) with { AskTimeout = TimeSpan.FromSeconds(1) };
+        var kernel = ModelKernels.Build(profile, Clock, new CitationValidator(), _relevance);
+        var service = new AnswerService(_index, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var answer = await service.AskAsync(NovaluxQuestion, AsOf, CancellationToken.None);
+
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the 1 s ask bound, not the 20 s per-attempt timeout, ends it");
+        answer.Writer.Should().Be("extractive");
+        answer.Notes.Should().Contain(n => n.Contains("timed out", StringComparison.Ordinal));
+        EveryCitationResolvesToAStoredArticle(answer);
+    }
+
+    [Fact]
     public async Task The_answer_cites_only_sources_a_tool_returned_the_rest_is_dropped_and_recorded()
     {
         await using var server = await ScriptedOpenAIServer.StartAsync();
