@@ -1,13 +1,17 @@
 namespace FinNews.Core.Access;
 
-/// <summary>The scopes an API key may hold; <see cref="Admin"/> includes everything <see cref="Reader"/> may do.</summary>
+/// <summary>
+/// The scopes an API key may hold, each including the weaker ones: <see cref="Reader"/> reads and asks,
+/// <see cref="Editor"/> also edits and approves briefings, <see cref="Admin"/> also changes feeds and subscribers.
+/// </summary>
 public static class ApiScopes
 {
     public const string Reader = "reader";
+    public const string Editor = "editor";
     public const string Admin = "admin";
 
     /// <summary>The known scopes, weakest first.</summary>
-    public static IReadOnlyList<string> All { get; } = [Reader, Admin];
+    public static IReadOnlyList<string> All { get; } = [Reader, Editor, Admin];
 
     /// <summary>True when a key holding <paramref name="granted"/> may call an endpoint requiring <paramref name="required"/>.</summary>
     public static bool Satisfies(string granted, string required) =>
@@ -16,7 +20,8 @@ public static class ApiScopes
     private static int Rank(string scope) => scope switch
     {
         Reader => 0,
-        Admin => 1,
+        Editor => 1,
+        Admin => 2,
         _ => -1,
     };
 }

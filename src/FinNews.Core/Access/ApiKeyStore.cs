@@ -38,24 +38,62 @@ public sealed class ApiKeyStore
         _time = time;
     }
 
-    /// <summary>Creates the table if missing; safe on every start.</summary>
+    /// <summary>
+    /// Creates the table if missing and brings an older one up to date (the <c>editor</c> scope); safe on every start and
+    /// from several processes at once.
+    /// </summary>
+    /// <remarks>
+    /// Tables made before the editor scope existed have <c>CHECK (scope IN ('reader', 'admin'))</c>. SQLite cannot alter
+    /// a CHECK constraint, so such a table is copied into a new one with the current constraint, in one transaction that
+    /// keeps every key, its id and the id sequence (ids of revoked keys are never handed out again).
+    /// </remarks>
     public void Initialize()
     {
         using var c = Open();
-        c.Execute("""
-            CREATE TABLE IF NOT EXISTS api_keys (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              name TEXT NOT NULL,
-              prefix TEXT NOT NULL,
-              hash BLOB NOT NULL UNIQUE,
-              scope TEXT NOT NULL CHECK (scope IN ('reader', 'admin')),
-              created_at INTEGER NOT NULL,
-              last_used_at INTEGER,
-              revoked_at INTEGER,
-              requests_per_minute INTEGER NOT NULL CHECK (requests_per_minute BETWEEN 1 AND 100000)
-            );
+        c.Execute(TableSql("api_keys") + "CREATE INDEX IF NOT EXISTS ix_api_keys_prefix ON api_keys(prefix);");
+        if (IsCurrent(c, null))
+        {
+            return;
+        }
+
+        using var tx = c.BeginTransaction(); // BEGIN IMMEDIATE: one process migrates, the others then see it done
+        if (IsCurrent(c, tx))
+        {
+            return;
+        }
+
+        var sequence = c.ExecuteScalar<long?>("SELECT seq FROM sqlite_sequence WHERE name = 'api_keys'", transaction: tx) ?? 0;
+        c.Execute("DROP TABLE IF EXISTS api_keys_migrating;" + TableSql("api_keys_migrating") + $"""
+            INSERT INTO api_keys_migrating({Columns}) SELECT {Columns} FROM api_keys;
+            DROP TABLE api_keys;
+            ALTER TABLE api_keys_migrating RENAME TO api_keys;
             CREATE INDEX IF NOT EXISTS ix_api_keys_prefix ON api_keys(prefix);
-            """);
+            DELETE FROM sqlite_sequence WHERE name IN ('api_keys', 'api_keys_migrating');
+            INSERT INTO sqlite_sequence(name, seq) VALUES ('api_keys', MAX(@sequence, COALESCE((SELECT MAX(id) FROM api_keys), 0)));
+            """, new { sequence }, tx);
+        tx.Commit();
+    }
+
+    // The table as this version defines it; its CHECK names every scope of ApiScopes.All.
+    private static string TableSql(string table) => $"""
+        CREATE TABLE IF NOT EXISTS {table} (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          name TEXT NOT NULL,
+          prefix TEXT NOT NULL,
+          hash BLOB NOT NULL UNIQUE,
+          scope TEXT NOT NULL CHECK (scope IN ({string.Join(", ", ApiScopes.All.Select(s => $"'{s}'"))})),
+          created_at INTEGER NOT NULL,
+          last_used_at INTEGER,
+          revoked_at INTEGER,
+          requests_per_minute INTEGER NOT NULL CHECK (requests_per_minute BETWEEN 1 AND 100000)
+        );
+        """;
+
+    // True when the stored table's CHECK admits every scope this version knows.
+    private static bool IsCurrent(SqliteConnection c, SqliteTransaction? tx)
+    {
+        var sql = c.ExecuteScalar<string>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'", transaction: tx) ?? "";
+        return ApiScopes.All.All(scope => sql.Contains($"'{scope}'", StringComparison.Ordinal));
     }
 
     /// <summary>Creates a key; the returned plaintext <see cref="CreatedApiKey.Key"/> is shown once and never stored.</summary>
@@ -70,7 +108,7 @@ public sealed class ApiKeyStore
 
         if (!ApiScopes.All.Contains(scope, StringComparer.Ordinal))
         {
-            throw new ApiKeyValidationException("scope", $"scope = '{scope}': unknown scope (use {string.Join(" or ", ApiScopes.All.Select(s => $"'{s}'"))}).");
+            throw new ApiKeyValidationException("scope", $"scope = '{scope}': unknown scope (use one of {string.Join(", ", ApiScopes.All.Select(s => $"'{s}'"))}).");
         }
 
         if (requestsPerMinute is < MinRequestsPerMinute or > MaxRequestsPerMinute)
@@ -153,20 +191,32 @@ public sealed class ApiKeyStore
             }
         }
 
-        if (match is null || match.revoked_at is not null)
-        {
-            return null;
-        }
+        return match is null || match.revoked_at is not null ? null : Touch(c, match);
+    }
 
+    /// <summary>
+    /// The key record with id <paramref name="id"/> for a signed-in page session, or null when it is unknown or revoked
+    /// (so revoking a key ends its sessions at once). Updates <see cref="ApiKey.LastUsedAt"/> like <see cref="Authenticate"/>.
+    /// </summary>
+    public ApiKey? FindActive(long id)
+    {
+        using var c = Open();
+        var row = c.QuerySingleOrDefault<ApiKeyRow>($"{Select} WHERE id = @id", new { id });
+        return row is null || row.revoked_at is not null ? null : Touch(c, row);
+    }
+
+    // Records use at most once a minute per key, so a busy key does not write on every request.
+    private ApiKey Touch(SqliteConnection c, ApiKeyRow row)
+    {
         var now = Now();
-        if (match.last_used_at is not { } last || now - last >= (long)LastUsedResolution.TotalMilliseconds)
+        if (row.last_used_at is not { } last || now - last >= (long)LastUsedResolution.TotalMilliseconds)
         {
             c.Execute("UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at <= @before)",
-                new { id = match.id, now, before = now - (long)LastUsedResolution.TotalMilliseconds });
-            match.last_used_at = now;
+                new { id = row.id, now, before = now - (long)LastUsedResolution.TotalMilliseconds });
+            row.last_used_at = now;
         }
 
-        return match.ToKey();
+        return row.ToKey();
     }
 
     private static ApiKey? Get(SqliteConnection c, long id) =>
@@ -180,7 +230,9 @@ public sealed class ApiKeyStore
 
     private SqliteConnection Open() => SqliteStore.OpenConnection(_connectionString);
 
-    private const string Select = "SELECT id, name, prefix, hash, scope, created_at, last_used_at, revoked_at, requests_per_minute FROM api_keys";
+    private const string Columns = "id, name, prefix, hash, scope, created_at, last_used_at, revoked_at, requests_per_minute";
+
+    private const string Select = $"SELECT {Columns} FROM api_keys";
 
 #pragma warning disable CA1812, IDE1006, CA1819 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
     private sealed class ApiKeyRow

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using FinNews.Core.Feeds;
 
 namespace FinNews.Core.Briefing;
@@ -8,7 +7,7 @@ namespace FinNews.Core.Briefing;
 /// The offline, deterministic writer: each event becomes its headline and lead sentence, citing every outlet that
 /// carried it. Market rows become one sentence of figures computed from stored bars.
 /// </summary>
-public sealed partial class ExtractiveWriter : IReportingBriefingWriter
+public sealed class ExtractiveWriter : IReportingBriefingWriter
 {
     private readonly string? _note;
 
@@ -82,21 +81,6 @@ public sealed partial class ExtractiveWriter : IReportingBriefingWriter
     public static string MarketKey(MarketMove move) =>
         string.Create(CultureInfo.InvariantCulture, $"market:{move.Symbol}:{move.Latest.Date:yyyy-MM-dd}");
 
-    /// <summary>The first sentence of a text (abbreviations such as "Inc." and figures such as 4.25 don't end it).</summary>
-    public static string LeadSentence(string text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return "";
-        }
-
-        var firstLine = text.Split('\n', 2)[0].Trim();
-        var m = SentenceEnd().Match(firstLine);
-        var sentence = m.Success ? firstLine[..(m.Index + 1)] : firstLine;
-        return ArticleNormalizer.Lead(sentence, 320);
-    }
-
-    // A sentence ends at . ! ? followed by space and a capital/quote, unless the period closes a short abbreviation.
-    [GeneratedRegex(@"(?<!\b(?:Inc|Corp|Co|Ltd|Mr|Ms|Mrs|Dr|St|No|vs|U\.S|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Plc|Bros|Jr|Sr))[.!?](?=\s+[""“‘'A-Z(])")]
-    private static partial Regex SentenceEnd();
+    /// <summary>The first sentence of a text (see <see cref="Sentences"/>: initials, "U.S.", "Inc.", "No. 2" and 4.25 don't end it).</summary>
+    public static string LeadSentence(string text) => ArticleNormalizer.Lead(Sentences.First(text), 320);
 }

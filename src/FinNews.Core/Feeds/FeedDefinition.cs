@@ -45,38 +45,66 @@ public sealed record FeedList(IReadOnlyList<FeedDefinition> Feeds)
         {
             var f = list.Feeds[i];
             var where = $"Feed list '{path}', feeds[{i}]";
-            if (string.IsNullOrWhiteSpace(f.Id) || !f.Id.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '-'))
+            if (f is null)
             {
-                throw new InvalidDataException($"{where}: id '{f.Id}' must be lower-case letters, digits and dashes.");
+                throw new InvalidDataException($"{where}: must be a feed object, not null.");
+            }
+
+            if (Problem(f) is { } problem)
+            {
+                throw new InvalidDataException(problem.AboutId ? $"{where}: {problem.Text}" : $"{where} ('{f.Id}'): {problem.Text}");
             }
 
             if (!seen.Add(f.Id))
             {
                 throw new InvalidDataException($"{where}: id '{f.Id}' appears more than once.");
             }
-
-            if (string.IsNullOrWhiteSpace(f.Name))
-            {
-                throw new InvalidDataException($"{where} ('{f.Id}'): name is required.");
-            }
-
-            if (string.IsNullOrWhiteSpace(f.Url))
-            {
-                throw new InvalidDataException($"{where} ('{f.Id}'): url is required.");
-            }
-
-            if (!f.IsLocalFile && !Uri.TryCreate(f.Url, UriKind.Absolute, out _))
-            {
-                throw new InvalidDataException($"{where} ('{f.Id}'): url '{f.Url}' is not a valid absolute URL.");
-            }
-
-            if (f.IntervalMinutes is < 1 or > 10080)
-            {
-                throw new InvalidDataException($"{where} ('{f.Id}'): intervalMinutes {f.IntervalMinutes} must be between 1 and 10080.");
-            }
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Checks one definition the way the feed list file is checked (id format, name, url, interval); throws with a
+    /// message naming the feed and the bad value. Used for feeds added from the command line or the API.
+    /// </summary>
+    public static void Validate(FeedDefinition feed)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        if (Problem(feed) is { } problem)
+        {
+            throw new InvalidDataException(problem.AboutId ? $"Feed {problem.Text}" : $"Feed '{feed.Id}': {problem.Text}");
+        }
+    }
+
+    private static (bool AboutId, string Text)? Problem(FeedDefinition f)
+    {
+        if (string.IsNullOrWhiteSpace(f.Id) || !f.Id.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '-'))
+        {
+            return (true, $"id '{f.Id}' must be lower-case letters, digits and dashes.");
+        }
+
+        if (string.IsNullOrWhiteSpace(f.Name))
+        {
+            return (false, "name is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(f.Url))
+        {
+            return (false, "url is required.");
+        }
+
+        if (!f.IsLocalFile && !Uri.TryCreate(f.Url, UriKind.Absolute, out _))
+        {
+            return (false, $"url '{f.Url}' is not a valid absolute URL.");
+        }
+
+        if (f.IntervalMinutes is < 1 or > 10080)
+        {
+            return (false, $"intervalMinutes {f.IntervalMinutes} must be between 1 and 10080.");
+        }
+
+        return null;
     }
 }
 

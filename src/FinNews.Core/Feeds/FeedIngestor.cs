@@ -165,14 +165,28 @@ public sealed class FeedIngestor
 
     // New items of a full-text feed get their page fetched (same limits and SSRF guard as the feed) and the extracted
     // article text as body when it is longer than what the feed gave. A page that fails keeps the feed's text.
+    // Item links come from the feed's content, so they are trusted with nothing: only absolute http(s) URLs are
+    // fetched, over the HTTP-only page path (never a file), and an internal feed's permission to reach private
+    // addresses covers its own host only (see FeedFetcher.FetchPageAsync).
     private async Task<List<Article>> WithFullTextAsync(FeedDefinition feed, List<Article> articles, CancellationToken cancellationToken)
     {
         var result = new List<Article>(articles.Count);
         var fetches = 0;
         foreach (var article in articles)
         {
-            if (fetches >= MaxFullTextFetches || !article.Url.StartsWith("http", StringComparison.OrdinalIgnoreCase) || _store.GetArticle(article.Id) is not null)
+            if (fetches >= MaxFullTextFetches || _store.GetArticle(article.Id) is not null)
             {
+                result.Add(article);
+                continue;
+            }
+
+            if (!Uri.TryCreate(article.Url, UriKind.Absolute, out var link) || (link.Scheme != Uri.UriSchemeHttp && link.Scheme != Uri.UriSchemeHttps))
+            {
+                if (article.Url.Length > 0)
+                {
+                    _logger.LogInformation("Full text for feed {FeedId}: item link {Url} is not an absolute http(s) URL; not fetched", feed.Id, article.Url);
+                }
+
                 result.Add(article);
                 continue;
             }
@@ -180,7 +194,7 @@ public sealed class FeedIngestor
             fetches++;
             try
             {
-                var page = await _fetcher.FetchAsync(feed with { Url = article.Url }, null, null, null, cancellationToken);
+                var page = await _fetcher.FetchPageAsync(feed, link, cancellationToken);
                 var encoding = page.Charset is { } cs ? System.Text.Encoding.GetEncoding(cs.Trim('"')) : System.Text.Encoding.UTF8;
                 var (text, method) = FullTextExtractor.Extract(encoding.GetString(page.Body));
                 result.Add(text.Length > article.Body.Length ? article with { Body = text } : article);

@@ -9,11 +9,24 @@ namespace FinNews.Core.Feeds;
 /// <remarks>
 /// Safe on hostile input: DTDs are refused and nothing is ever resolved or fetched (no entity expansion, no XXE).
 /// Every failure surfaces as <see cref="FeedParseException"/> with a message naming the problem, so one broken feed
-/// never takes down a poll. Documents that are ill-formed only through HTML entities or bare ampersands are repaired
-/// and parsed again, and their items are flagged <see cref="ParsedItem.Repaired"/>.
+/// never takes down a poll. Messages say what is wrong and where (line, position), never quoting the document: a
+/// feed's bytes can be an internal server's answer, and errors are shown on the feed-health page and API.
+/// Documents that are ill-formed only through HTML entities or bare ampersands are repaired and parsed again, and
+/// their items are flagged <see cref="ParsedItem.Repaired"/>. Size is bounded: the whole document
+/// (<see cref="MaxDocumentBytes"/>), any one text field or attribute value (<see cref="MaxFieldChars"/>) and the
+/// number of elements (<see cref="MaxElements"/>), so a hostile document is refused before it is loaded.
 /// </remarks>
 public static class FeedParser
 {
+    /// <summary>Largest document parsed, in bytes (and in characters once decoded).</summary>
+    public const int MaxDocumentBytes = 64 * 1024 * 1024;
+
+    /// <summary>Longest text of one field (one element's run of text, or one attribute value), in characters.</summary>
+    public const int MaxFieldChars = 1024 * 1024;
+
+    /// <summary>Most elements in one document (a large real feed has tens of thousands).</summary>
+    public const int MaxElements = 500_000;
+
     /// <summary>Parses a feed document.</summary>
     /// <param name="bytes">The raw document.</param>
     /// <param name="contentTypeCharset">The charset parameter of the HTTP Content-Type header, if any.</param>
@@ -28,6 +41,11 @@ public static class FeedParser
                 throw new FeedParseException("The document is empty.");
             }
 
+            if (bytes.Length > MaxDocumentBytes)
+            {
+                throw new FeedParseException($"The document is {bytes.Length} bytes, over the {MaxDocumentBytes}-byte limit for one feed.");
+            }
+
             var text = FeedCharset.Decode(bytes, contentTypeCharset);
             return ParseText(text, baseUri);
         }
@@ -38,12 +56,13 @@ public static class FeedParser
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The contract is "FeedParseException or a feed": anything unexpected is a bug we still must not leak.
-            throw new FeedParseException($"The feed could not be read: {ex.Message}", ex);
+            // Not its message: some (a decoder's, for one) quote the bytes they choked on.
+            throw new FeedParseException($"The feed could not be read ({ex.GetType().Name}).", ex);
         }
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end, then parses it as <see cref="Parse(ReadOnlySpan{byte}, string?, Uri?)"/> does.</summary>
-    /// <exception cref="FeedParseException">The stream cannot be read, or the document is not a readable feed.</exception>
+    /// <exception cref="FeedParseException">The stream cannot be read, is longer than <see cref="MaxDocumentBytes"/>, or is not a readable feed.</exception>
     public static ParsedFeed Parse(Stream stream, string? contentTypeCharset = null, Uri? baseUri = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -51,7 +70,19 @@ public static class FeedParser
         try
         {
             using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
+            var chunk = new byte[81920];
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                // Capped while reading: a stream that never ends stops here, not at the end of memory.
+                if (buffer.Length + read > MaxDocumentBytes)
+                {
+                    throw new FeedParseException($"The feed stream is longer than the {MaxDocumentBytes}-byte limit for one feed; reading stopped there.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
             bytes = buffer.ToArray();
         }
         catch (Exception ex) when (ex is IOException or NotSupportedException or ObjectDisposedException or UnauthorizedAccessException)
@@ -71,9 +102,16 @@ public static class FeedParser
             throw new FeedParseException("The document is empty.");
         }
 
+        if (text.Length > MaxDocumentBytes)
+        {
+            throw new FeedParseException($"The document is {text.Length} characters, over the {MaxDocumentBytes}-character limit for one feed.");
+        }
+
         if (text[0] != '<')
         {
-            throw new FeedParseException($"The document is not XML: it starts with \"{Preview(text)}\".");
+            // Said without quoting the document: its bytes may be an internal server's answer.
+            var looksLike = text[0] is '{' or '[' ? " (it looks like JSON)" : "";
+            throw new FeedParseException($"The document is not XML: it does not start with '<'{looksLike}.");
         }
 
         XDocument document;
@@ -112,8 +150,12 @@ public static class FeedParser
             return AtomFeedReader.Read(root, baseUri);
         }
 
-        var shown = name.Namespace == XNamespace.None ? $"<{name.LocalName}>" : $"<{name.LocalName}> in namespace \"{name.NamespaceName}\"";
-        throw new FeedParseException($"Not a feed: the root element is {shown}; expected <rss>, <rdf:RDF> or <feed>.");
+        // Named only by what it is, not quoted: the element's name is part of a document that may be a private answer.
+        var what = name.LocalName.Equals("html", StringComparison.OrdinalIgnoreCase) ? "an HTML page"
+            : name.LocalName.Equals("opml", StringComparison.OrdinalIgnoreCase) ? "an OPML subscription list"
+            : name.LocalName is "rss" or "RDF" or "feed" ? $"a <{name.LocalName}> element in a namespace that is not a feed format's"
+            : "another element";
+        throw new FeedParseException($"Not a feed: the root element is {what}; expected <rss>, <rdf:RDF> or <feed>.");
     }
 
     // Real feeds nest a few dozen levels at most. LINQ to XML loads in time quadratic in the nesting depth and copies,
@@ -132,16 +174,61 @@ public static class FeedParser
             IgnoreComments = true,
             IgnoreProcessingInstructions = true,
             CloseInput = true,
+
+            // The text is already bounded (MaxDocumentBytes); this bounds the reader too, repairs included.
+            MaxCharactersInDocument = (2L * MaxDocumentBytes) + 4096,
         };
 
         // Read from a StringReader: the text is already decoded, so the prolog's encoding label is not acted on.
+        // The first pass streams: it refuses hostile shapes (depth, element count, one enormous field) in bounded
+        // memory, reading text in chunks, before LINQ to XML builds anything.
         using (var scan = XmlReader.Create(new StringReader(text), settings))
         {
+            var elements = 0;
+            long run = 0;
+            var chunk = new char[8192];
             while (scan.Read())
             {
                 if (scan.Depth >= MaxDepth)
                 {
                     throw new FeedParseException($"The document nests elements more than {MaxDepth} levels deep; refused as hostile.");
+                }
+
+                switch (scan.NodeType)
+                {
+                    case XmlNodeType.Element:
+                        run = 0;
+                        if (++elements > MaxElements)
+                        {
+                            throw new FeedParseException($"The document has more than {MaxElements} elements; refused as hostile.");
+                        }
+
+                        while (scan.MoveToNextAttribute())
+                        {
+                            if (scan.Value.Length > MaxFieldChars)
+                            {
+                                throw TooLong(scan, "An attribute value");
+                            }
+                        }
+
+                        scan.MoveToElement();
+                        break;
+                    case XmlNodeType.EndElement:
+                        run = 0;
+                        break;
+                    case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
+                        // Adjacent text and CDATA nodes make one field value; count them together, chunk by chunk.
+                        int read;
+                        while ((read = scan.ReadValueChunk(chunk, 0, chunk.Length)) > 0)
+                        {
+                            run += read;
+                            if (run > MaxFieldChars)
+                            {
+                                throw TooLong(scan, "A text field");
+                            }
+                        }
+
+                        break;
                 }
             }
         }
@@ -149,6 +236,15 @@ public static class FeedParser
         using var reader = XmlReader.Create(new StringReader(text), settings);
         return XDocument.Load(reader, LoadOptions.None);
     }
+
+    private static FeedParseException TooLong(XmlReader reader, string what)
+    {
+        var at = reader is IXmlLineInfo info && info.HasLineInfo() ? $" (Line {info.LineNumber}, position {info.LinePosition})" : "";
+        return new FeedParseException($"{what} in the document is longer than {MaxFieldChars} characters{at}; refused as hostile.");
+    }
+
+    // "Line 3, position 7": where an XmlException happened, without its message (which quotes names and tokens).
+    private static string Where(XmlException ex) => ex.LineNumber > 0 ? $" at Line {ex.LineNumber}, position {ex.LinePosition}" : "";
 
     // The strict parse failed: refuse DTD payloads, drop a harmless external DOCTYPE, or repair common damage.
     private static XDocument LoadLeniently(string text, XmlException strict, out bool repaired)
@@ -184,14 +280,16 @@ public static class FeedParser
 
         try
         {
-            var document = Load(FeedRepair.Repair(text));
+            // Repairs lengthen a document a little (a bare '&' becomes "&amp;"); one that would more than double is not a feed.
+            var document = Load(FeedRepair.Repair(text, (2 * text.Length) + 4096));
             repaired = true;
             return document;
         }
-        catch (XmlException)
+        catch (Exception ex) when (ex is XmlException or FeedRepair.TooLongException)
         {
-            // The original error describes the document the publisher sent, so that is the one reported.
-            throw new FeedParseException($"The feed is not well-formed XML: {strict.Message}", strict);
+            // The original error describes the document the publisher sent, so that is the one reported: where it
+            // is, not XmlException's wording, which quotes the names and tokens it found.
+            throw new FeedParseException($"The feed is not well-formed XML{Where(strict)}.", strict);
         }
     }
 
@@ -277,11 +375,5 @@ public static class FeedParser
             var end = text.IndexOf(close, from + 2, StringComparison.Ordinal);
             return end < 0 ? -1 : end + close.Length;
         }
-    }
-
-    private static string Preview(string text)
-    {
-        var head = text.Length > 40 ? text[..40] + "…" : text;
-        return new string(head.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
     }
 }

@@ -11,16 +11,32 @@ namespace FinNews.Core.Feeds;
 /// </summary>
 internal static class FeedRepair
 {
+    /// <summary>A repair would make the document longer than the limit given.</summary>
+    public sealed class TooLongException : Exception
+    {
+        public TooLongException(string message) : base(message) { }
+        public TooLongException(string message, Exception inner) : base(message, inner) { }
+        public TooLongException() { }
+    }
+
     /// <summary>
     /// Returns the repaired text. CDATA sections, comments and processing instructions are copied untouched: an
     /// ampersand inside CDATA is already literal, and rewriting it would change the value.
     /// </summary>
-    public static string Repair(string xml)
+    /// <param name="xml">The document.</param>
+    /// <param name="maxChars">Longest result allowed: a document of bare ampersands would otherwise grow fivefold.</param>
+    /// <exception cref="TooLongException">The repaired text would be longer than <paramref name="maxChars"/>.</exception>
+    public static string Repair(string xml, int maxChars = int.MaxValue)
     {
-        var sb = new StringBuilder(xml.Length + 256);
+        var sb = new StringBuilder(Math.Min(xml.Length + 256, maxChars));
         var i = 0;
         while (i < xml.Length)
         {
+            if (sb.Length > maxChars)
+            {
+                throw new TooLongException($"The repaired document would be longer than {maxChars} characters.");
+            }
+
             var c = xml[i];
             if (c == '<')
             {
@@ -49,6 +65,11 @@ internal static class FeedRepair
                 sb.Append(c);
                 i++;
             }
+        }
+
+        if (sb.Length > maxChars)
+        {
+            throw new TooLongException($"The repaired document would be longer than {maxChars} characters.");
         }
 
         return sb.ToString();

@@ -57,7 +57,8 @@ public static partial class HtmlText
             return "";
         }
 
-        var stripped = InlineTag().Replace(title, "");
+        // Titles are plain text: inline tags vanish, any other tag (<div>, <p>, <h1>...) becomes a space.
+        var stripped = AnyTag().Replace(InlineTag().Replace(title, ""), " ");
         // Double-escaped entities (&amp;amp;) are common in titles; one more decode pass fixes them.
         if (stripped.Contains('&', StringComparison.Ordinal))
         {
@@ -110,4 +111,7 @@ public static partial class HtmlText
 
     [GeneratedRegex(@"</?(b|i|em|strong|u|span|font|a|br|small|big|sup|sub|mark|abbr|cite|q)(\s[^<>]*)?/?>", RegexOptions.IgnoreCase)]
     private static partial Regex InlineTag();
+
+    [GeneratedRegex(@"</?[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?>|<!--.*?-->", RegexOptions.Singleline)]
+    private static partial Regex AnyTag();
 }

@@ -30,6 +30,11 @@ public sealed class SsrfGuard
     /// <summary>Request option: the feed id, so refusals name the feed.</summary>
     public static readonly HttpRequestOptionsKey<string> FeedIdKey = new("FinNews.Feeds.FeedId");
 
+    /// <summary>Request option: what a refusal tells the operator to do (default: mark the feed internal).</summary>
+    public static readonly HttpRequestOptionsKey<string> RefusalHintKey = new("FinNews.Feeds.RefusalHint");
+
+    private const string DefaultHint = "mark the feed internal to allow it";
+
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
 
     /// <param name="resolver">Host name to addresses; the system resolver when null (tests inject a fixed map).</param>
@@ -45,7 +50,8 @@ public sealed class SsrfGuard
         var request = context.InitialRequestMessage;
         var allowInternal = request.Options.TryGetValue(AllowInternalKey, out var allow) && allow;
         var feedId = request.Options.TryGetValue(FeedIdKey, out var id) ? id : "?";
-        var addresses = await ResolveAsync(context.DnsEndPoint.Host, feedId, allowInternal, cancellationToken);
+        var hint = request.Options.TryGetValue(RefusalHintKey, out var h) ? h : DefaultHint;
+        var addresses = await ResolveAsync(context.DnsEndPoint.Host, feedId, allowInternal, hint, cancellationToken);
 
         Exception? last = null;
         foreach (var address in addresses)
@@ -76,7 +82,10 @@ public sealed class SsrfGuard
     /// Resolves <paramref name="host"/> and returns its addresses, or throws <see cref="FeedAddressRefusedException"/>
     /// when any of them is not public and the feed is not internal.
     /// </summary>
-    public async Task<IPAddress[]> ResolveAsync(string host, string feedId, bool allowInternal, CancellationToken cancellationToken)
+    public Task<IPAddress[]> ResolveAsync(string host, string feedId, bool allowInternal, CancellationToken cancellationToken) =>
+        ResolveAsync(host, feedId, allowInternal, DefaultHint, cancellationToken);
+
+    private async Task<IPAddress[]> ResolveAsync(string host, string feedId, bool allowInternal, string hint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         var bare = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
@@ -95,7 +104,7 @@ public sealed class SsrfGuard
                 if (Classify(address) is { } kind)
                 {
                     throw new FeedAddressRefusedException(
-                        $"Feed '{feedId}': host {host} resolves to {address} ({kind} address); mark the feed internal to allow it.");
+                        $"Feed '{feedId}': host {host} resolves to {address} ({kind} address); {hint}.");
                 }
             }
         }
@@ -117,9 +126,11 @@ public sealed class SsrfGuard
             return "non-IP";
         }
 
-        // Forms that embed an IPv4 address reach that IPv4 host: judge the embedded address.
+        // Forms that embed an IPv4 address reach that IPv4 host (or may, through a translator or tunnel): judge the
+        // embedded address, so ::ffff:127.0.0.1 or 64:ff9b::a00:1 is as refused as 127.0.0.1 or 10.0.0.1.
         if (address.IsIPv4MappedToIPv6)
         {
+            // ::ffff:a.b.c.d, IPv4-mapped.
             return ClassifyV4(address.MapToIPv4().GetAddressBytes());
         }
 
@@ -140,16 +151,36 @@ public sealed class SsrfGuard
             return ClassifyV4(b[12..16]);
         }
 
+        if (b.AsSpan(0, 8).IndexOfAnyExcept((byte)0) < 0 && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0)
+        {
+            // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765).
+            return ClassifyV4(b[12..16]);
+        }
+
         if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
         {
             // NAT64 well-known prefix 64:ff9b::/96.
             return ClassifyV4(b[12..16]);
         }
 
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01)
+        {
+            // NAT64 local-use prefix 64:ff9b:1::/48 (RFC 8215): translates into a network's own IPv4 space, with
+            // the IPv4 address at a place that depends on the prefix length chosen; refused as a whole.
+            return "private (local-use NAT64)";
+        }
+
         if (b[0] == 0x20 && b[1] == 0x02)
         {
             // 6to4 2002:aabb:ccdd::/48 carries the IPv4 address in bytes 2-5.
             return ClassifyV4(b[2..6]);
+        }
+
+        if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00)
+        {
+            // Teredo 2001::/32: a tunnel whose server and (obfuscated) client IPv4 addresses are embedded in the
+            // address; no feed lives there, and either embedded address could be a private one. Refused as a whole.
+            return "Teredo tunnel";
         }
 
         return b[0] switch

@@ -65,10 +65,17 @@ public sealed partial class StoryClusterer
         "s-" + cluster.Articles.OrderBy(a => a.PublishedAt).ThenBy(a => a.Id, StringComparer.Ordinal).First().Id;
 
     /// <summary>Clusters articles; clusters ordered by outlet count, then recency.</summary>
+    /// <remarks>
+    /// Pairs above the threshold are joined strongest first, and two groups join only when their centroids are still
+    /// alike (<see cref="GroupFactor"/> of the threshold): articles that share only a name ("Donald
+    /// Trump") and the day's theme ("inauguration") no longer chain five events into one story, while the copies of
+    /// one event, which all share its specifics, still meet.
+    /// </remarks>
     public IReadOnlyList<StoryCluster> Cluster(IReadOnlyList<Article> articles)
     {
         ArgumentNullException.ThrowIfNull(articles);
         var features = articles.Select(Features).ToArray();
+        WeighByRarity(features);
         var parent = Enumerable.Range(0, articles.Count).ToArray();
         int Find(int i)
         {
@@ -98,6 +105,7 @@ public sealed partial class StoryClusterer
         }
 
         var compared = new HashSet<long>();
+        var pairs = new List<(int I, int J, double Similarity)>();
         foreach (var list in postings.Values)
         {
             if (list.Count < 2 || list.Count > MaxPosting)
@@ -110,18 +118,51 @@ public sealed partial class StoryClusterer
                 for (var y = x + 1; y < list.Count; y++)
                 {
                     int i = list[x], j = list[y];
-                    if (!compared.Add(((long)i << 32) | (uint)j) || Find(i) == Find(j))
+                    if (!compared.Add(((long)i << 32) | (uint)j)
+                        || (articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
                     {
                         continue;
                     }
 
-                    if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() <= _span
-                        && Similarity(features[i], features[j]) >= _threshold)
+                    var similarity = Similarity(features[i], features[j]);
+                    if (similarity >= _threshold)
                     {
-                        parent[Find(i)] = Find(j);
+                        pairs.Add((i, j, similarity));
                     }
                 }
             }
+        }
+
+        // Each group keeps the sum of its members' feature weights: its centroid is that sum over its size, and two
+        // groups join only when their centroids are alike (centroid linkage, a cheap stand-in for average linkage).
+        var sums = features.Select(f => new Dictionary<string, double>(f, StringComparer.Ordinal)).ToArray();
+        var sizes = Enumerable.Repeat(1, articles.Count).ToArray();
+        foreach (var (i, j, _) in pairs.OrderByDescending(p => p.Similarity).ThenBy(p => p.I).ThenBy(p => p.J))
+        {
+            int a = Find(i), b = Find(j);
+            if (a == b)
+            {
+                continue;
+            }
+
+            if (sizes[a] + sizes[b] > 2 && Similarity(sums[a], 1.0 / sizes[a], sums[b], 1.0 / sizes[b]) < _threshold * GroupFactor)
+            {
+                continue;
+            }
+
+            if (sizes[a] > sizes[b])
+            {
+                (a, b) = (b, a);
+            }
+
+            parent[a] = b;
+            sizes[b] += sizes[a];
+            foreach (var (key, weight) in sums[a])
+            {
+                sums[b][key] = sums[b].GetValueOrDefault(key) + weight;
+            }
+
+            sums[a].Clear();
         }
 
         return Enumerable.Range(0, articles.Count)
@@ -137,10 +178,46 @@ public sealed partial class StoryClusterer
             .ToList();
     }
 
+    // A feature carried by many articles of the window (the day's main name, its theme) tells less about which event an
+    // article reports than one carried by a few: weights scale by BM25's idf relative to a feature seen once.
+    private static void WeighByRarity(Dictionary<string, double>[] features)
+    {
+        var n = features.Length;
+        var df = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var f in features)
+        {
+            foreach (var key in f.Keys)
+            {
+                df[key] = df.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        double Idf(int count) => Math.Log(1 + ((n - count + 0.5) / (count + 0.5)));
+        var unique = Idf(1);
+        if (n < 3 || unique <= 0)
+        {
+            return;
+        }
+
+        foreach (var f in features)
+        {
+            foreach (var key in f.Keys.ToList())
+            {
+                f[key] *= Math.Max(0.05, Idf(df[key]) / unique);
+            }
+        }
+    }
+
+    /// <summary>Two groups join only if their centroids' similarity is at least this share of the threshold.</summary>
+    public const double GroupFactor = 0.75;
+
     /// <summary>Weighted Jaccard similarity of two articles (0..1), exposed for tuning and tests.</summary>
     public static double Similarity(Article a, Article b) => Similarity(Features(a), Features(b));
 
-    private static double Similarity(Dictionary<string, double> a, Dictionary<string, double> b)
+    private static double Similarity(Dictionary<string, double> a, Dictionary<string, double> b) => Similarity(a, 1, b, 1);
+
+    // Weighted Jaccard of two weight vectors, each scaled (a group's sum scaled by 1/size is its centroid).
+    private static double Similarity(Dictionary<string, double> a, double scaleA, Dictionary<string, double> b, double scaleB)
     {
         if (a.Count == 0 || b.Count == 0)
         {
@@ -148,10 +225,12 @@ public sealed partial class StoryClusterer
         }
 
         double intersection = 0, union = 0;
-        foreach (var (key, wa) in a)
+        foreach (var (key, raw) in a)
         {
-            if (b.TryGetValue(key, out var wb))
+            var wa = raw * scaleA;
+            if (b.TryGetValue(key, out var other))
             {
+                var wb = other * scaleB;
                 intersection += Math.Min(wa, wb);
                 union += Math.Max(wa, wb);
             }
@@ -165,11 +244,11 @@ public sealed partial class StoryClusterer
         {
             if (!a.ContainsKey(key))
             {
-                union += wb;
+                union += wb * scaleB;
             }
         }
 
-        return intersection / union;
+        return union > 0 ? intersection / union : 0;
     }
 
     private static Dictionary<string, double> Features(Article a)

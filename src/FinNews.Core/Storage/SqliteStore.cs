@@ -133,10 +133,26 @@ public sealed class SqliteStore
         ("feeds", "retry_after_until", "INTEGER"),
         ("feeds", "paused", "INTEGER NOT NULL DEFAULT 0"),
         ("feeds", "paused_reason", "TEXT"),
+        // The feed definitions (the effective feed list): origin 'config' (seeded from feeds.json), 'added' (CLI/API),
+        // or NULL for a row that only holds fetch state (a feed no longer declared, or one created by SyncFeeds).
+        ("feeds", "origin", "TEXT"),
+        ("feeds", "interval_minutes", "INTEGER NOT NULL DEFAULT 30"),
+        ("feeds", "sample", "INTEGER NOT NULL DEFAULT 0"),
+        ("feeds", "internal", "INTEGER NOT NULL DEFAULT 0"),
+        ("feeds", "enabled", "INTEGER NOT NULL DEFAULT 1"),
+        ("feeds", "full_text", "INTEGER NOT NULL DEFAULT 0"),
+        ("feeds", "position", "INTEGER"),
+        ("feeds", "added_at", "INTEGER"),
         ("articles", "cluster_id", "TEXT"),
         ("briefings", "approved_at", "INTEGER"),
         ("briefings", "approved_by", "TEXT"),
         ("briefings", "original_json", "TEXT"),
+        // Editions: the UTC date a briefing covers news up to (its as-of instant); a later briefing of the same edition
+        // is its next version and supersedes it. Rows from before these columns get them in BackfillEditions.
+        ("briefings", "as_of", "INTEGER"),
+        ("briefings", "edition", "TEXT"),
+        ("briefings", "version", "INTEGER"),
+        ("briefings", "superseded_by", "TEXT"),
     ];
 
     private static void AddMissingColumns(SqliteConnection c)
@@ -156,15 +172,58 @@ public sealed class SqliteStore
         }
 
         c.Execute("CREATE INDEX IF NOT EXISTS ix_articles_cluster ON articles(cluster_id)", transaction: tx);
+        BackfillEditions(c, tx);
+        c.Execute("CREATE INDEX IF NOT EXISTS ix_briefings_edition ON briefings(edition, version)", transaction: tx);
         tx.Commit();
     }
+
+    // Briefings stored before editions were recorded: as-of from the document (else the window end), versions in
+    // order of writing within each edition, every version but the last superseded by the last.
+    private static void BackfillEditions(SqliteConnection c, SqliteTransaction tx)
+    {
+        var rows = c.Query<(string Id, long CreatedAt, string Json)>(
+            "SELECT id AS Id, created_at AS CreatedAt, json AS Json FROM briefings WHERE edition IS NULL", transaction: tx).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var documents = rows.Select(r => JsonSerializer.Deserialize(r.Json, BriefingJsonContext.Default.BriefingDocument)!).ToList();
+        foreach (var edition in documents.GroupBy(d => d.Edition))
+        {
+            var ordered = edition.OrderBy(d => d.CreatedAt).ThenBy(d => d.Id, StringComparer.Ordinal).ToList();
+            var start = c.ExecuteScalar<long>("SELECT COALESCE(MAX(version), 0) FROM briefings WHERE edition = @edition",
+                new { edition = EditionKey(edition.Key) }, tx);
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                c.Execute("UPDATE briefings SET as_of = @asOf, edition = @edition, version = @version WHERE id = @id", new
+                {
+                    asOf = ordered[i].CoveredUntil.ToUnixTimeMilliseconds(),
+                    edition = EditionKey(edition.Key),
+                    version = start + i + 1,
+                    id = ordered[i].Id,
+                }, tx);
+            }
+
+            MarkSuperseded(c, tx, EditionKey(edition.Key));
+        }
+    }
+
+    private static string EditionKey(DateOnly edition) => edition.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    // Every version of an edition but its newest points at the newest.
+    private static void MarkSuperseded(SqliteConnection c, SqliteTransaction tx, string edition) => c.Execute("""
+        UPDATE briefings SET superseded_by = (SELECT id FROM briefings WHERE edition = @edition ORDER BY version DESC LIMIT 1)
+        WHERE edition = @edition AND id != (SELECT id FROM briefings WHERE edition = @edition ORDER BY version DESC LIMIT 1)
+        """, new { edition }, tx);
 
     // ---- feeds ----
 
     /// <summary>
-    /// Ensures a row for each configured feed (name and URL refreshed from config, fetch state kept). When the
-    /// configured URL changes, the URL learned from permanent redirects and the validators are dropped: they belonged
-    /// to the old address.
+    /// Ensures a fetch-state row for each given feed. Rows that hold a feed definition (seeded from the feed list or
+    /// added by an operator, see <see cref="SeedFeeds"/> and <see cref="TryAddFeed"/>) are left as they are: their
+    /// name and URL come from the definition. For other rows, name and URL are refreshed; when the URL changes, the URL
+    /// learned from permanent redirects and the validators are dropped: they belonged to the old address.
     /// </summary>
     public void SyncFeeds(IEnumerable<FeedDefinition> feeds)
     {
@@ -178,10 +237,124 @@ public sealed class SqliteStore
                   current_url = CASE WHEN feeds.url = excluded.url THEN feeds.current_url END,
                   etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                   last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END
+                WHERE feeds.origin IS NULL
                 """, new { f.Id, f.Name, f.Url }, tx);
         }
 
         tx.Commit();
+    }
+
+    /// <summary>
+    /// Makes the stored feed definitions agree with the declared feed list (config/feeds.json), in one transaction:
+    /// each declared feed is inserted or has its definition refreshed (fetch state kept; validators and the redirect
+    /// URL dropped when its URL changed), and becomes a config feed even if an operator had added the same id;
+    /// config feeds no longer declared stop being feeds (their fetch state and articles are kept). Feeds added by an
+    /// operator under other ids are untouched.
+    /// </summary>
+    public void SeedFeeds(IReadOnlyList<FeedDefinition> declared)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        for (var i = 0; i < declared.Count; i++)
+        {
+            var f = declared[i];
+            c.Execute("""
+                INSERT INTO feeds(id, name, url, interval_minutes, sample, internal, enabled, full_text, origin, position)
+                VALUES (@Id, @Name, @Url, @IntervalMinutes, @Sample, @Internal, @Enabled, @FullText, 'config', @Position)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url,
+                  interval_minutes = excluded.interval_minutes, sample = excluded.sample, internal = excluded.internal,
+                  enabled = excluded.enabled, full_text = excluded.full_text, origin = 'config', position = excluded.position,
+                  added_at = NULL,
+                  current_url = CASE WHEN feeds.url = excluded.url THEN feeds.current_url END,
+                  etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                  last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END
+                """, DefinitionParams(f, i), tx);
+        }
+
+        c.Execute("UPDATE feeds SET origin = NULL, position = NULL WHERE origin = 'config' AND id NOT IN @ids",
+            new { ids = declared.Select(f => f.Id).ToArray() }, tx);
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Stores a feed added by an operator, atomically: true when it was stored, false when a feed with that id already
+    /// exists (declared in config or added before). A row left with only fetch state under that id is taken over and
+    /// its state reset; articles stored under the id stay.
+    /// </summary>
+    public bool TryAddFeed(FeedDefinition feed, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        using var c = Open();
+        var p = new DynamicParameters(DefinitionParams(feed, null));
+        p.Add("at", at.ToUnixTimeMilliseconds());
+        return c.Execute("""
+            INSERT INTO feeds(id, name, url, interval_minutes, sample, internal, enabled, full_text, origin, position, added_at)
+            VALUES (@Id, @Name, @Url, @IntervalMinutes, @Sample, @Internal, @Enabled, @FullText, 'added', NULL, @at)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url,
+              interval_minutes = excluded.interval_minutes, sample = excluded.sample, internal = excluded.internal,
+              enabled = excluded.enabled, full_text = excluded.full_text, origin = 'added', position = NULL, added_at = excluded.added_at,
+              current_url = NULL, etag = NULL, last_modified = NULL, last_fetch_at = NULL, last_success_at = NULL, last_error = NULL,
+              error_count = 0, first_failure_at = NULL, next_poll_at = NULL, retry_after_until = NULL, paused = 0, paused_reason = NULL
+            WHERE feeds.origin IS NULL
+            """, p) == 1;
+    }
+
+    /// <summary>
+    /// Removes an operator-added feed's definition (its articles stay). A feed declared in config is not removed:
+    /// the declared list is edited in the file, never by the program.
+    /// </summary>
+    public FeedRemoval RemoveAddedFeed(string feedId)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var origin = c.QueryFirstOrDefault<string?>("SELECT origin FROM feeds WHERE id = @feedId", new { feedId }, tx);
+        var result = origin switch
+        {
+            FeedOrigin.Added => FeedRemoval.Removed,
+            FeedOrigin.Config => FeedRemoval.DeclaredInConfig,
+            _ => FeedRemoval.NotFound,
+        };
+        if (result == FeedRemoval.Removed)
+        {
+            c.Execute("DELETE FROM feeds WHERE id = @feedId AND origin = 'added'", new { feedId }, tx);
+        }
+
+        tx.Commit();
+        return result;
+    }
+
+    /// <summary>The effective feed list: config feeds in declared order, then added feeds in the order they were added.</summary>
+    public IReadOnlyList<StoredFeed> ListFeeds()
+    {
+        using var c = Open();
+        return c.Query<FeedStateRow>("""
+            SELECT * FROM feeds WHERE origin IS NOT NULL
+            ORDER BY CASE origin WHEN 'config' THEN 0 ELSE 1 END, position, added_at, id
+            """).Select(r => r.ToStoredFeed()).ToList();
+    }
+
+    /// <summary>One feed of the effective list, or null when no feed has that id.</summary>
+    public StoredFeed? GetFeed(string feedId)
+    {
+        using var c = Open();
+        return c.Query<FeedStateRow>("SELECT * FROM feeds WHERE id = @feedId AND origin IS NOT NULL", new { feedId })
+            .Select(r => r.ToStoredFeed()).SingleOrDefault();
+    }
+
+    private static DynamicParameters DefinitionParams(FeedDefinition f, int? position)
+    {
+        var p = new DynamicParameters();
+        p.Add("Id", f.Id);
+        p.Add("Name", f.Name);
+        p.Add("Url", f.Url);
+        p.Add("IntervalMinutes", f.IntervalMinutes);
+        p.Add("Sample", f.Sample ? 1 : 0);
+        p.Add("Internal", f.Internal ? 1 : 0);
+        p.Add("Enabled", f.Enabled ? 1 : 0);
+        p.Add("FullText", f.FullText ? 1 : 0);
+        p.Add("Position", position);
+        return p;
     }
 
     public FeedState? GetFeedState(string feedId)
@@ -541,12 +714,20 @@ public sealed class SqliteStore
 
     // ---- briefings ----
 
+    /// <summary>
+    /// Stores a newly written briefing as the next version of its edition (see <see cref="BriefingDocument.Edition"/>);
+    /// earlier versions of the edition are marked superseded by it. Saving the same id again only refreshes its content.
+    /// </summary>
     public void SaveBriefing(BriefingDocument briefing)
     {
+        ArgumentNullException.ThrowIfNull(briefing);
         using var c = Open();
+        using var tx = c.BeginTransaction();
+        var edition = EditionKey(briefing.Edition);
         c.Execute("""
-            INSERT INTO briefings(id, created_at, window_start, window_end, title, writer, json)
-            VALUES (@Id, @CreatedAt, @WindowStart, @WindowEnd, @Title, @Writer, @Json)
+            INSERT INTO briefings(id, created_at, window_start, window_end, title, writer, json, as_of, edition, version)
+            VALUES (@Id, @CreatedAt, @WindowStart, @WindowEnd, @Title, @Writer, @Json, @AsOf, @Edition,
+                    (SELECT COALESCE(MAX(version), 0) + 1 FROM briefings WHERE edition = @Edition))
             ON CONFLICT(id) DO UPDATE SET json = excluded.json, title = excluded.title, writer = excluded.writer
             """, new
         {
@@ -557,7 +738,11 @@ public sealed class SqliteStore
             briefing.Title,
             briefing.Writer,
             Json = JsonSerializer.Serialize(briefing, BriefingJsonContext.Default.BriefingDocument),
-        });
+            AsOf = briefing.CoveredUntil.ToUnixTimeMilliseconds(),
+            Edition = edition,
+        }, tx);
+        MarkSuperseded(c, tx, edition);
+        tx.Commit();
     }
 
     public BriefingDocument? GetBriefing(string id)
@@ -567,24 +752,55 @@ public sealed class SqliteStore
         return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
     }
 
+    /// <summary>
+    /// The briefing of record: the current version of the newest edition (the latest covered day), not merely the last
+    /// one written, so a back-dated briefing never replaces today's.
+    /// </summary>
     public BriefingDocument? LatestBriefing()
     {
         using var c = Open();
-        var json = c.ExecuteScalar<string?>("SELECT json FROM briefings ORDER BY created_at DESC, id DESC LIMIT 1");
+        var json = c.ExecuteScalar<string?>("""
+            SELECT json FROM briefings WHERE superseded_by IS NULL ORDER BY edition DESC, version DESC, created_at DESC, id DESC LIMIT 1
+            """);
         return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
     }
 
-    /// <summary>Briefing headers, newest first.</summary>
-    public IReadOnlyList<BriefingSummary> ListBriefings(int skip, int take)
+    /// <summary>
+    /// Briefing headers, newest edition first. By default only each edition's current version; with
+    /// <paramref name="allVersions"/>, superseded versions too (newest version first within an edition).
+    /// </summary>
+    public IReadOnlyList<BriefingSummary> ListBriefings(int skip, int take, bool allVersions = false)
     {
         using var c = Open();
-        return c.Query<(string Id, long CreatedAt, long WindowStart, long WindowEnd, string Title, string Writer)>("""
-            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer
-            FROM briefings ORDER BY created_at DESC, id DESC LIMIT @take OFFSET @skip
+        return c.Query<SummaryRow>($"""
+            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer,
+                   as_of AS AsOf, edition AS Edition, version AS Version, superseded_by AS SupersededBy
+            FROM briefings {(allVersions ? "" : "WHERE superseded_by IS NULL")}
+            ORDER BY edition DESC, version DESC, created_at DESC, id DESC LIMIT @take OFFSET @skip
             """, new { skip, take })
-            .Select(r => new BriefingSummary(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(r.WindowEnd), r.Title, r.Writer))
+            .Select(r => r.ToSummary())
             .ToList();
+    }
+
+    /// <summary>Every version of one edition (yyyy-MM-dd), newest first.</summary>
+    public IReadOnlyList<BriefingSummary> BriefingVersions(DateOnly edition)
+    {
+        using var c = Open();
+        return c.Query<SummaryRow>("""
+            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer,
+                   as_of AS AsOf, edition AS Edition, version AS Version, superseded_by AS SupersededBy
+            FROM briefings WHERE edition = @edition ORDER BY version DESC
+            """, new { edition = EditionKey(edition) })
+            .Select(r => r.ToSummary())
+            .ToList();
+    }
+
+    private sealed record SummaryRow(string Id, long CreatedAt, long WindowStart, long WindowEnd, string Title, string Writer, long AsOf,
+        string Edition, long Version, string? SupersededBy)
+    {
+        public BriefingSummary ToSummary() => new(Id, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
+            DateTimeOffset.FromUnixTimeMilliseconds(WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(WindowEnd), Title, Writer,
+            DateTimeOffset.FromUnixTimeMilliseconds(AsOf), Edition, (int)Version, SupersededBy);
     }
 
     /// <summary>Marks a briefing approved by an analyst (approved briefings feed the fine-tuning dataset). False if unknown.</summary>
@@ -616,10 +832,11 @@ public sealed class SqliteStore
             """, new { edited.Id, Json = JsonSerializer.Serialize(edited, BriefingJsonContext.Default.BriefingDocument) });
     }
 
-    public long CountBriefings()
+    /// <summary>How many briefings <see cref="ListBriefings"/> lists: current versions only, unless <paramref name="allVersions"/>.</summary>
+    public long CountBriefings(bool allVersions = false)
     {
         using var c = Open();
-        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM briefings");
+        return c.ExecuteScalar<long>(allVersions ? "SELECT COUNT(*) FROM briefings" : "SELECT COUNT(*) FROM briefings WHERE superseded_by IS NULL");
     }
 
     private static object ToParams(Article a) => new
@@ -688,6 +905,18 @@ public sealed class SqliteStore
         public long? retry_after_until { get; set; }
         public long paused { get; set; }
         public string? paused_reason { get; set; }
+        public string? origin { get; set; }
+        public long interval_minutes { get; set; } = 30;
+        public long sample { get; set; }
+        public long @internal { get; set; }
+        public long enabled { get; set; } = 1;
+        public long full_text { get; set; }
+        public long? position { get; set; }
+        public long? added_at { get; set; }
+
+        public StoredFeed ToStoredFeed() => new(
+            new FeedDefinition(id, name, url, (int)interval_minutes, sample != 0, @internal != 0, enabled != 0, full_text != 0),
+            origin ?? "", Time(added_at));
 
         public FeedState ToState() => new(id, name, url, etag, last_modified, Time(last_fetch_at), Time(last_success_at),
             last_error, (int)error_count, items_total)
@@ -734,6 +963,35 @@ public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)
     /// <summary>The earliest article's title.</summary>
     public string Headline => Articles.OrderBy(a => a.PublishedAt).First().Title;
 }
+
+/// <summary>Where a stored feed definition comes from.</summary>
+public static class FeedOrigin
+{
+    /// <summary>Declared in the feed list file (config/feeds.json), seeded into the store.</summary>
+    public const string Config = "config";
+
+    /// <summary>Added by an operator (`finnews feeds add` or POST /api/v1/feeds).</summary>
+    public const string Added = "added";
+}
+
+/// <summary>What removing a feed did.</summary>
+public enum FeedRemoval
+{
+    /// <summary>The added feed's definition was deleted; its articles stay.</summary>
+    Removed,
+
+    /// <summary>No feed has that id.</summary>
+    NotFound,
+
+    /// <summary>The feed is declared in config/feeds.json and was left alone.</summary>
+    DeclaredInConfig,
+}
+
+/// <summary>A feed of the effective feed list as stored.</summary>
+/// <param name="Definition">The definition.</param>
+/// <param name="Origin"><see cref="FeedOrigin.Config"/> or <see cref="FeedOrigin.Added"/>.</param>
+/// <param name="AddedAt">When an operator added it (null for config feeds).</param>
+public sealed record StoredFeed(FeedDefinition Definition, string Origin, DateTimeOffset? AddedAt);
 
 /// <summary>A feed's fetch state as stored.</summary>
 public sealed record FeedState(

@@ -14,6 +14,21 @@ public sealed class AuthOptions
 {
     /// <summary>Whether groups marked with <see cref="ApiAuth.RequireScope"/> demand a key.</summary>
     public bool Enabled { get; set; }
+
+    /// <summary>How long a page sign-in lasts, in hours (1 to 8760); revoking the key ends it at once.</summary>
+    public int SessionHours { get; set; } = 12;
+}
+
+/// <summary>Checks the "Auth" section on start, naming the setting and its bad value.</summary>
+public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.SessionHours is >= 1 and <= 8760
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(string.Create(CultureInfo.InvariantCulture, $"Auth:SessionHours = {options.SessionHours}: must be between 1 and 8760."));
+    }
 }
 
 /// <summary>
@@ -22,7 +37,7 @@ public sealed class AuthOptions
 /// </summary>
 /// <remarks>
 /// Answers are ProblemDetails: 401 with no key or an unknown or revoked key, 403 when the key's scope is too weak
-/// (admin includes reader), 429 with <c>Retry-After</c> (whole seconds) over the key's limit. The authenticated
+/// (admin includes editor, which includes reader), 429 with <c>Retry-After</c> (whole seconds) over the key's limit. The authenticated
 /// <see cref="ApiKey"/> record (never the key) is put in <see cref="HttpContext.Items"/> under <see cref="ItemKey"/>.
 /// Needs <see cref="ApiKeyStore"/> and <see cref="ApiKeyRateLimiter"/> registered when <see cref="AuthOptions.Enabled"/>.
 /// </remarks>

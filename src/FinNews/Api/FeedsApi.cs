@@ -8,8 +8,16 @@ namespace FinNews.Api;
 /// /api/v1/feeds: health for readers; add, remove, pause and resume for admin keys. With Auth:Enabled false (the
 /// embedded default) reads stay anonymous but admin calls are refused: changing feeds over HTTP needs real keys.
 /// </summary>
+/// <remarks>
+/// A feed added over HTTP is always fetched through the SSRF guard: marking a feed internal (allowed on private and
+/// loopback addresses) is possible only from the command line or config/feeds.json. Error details never quote what a
+/// fetched URL returned.
+/// </remarks>
 internal static class FeedsApi
 {
+    /// <summary>The 400 detail for a fetched document that is not a feed; fixed text, so no fetched bytes are echoed.</summary>
+    internal const string NotAFeed = "The URL did not return a parseable RSS/Atom feed.";
+
     public static void MapFeedsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/feeds").WithTags("Feeds");
@@ -17,24 +25,57 @@ internal static class FeedsApi
 
         var admin = group.MapGroup("").RequireAdmin();
 
-        admin.MapPost("/", async (NewFeed body, FeedCatalog catalog, FeedFetcher fetcher, SqliteStore store, CancellationToken ct) =>
+        admin.MapPost("/", async (NewFeed body, FeedCatalog catalog, FeedFetcher fetcher, CancellationToken ct) =>
         {
-            var feed = new FeedDefinition(body.Id ?? "", body.Name ?? "", body.Url ?? "", body.IntervalMinutes ?? 30, Internal: body.Internal ?? false);
+            if (body.Internal == true)
+            {
+                return Results.ValidationProblem(
+                    new Dictionary<string, string[]>(StringComparer.Ordinal)
+                    {
+                        ["internal"] = ["A feed can be marked internal (allowed on private or loopback addresses) only with `finnews feeds add --internal` or in config/feeds.json, never over HTTP."],
+                    },
+                    detail: "internal: true is not accepted over HTTP; feeds added through the API are always checked by the SSRF guard.",
+                    title: "Feed not added");
+            }
+
+            var feed = new FeedDefinition(body.Id ?? "", body.Name ?? "", body.Url ?? "", body.IntervalMinutes ?? 30);
             try
             {
                 var items = await catalog.AddAsync(feed, fetcher, ct);
-                store.SyncFeeds([feed]);
                 return Results.Created($"/api/v1/feeds/{Uri.EscapeDataString(feed.Id)}", new { feed.Id, items });
             }
-            catch (Exception ex) when (ex is InvalidDataException or FeedFetchException or FeedParseException)
+            catch (FeedExistsException ex)
             {
-                return Results.Problem(title: "Feed not added", detail: ex.Message, statusCode: 400);
+                return Results.Problem(title: "Feed already exists", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
+            }
+            catch (FeedParseException)
+            {
+                return Results.Problem(title: "Feed not added", detail: $"Feed '{feed.Id}': {NotAFeed}", statusCode: StatusCodes.Status400BadRequest);
+            }
+            catch (FeedFetchException ex) when (IsAddressRefusal(ex))
+            {
+                // The guard's own message names the resolved address and suggests marking the feed internal, which
+                // the API does not allow: say what applies here without disclosing internal addresses.
+                return Results.Problem(title: "Feed not added",
+                    detail: $"Feed '{feed.Id}': the URL's host resolves to a private, loopback or otherwise non-public address. "
+                        + "Such feeds can be added only with `finnews feeds add --internal` or in config/feeds.json.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or FeedFetchException)
+            {
+                return Results.Problem(title: "Feed not added", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
             }
         });
 
-        admin.MapDelete("/{id}", (string id, FeedCatalog catalog) => catalog.Remove(id)
-            ? Results.NoContent()
-            : Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: 404));
+        admin.MapDelete("/{id}", (string id, FeedCatalog catalog) => catalog.Remove(id) switch
+        {
+            FeedRemoval.Removed => Results.NoContent(),
+            FeedRemoval.DeclaredInConfig => Results.Problem(title: "Feed is declared in config",
+                detail: $"Feed '{id}' is declared in {catalog.FileName}, which FinNews never rewrites: remove it from that file to drop it, "
+                    + $"or pause it (POST /api/v1/feeds/{id}/pause), which lasts across restarts.",
+                statusCode: StatusCodes.Status409Conflict),
+            _ => NotFound(id),
+        });
 
         admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, "paused by an operator (API)", catalog, store));
         admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, null, catalog, store));
@@ -42,16 +83,29 @@ internal static class FeedsApi
 
     private static IResult SetPaused(string id, string? reason, FeedCatalog catalog, SqliteStore store)
     {
-        var feeds = catalog.Load().Feeds;
-        if (feeds.All(f => f.Id != id))
+        if (catalog.Find(id) is null)
         {
-            return Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: 404);
+            return NotFound(id);
         }
 
-        store.SyncFeeds(feeds);
         _ = reason is null ? store.ResumeFeed(id) : store.PauseFeed(id, reason);
         return Results.NoContent();
     }
+
+    private static bool IsAddressRefusal(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is FeedAddressRefusedException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IResult NotFound(string id) => Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: StatusCodes.Status404NotFound);
 
     internal sealed record NewFeed(string? Id, string? Name, string? Url, int? IntervalMinutes, bool? Internal);
 }

@@ -43,20 +43,27 @@ internal static class FeedParseCommand
 
     private static async Task<ParsedFeed> ReadAsync(string source, CancellationToken cancellationToken)
     {
+        var options = new FetchOptions();
         if (source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
             using var http = new HttpClient(FeedFetcher.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-            var fetcher = new FeedFetcher(http, new FetchOptions(), Directory.GetCurrentDirectory());
+            var fetcher = new FeedFetcher(http, options, Directory.GetCurrentDirectory());
             var result = await fetcher.FetchAsync(new FeedDefinition("cli", "cli", source), null, null, cancellationToken);
             return FeedParser.Parse(result.Body, result.Charset, result.FinalUri);
         }
 
-        if (!File.Exists(source))
+        // A file the operator named: any path is allowed, but it is read under the same size cap as a download.
+        if (Directory.Exists(source))
         {
-            throw new FileNotFoundException($"no such file", source);
+            throw new IOException("is a folder, not a feed file");
         }
 
-        var bytes = await File.ReadAllBytesAsync(source, cancellationToken);
+        if (!File.Exists(source))
+        {
+            throw new FileNotFoundException("no such file", source);
+        }
+
+        var bytes = await FeedFetcher.ReadFileCappedAsync(source, options.MaxBodyBytes, "the file", cancellationToken);
         return FeedParser.Parse(bytes);
     }
 

@@ -121,7 +121,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
-            var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds.Where(f => f.Enabled).ToList();
+            var feeds = host.Services.GetRequiredService<FeedCatalog>().Feeds().Where(f => f.Enabled).ToList();
             IReadOnlyList<FeedRunResult> results = [];
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -169,6 +169,13 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
+            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            if (versions.Count > 1)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Version {versions[0].Version} of the {versions[0].Edition} edition: it replaces {string.Join(", ", versions.Skip(1).Select(v => v.Id))} as that day's briefing."));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{briefing.Sections.Sum(s => s.Bullets.Count)} statements citing {briefing.Sources.Count} sources, {briefing.WindowStart:yyyy-MM-dd HH:mm} to {briefing.WindowEnd:yyyy-MM-dd HH:mm} UTC ({briefing.Writer} writer)"));
             foreach (var note in briefing.Notes)
@@ -189,25 +196,25 @@ public static class FinNewsCli
     private static Command FeedsCommand()
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
-        var list = new Command("list", "The configured feeds with their fetch state") { json };
+        var list = new Command("list", "The feeds (declared in config/feeds.json or added) with their fetch state") { json };
         list.SetAction((parse, ct) => Guard(() =>
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds;
+            var entries = host.Services.GetRequiredService<FeedCatalog>().Entries();
             var store = host.Services.GetRequiredService<SqliteStore>();
             var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
             if (parse.GetValue(json))
             {
-                var rows = feeds.Select(f => new FeedListing(f, states.GetValueOrDefault(f.Id))).ToList();
+                var rows = entries.Select(e => new FeedListing(e.Definition, e.Origin, states.GetValueOrDefault(e.Definition.Id))).ToList();
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows, CliJsonContext.Default.ListFeedListing));
                 return Task.FromResult(0);
             }
 
             var table = new Table().AddColumns("Id", "Name", "URL", "Every", "Last success", "Errors", "Last error");
-            foreach (var f in feeds)
+            foreach (var (f, origin) in entries.Select(e => (e.Definition, e.Origin)))
             {
                 var s = states.GetValueOrDefault(f.Id);
-                table.AddRow(Markup.Escape(f.Id) + (f.Sample ? " [grey](sample)[/]" : "") + (f.Enabled ? "" : " [grey](disabled)[/]"),
+                table.AddRow(Markup.Escape(f.Id) + (origin == FeedOrigin.Added ? " [grey](added)[/]" : "") + (f.Sample ? " [grey](sample)[/]" : "") + (f.Enabled ? "" : " [grey](disabled)[/]"),
                     Markup.Escape(f.Name), Markup.Escape(f.Url), $"{f.IntervalMinutes} min",
                     s?.LastSuccessAt?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "never",
                     (s?.ErrorCount ?? 0).ToString(CultureInfo.InvariantCulture), Markup.Escape(s?.LastError ?? ""));
@@ -254,7 +261,7 @@ public static class FinNewsCli
         var addUrl = new Option<string>("--url") { Description = "http(s) feed URL", Required = true };
         var addInterval = new Option<int>("--interval") { Description = "Minutes between polls", DefaultValueFactory = _ => 30 };
         var addInternal = new Option<bool>("--internal") { Description = "Allow a private or loopback address (skips the SSRF guard)" };
-        var add = new Command("add", "Add a feed after checking it is reachable and parses") { addId, addName, addUrl, addInterval, addInternal };
+        var add = new Command("add", "Add a feed after checking it is reachable and parses (stored in the database; config/feeds.json is not changed)") { addId, addName, addUrl, addInterval, addInternal };
         add.SetAction((parse, ct) => Guard(async () =>
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
@@ -271,16 +278,33 @@ public static class FinNewsCli
                 await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: {ex.Message}");
                 return 1;
             }
+            catch (Exception ex) when (ex is InvalidDataException or FeedExistsException)
+            {
+                // A bad definition, an id already in use, or a bad feeds.json: nothing was stored.
+                await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: {ex.Message}");
+                return 3;
+            }
         }));
         var removeId = new Argument<string>("feed-id") { Description = "The feed to remove (its stored articles stay)" };
-        var remove = new Command("remove", "Remove a feed from the feed list") { removeId };
+        var remove = new Command("remove", "Remove an added feed (feeds declared in config/feeds.json are removed by editing that file)") { removeId };
         remove.SetAction((parse, ct) => Guard(() =>
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var id = parse.GetValue(removeId)!;
-            var removed = host.Services.GetRequiredService<FeedCatalog>().Remove(id);
-            Console.WriteLine(removed ? $"Feed {id} removed; its stored articles are kept." : $"No feed '{id}'.");
-            return Task.FromResult(removed ? 0 : 1);
+            var catalog = host.Services.GetRequiredService<FeedCatalog>();
+            switch (catalog.Remove(id))
+            {
+                case FeedRemoval.Removed:
+                    Console.WriteLine($"Feed {id} removed; its stored articles are kept.");
+                    return Task.FromResult(0);
+                case FeedRemoval.DeclaredInConfig:
+                    Console.Error.WriteLine($"Feed '{id}' is declared in {catalog.Path}, which FinNews never rewrites: remove it from that file "
+                        + $"to drop it, or stop polling it with `finnews feeds pause {id}` (kept across restarts).");
+                    return Task.FromResult(1);
+                default:
+                    Console.Error.WriteLine($"No feed '{id}'; known: {string.Join(", ", catalog.Feeds().Select(f => f.Id))}.");
+                    return Task.FromResult(1);
+            }
         }));
 
         var command = new Command("feeds", "Inspect and manage the configured feeds");
@@ -362,7 +386,7 @@ public static class FinNewsCli
 
     private static Command KeysCommand()
     {
-        var scope = new Option<string>("--scope") { Description = "reader (reads and ask) or admin (also feed and subscriber changes)", Required = true };
+        var scope = new Option<string>("--scope") { Description = "reader (reads and ask), editor (also edits and approves briefings in the pages) or admin (also feed and subscriber changes)", Required = true };
         var name = new Option<string>("--name") { Description = "Who or what the key is for", Required = true };
         var rpm = new Option<int>("--rpm") { Description = "Requests per minute allowed", DefaultValueFactory = _ => 120 };
         var create = new Command("create", "Create an API key (shown once; only its hash is stored)") { scope, name, rpm };
@@ -415,7 +439,7 @@ public static class FinNewsCli
                 return Task.FromResult(2);
             }
         }));
-        var command = new Command("keys", "API keys for the HTTP API (effective when Auth:Enabled is true)");
+        var command = new Command("keys", "API keys for the HTTP API and the pages (effective when Auth:Enabled is true)");
         command.Subcommands.Add(create);
         command.Subcommands.Add(list);
         command.Subcommands.Add(revoke);
@@ -683,15 +707,14 @@ public static class FinNewsCli
     private static int SetPaused(ParseResult parse, string feedId, string? reason)
     {
         using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-        var feeds = host.Services.GetRequiredService<FeedCatalog>().Load().Feeds;
-        if (feeds.All(f => f.Id != feedId))
+        var catalog = host.Services.GetRequiredService<FeedCatalog>();
+        if (catalog.Find(feedId) is null)
         {
-            Console.Error.WriteLine($"No feed '{feedId}' in {host.Services.GetRequiredService<FeedCatalog>().Path}; known: {string.Join(", ", feeds.Select(f => f.Id))}.");
+            Console.Error.WriteLine($"No feed '{feedId}'; known: {string.Join(", ", catalog.Feeds().Select(f => f.Id))}.");
             return 1;
         }
 
         var store = host.Services.GetRequiredService<SqliteStore>();
-        store.SyncFeeds(feeds);
         _ = reason is null ? store.ResumeFeed(feedId) : store.PauseFeed(feedId, reason);
         Console.WriteLine(reason is null ? $"Feed {feedId} resumed." : $"Feed {feedId} paused: {reason}");
         return 0;
@@ -856,7 +879,7 @@ public static class FinNewsCli
         _ => [],
     };
 
-    internal sealed record FeedListing(FeedDefinition Feed, FeedState? State);
+    internal sealed record FeedListing(FeedDefinition Feed, string Origin, FeedState? State);
 
     internal sealed record StoryListing(string Id, string Headline, IReadOnlyList<string> Outlets, int Articles, DateTimeOffset FirstPublished,
         DateTimeOffset LastPublished, IReadOnlyList<StoryArticle> Items);

@@ -24,6 +24,7 @@ public static class AppHost
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
         builder.Services.AddAntiforgery();
+        builder.AddPageAuth();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.Services.AddSingleton<FirstPassStatus>();
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);

@@ -21,19 +21,24 @@ public sealed record FeedHealthRow(
     bool Paused,
     string? PausedReason,
     double ItemsPerDay,
-    long ItemsTotal);
+    long ItemsTotal,
+    string Origin);
 
-/// <summary>Joins the feed list with the stored fetch state.</summary>
+/// <summary>Joins the effective feed list with the stored fetch state.</summary>
 public sealed class FeedHealth(FeedCatalog catalog, SqliteStore store, TimeProvider time)
 {
-    /// <summary>Every configured feed with its state; items per day over the last 7 days.</summary>
+    /// <summary>
+    /// Every feed of the effective list (declared in config or added) with its state and origin ("config" or
+    /// "added"); items per day over the last 7 days.
+    /// </summary>
     public IReadOnlyList<FeedHealthRow> List()
     {
         var now = time.GetUtcNow();
         var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
         var counts = store.ArticleCountsByFeed(now.AddDays(-7));
-        return catalog.Load().Feeds.Select(f =>
+        return catalog.Entries().Select(entry =>
         {
+            var f = entry.Definition;
             var s = states.GetValueOrDefault(f.Id);
             var status = !f.Enabled ? "disabled"
                 : s is null || s.LastFetchAt is null ? "never fetched"
@@ -42,7 +47,7 @@ public sealed class FeedHealth(FeedCatalog catalog, SqliteStore store, TimeProvi
                 : "ok";
             return new FeedHealthRow(f.Id, f.Name, f.Url, s?.CurrentUrl, f.Enabled, f.Sample, f.Internal, f.IntervalMinutes, status,
                 s?.LastSuccessAt, s?.LastFetchAt, s?.LastError, s?.ErrorCount ?? 0, s?.NextPollAt, s?.Paused ?? false, s?.PausedReason,
-                Math.Round(counts.GetValueOrDefault(f.Id) / 7.0, 1), s?.ItemsTotal ?? 0);
+                Math.Round(counts.GetValueOrDefault(f.Id) / 7.0, 1), s?.ItemsTotal ?? 0, entry.Origin);
         }).ToList();
     }
 }

@@ -6,6 +6,7 @@ using FinNews.Core.Search;
 using FinNews.Core.Search.Elasticsearch;
 using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -67,12 +68,16 @@ public static class FinNewsServices
             store.Initialize();
             return store;
         });
-        services.AddSingleton(sp => new FeedCatalog(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).FeedsFile)));
+        services.AddSingleton(sp => new FeedCatalog(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).FeedsFile),
+            sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeedCatalog>>()));
+        // Hosts that start (run, serve, worker) seed the feed list from config/feeds.json first: a bad file stops the start.
+        services.AddHostedService<FeedCatalogSeeder>();
         services.AddSingleton(sp => Watchlist.Load(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).WatchlistFile)));
         services.AddSingleton(sp => new TickerTagger(sp.GetRequiredService<Watchlist>()));
         services.AddSingleton<ArticleNormalizer>();
         // Every outbound feed and market-data request goes through the SSRF guard (feeds marked internal excepted).
-        services.AddSingleton(sp => new HttpClient(FeedFetcher.CreateHandler(new SsrfGuard())) { Timeout = Timeout.InfiniteTimeSpan });
+        // TryAdd: tests that serve "public" feeds from loopback register their own client first.
+        services.TryAddSingleton(sp => new HttpClient(FeedFetcher.CreateHandler(new SsrfGuard())) { Timeout = Timeout.InfiniteTimeSpan });
         services.AddSingleton(sp => new FeedPollPolicy(Value<PollOptions>(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new FeedFetcher(sp.GetRequiredService<HttpClient>(), Value<FetchOptions>(sp),
             sp.GetRequiredService<AppPaths>().ConfigDirectory));

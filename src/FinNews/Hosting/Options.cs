@@ -35,6 +35,9 @@ public sealed class SchedulerOptions
     /// <summary>Days an article is kept before the retention job deletes it (with its search chunks).</summary>
     public int RetentionDays { get; set; } = 365;
 
+    /// <summary>Seconds between checks of the feed list for feeds added, removed or changed (new feeds get a poll job).</summary>
+    public int FeedListSyncSeconds { get; set; } = 60;
+
     /// <summary>Quartz cron for loading market data.</summary>
     public string MarketDataSchedule { get; set; } = "0 30 22 ? * MON-FRI";
 }
@@ -88,6 +91,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, SchedulerOptions o) => Check(
         Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 5, 86400),
+        Range("Scheduler:FeedListSyncSeconds", o.FeedListSyncSeconds, 5, 3600),
         Range("Scheduler:RetentionDays", o.RetentionDays, 1, 36500),
         Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
 
@@ -106,7 +110,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, FetchOptions o) => Check(
         Range("Ingest:TimeoutSeconds", o.TimeoutSeconds, 1, 600),
-        o.MaxBodyBytes is >= 1024 and <= 1L << 30 ? null : $"Ingest:MaxBodyBytes = {o.MaxBodyBytes}: must be between 1024 and 1073741824.",
+        o.MaxBodyBytes is >= 1024 and <= FinNews.Core.Feeds.FeedParser.MaxDocumentBytes ? null : $"Ingest:MaxBodyBytes = {o.MaxBodyBytes}: must be between 1024 and {FinNews.Core.Feeds.FeedParser.MaxDocumentBytes} (the largest document the parser reads).",
         Range("Ingest:MaxRedirects", o.MaxRedirects, 0, 20),
         Required("Ingest:UserAgent", o.UserAgent));
 

@@ -14,10 +14,10 @@ public sealed class FeedPollJob(FinNewsPipeline pipeline, FeedCatalog catalog, I
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var feedId = context.MergedJobDataMap.GetString(FeedIdKey);
-        var feed = catalog.Load().Feeds.FirstOrDefault(f => f.Id == feedId);
+        var feed = feedId is null ? null : catalog.Find(feedId)?.Definition;
         if (feed is null || !feed.Enabled)
         {
-            logger.LogInformation("Feed {FeedId} is no longer configured or enabled; poll skipped", feedId);
+            logger.LogInformation("Feed {FeedId} is no longer in the feed list or enabled; poll skipped", feedId);
             return;
         }
 
@@ -27,6 +27,80 @@ public sealed class FeedPollJob(FinNewsPipeline pipeline, FeedCatalog catalog, I
             logger.LogInformation("Feed {FeedId} polled: {New} new, {Error}", r.FeedId, r.Counts?.Inserted ?? 0, r.Error ?? "ok");
         }
     }
+}
+
+/// <summary>
+/// Keeps one poll job per enabled feed of the effective list (read from the store, so feeds added or removed through
+/// the CLI or the API by any process are picked up): schedules new feeds, reschedules changed intervals, deletes the
+/// jobs of feeds that are gone or disabled. Runs at start and then every <see cref="SchedulerOptions.FeedListSyncSeconds"/>.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state, ILogger<FeedScheduleJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("feed-schedule", "maintenance");
+
+    public const string Group = "feeds";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        IReadOnlyList<FinNews.Core.Feeds.FeedDefinition> feeds;
+        try
+        {
+            feeds = catalog.Feeds().Where(f => f.Enabled).ToList();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            logger.LogError(ex, "Feed schedule not updated: the feed list could not be read");
+            return;
+        }
+
+        // Trigger times are on the scheduler's own clock: start from this run's fire time.
+        var now = context.FireTimeUtc;
+        var first = !state.Initialized;
+        foreach (var feed in feeds)
+        {
+            if (state.Scheduled.TryGetValue(feed.Id, out var minutes) && minutes == feed.IntervalMinutes)
+            {
+                continue;
+            }
+
+            // At start, first fires are spread over the interval (at most 5 min) so a restart does not hit every
+            // publisher at once, and with the start-up pass (run) the feeds it just ingested wait one interval. A feed
+            // added or changed later is polled right away. Due-ness (backoff, Retry-After, pause) is checked per run.
+            var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
+            var jitter = first ? TimeSpan.FromSeconds(Random.Shared.NextDouble() * Math.Min(interval.TotalSeconds, 300)) : TimeSpan.Zero;
+            var delay = first && state.RunPipelineAtStart ? interval : TimeSpan.Zero;
+            var key = new JobKey($"feed-{feed.Id}", Group);
+            var job = JobBuilder.Create<FeedPollJob>().WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id).Build();
+            var trigger = TriggerBuilder.Create().ForJob(key).WithIdentity($"feed-{feed.Id}-interval", Group)
+                .StartAt(now.Add(delay).Add(jitter))
+                .WithSimpleSchedule(x => x.WithInterval(interval).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
+                .Build();
+            await context.Scheduler.ScheduleJob(job, trigger, new ScheduleJobOptions { Replace = true }, cancellationToken);
+            state.Scheduled[feed.Id] = feed.IntervalMinutes;
+        }
+
+        var current = feeds.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in state.Scheduled.Keys.Where(id => !current.Contains(id)).ToList())
+        {
+            await context.Scheduler.DeleteJob(new JobKey($"feed-{gone}", Group), cancellationToken);
+            state.Scheduled.Remove(gone);
+        }
+
+        state.Initialized = true;
+    }
+}
+
+/// <summary>The poll jobs <see cref="FeedScheduleJob"/> has scheduled in this process (feed id to interval minutes).</summary>
+public sealed class FeedScheduleState(bool runPipelineAtStart)
+{
+    public bool RunPipelineAtStart { get; } = runPipelineAtStart;
+
+    public bool Initialized { get; set; }
+
+    public Dictionary<string, int> Scheduled { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Deletes articles past the retention period, with their search chunks.</summary>
@@ -97,24 +171,16 @@ public static class JobRegistration
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
-        var feedsFile = paths.FromConfig(builder.Configuration["FinNews:FeedsFile"] ?? "feeds.json");
-        var feeds = File.Exists(feedsFile) ? FinNews.Core.Feeds.FeedList.Load(feedsFile).Feeds : [];
         var now = time.GetUtcNow();
+        builder.Services.AddSingleton(new FeedScheduleState(runPipelineAtStart));
         builder.Services.AddQuartz(q =>
         {
-            // One job per configured feed, on the feed's own interval, first fire spread over that interval so a
-            // restart does not hit every publisher at once. Due-ness (backoff, Retry-After, pause) is checked per run.
-            foreach (var feed in feeds.Where(f => f.Enabled))
-            {
-                var key = new JobKey($"feed-{feed.Id}", "feeds");
-                var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
-                var jitter = TimeSpan.FromSeconds(Random.Shared.NextDouble() * Math.Min(interval.TotalSeconds, 300));
-                q.AddJob<FeedPollJob>(j => j.WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id));
-                q.AddTrigger(t => t.ForJob(key).WithIdentity($"feed-{feed.Id}-interval", "feeds")
-                    .StartAt(now.Add(runPipelineAtStart ? interval : TimeSpan.Zero).Add(jitter))
-                    .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever()
-                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
-            }
+            // One poll job per feed of the effective list, kept in step with the store by the feed-schedule job.
+            q.AddJob<FeedScheduleJob>(j => j.WithIdentity(FeedScheduleJob.Key));
+            q.AddTrigger(t => t.ForJob(FeedScheduleJob.Key).WithIdentity("feed-schedule-interval")
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(scheduler.FeedListSyncSeconds)).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
 
             q.AddDigestJob();
 

@@ -1,9 +1,14 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using FinNews.Api;
+using FinNews.Core.Access;
 using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
 using FinNews.Core.Storage;
 using FinNews.Jobs;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
 
 namespace FinNews.Web;
 
@@ -55,84 +60,90 @@ internal static class Pages
             return Layout.Page("Briefings", body.ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings/{id}", (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        app.MapGet("/briefings/{id}", (HttpContext context, SqliteStore store, IAntiforgery antiforgery, string id) =>
         {
             var briefing = store.GetBriefing(id);
             if (briefing is null)
             {
-                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+                return NotFound(id);
             }
 
-            var token = Token(antiforgery, context);
             var approval = store.Approval(id);
             var actions = new StringBuilder("<section class=\"review\"><h2>Review</h2>");
             actions.Append(approval is { } a
                 ? string.Create(C, $"<p class=\"approved\">Approved by {E.Encode(a.By)} at {a.At:yyyy-MM-dd HH:mm} UTC.</p>")
                 : "<p class=\"muted\">Not approved yet. Approved briefings go into the fine-tuning dataset.</p>");
-            actions.Append(C, $"<form method=\"post\" action=\"/briefings/{Uri.EscapeDataString(id)}/approve\">{token}<label>Your name <input name=\"by\" required maxlength=\"100\"></label> <button type=\"submit\">Approve</button></form>");
-            actions.Append(C, $"<p><a href=\"/briefings/{Uri.EscapeDataString(id)}/edit\">Edit statements</a></p></section>");
-            return Layout.Page(briefing.Title, BriefingRenderer.ToHtmlFragment(briefing) + actions);
+            if (CanReview(context, out var reviewer, out var refusal))
+            {
+                actions.Append(C, $"<form method=\"post\" action=\"/briefings/{Uri.EscapeDataString(id)}/approve\">{Layout.AntiforgeryField(antiforgery, context)}<button type=\"submit\">Approve as {E.Encode(reviewer)}</button></form>");
+                actions.Append(C, $"<p><a href=\"/briefings/{Uri.EscapeDataString(id)}/edit\">Edit statements</a></p>");
+            }
+            else
+            {
+                actions.Append("<p class=\"muted\">Read-only. ").Append(E.Encode(refusal)).Append("</p>");
+            }
+
+            return Layout.Page(briefing.Title, Versions(store, briefing) + BriefingRenderer.ToHtmlFragment(briefing) + actions.Append("</section>"));
         }).ExcludeFromDescription();
 
-        app.MapPost("/briefings/{id}/approve", async (HttpContext context, SqliteStore store, TimeProvider time, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        // Approving and editing need an editor (or admin) key when Auth:Enabled, and a request from this machine when not.
+        app.MapPost("/briefings/{id}/approve", async (HttpContext context, SqliteStore store, TimeProvider time, IAntiforgery antiforgery, string id) =>
         {
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (!CanReview(context, out var reviewer, out var refusal))
             {
-                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+                return Forbidden(refusal);
             }
 
-            var form = await context.Request.ReadFormAsync();
-            var by = form["by"].ToString().Trim();
-            if (by.Length is 0 or > 100)
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
-                return Layout.Page("Not approved", "<h1>Not approved</h1><p class=\"error\">Give your name (1 to 100 characters) to approve.</p>", status: 400);
+                return refused;
             }
 
-            return store.ApproveBriefing(id, by, time.GetUtcNow())
+            // The approver is who signed in (the key's name and id), not a name typed into the form.
+            return store.ApproveBriefing(id, reviewer, time.GetUtcNow())
                 ? Results.Redirect($"/briefings/{Uri.EscapeDataString(id)}", permanent: false)
-                : Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+                : NotFound(id);
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings/{id}/edit", (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        app.MapGet("/briefings/{id}/edit", (HttpContext context, SqliteStore store, IAntiforgery antiforgery, string id) =>
         {
+            if (!CanReview(context, out _, out var refusal))
+            {
+                return Forbidden(refusal);
+            }
+
             var briefing = store.GetBriefing(id);
-            if (briefing is null)
-            {
-                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
-            }
-
-            var sb = new StringBuilder();
-            sb.Append(C, $"<h1>Edit: {E.Encode(briefing.Title)}</h1><p class=\"muted\">Citations stay as written; saving clears any approval.</p>");
-            sb.Append(C, $"<form method=\"post\" action=\"/briefings/{Uri.EscapeDataString(id)}/edit\" class=\"edit\">{Token(antiforgery, context)}");
-            for (var si = 0; si < briefing.Sections.Count; si++)
-            {
-                var section = briefing.Sections[si];
-                sb.Append("<h2>").Append(E.Encode(section.Title)).Append("</h2>");
-                for (var bi = 0; bi < section.Bullets.Count; bi++)
-                {
-                    var bullet = section.Bullets[bi];
-                    sb.Append(C, $"<label class=\"bullet-edit\">{E.Encode(bullet.Headline ?? "")} <span class=\"muted\">[{string.Join("][", bullet.Citations)}]</span><textarea name=\"b-{si}-{bi}\" rows=\"3\" maxlength=\"2000\">{E.Encode(bullet.Text)}</textarea></label>");
-                }
-            }
-
-            sb.Append("<button type=\"submit\">Save</button></form>");
-            return Layout.Page("Edit briefing", sb.ToString());
+            return briefing is null
+                ? NotFound(id)
+                : Layout.Page("Edit briefing", EditForm(briefing, Layout.AntiforgeryField(antiforgery, context), (si, bi) => briefing.Sections[si].Bullets[bi].Text, []));
         }).ExcludeFromDescription();
 
-        app.MapPost("/briefings/{id}/edit", async (HttpContext context, SqliteStore store, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string id) =>
+        app.MapPost("/briefings/{id}/edit", async (HttpContext context, SqliteStore store, Watchlist watchlist, IAntiforgery antiforgery, string id) =>
         {
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (!CanReview(context, out _, out var refusal))
             {
-                return Layout.Page("Refused", "<h1>Refused</h1><p class=\"error\">The form expired or did not come from this site; reload the page and try again.</p>", status: 400);
+                return Forbidden(refusal);
+            }
+
+            if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
+            {
+                return refused;
             }
 
             var briefing = store.GetBriefing(id);
             if (briefing is null)
             {
-                return Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+                return NotFound(id);
             }
 
             var form = await context.Request.ReadFormAsync();
+            // A field left out of the post keeps its statement as it is; only a field sent empty removes one.
+            string Submitted(int si, int bi) => form.TryGetValue($"b-{si}-{bi}", out var value)
+                ? value.ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim()
+                : briefing.Sections[si].Bullets[bi].Text.Trim();
+            var checker = new BriefingEditChecker(store, new CitationValidator(watchlist.Tickers.Select(t => t.Symbol)));
+            IReadOnlyDictionary<int, NumberedSource>? sources = null;
+            var problems = new Dictionary<(int, int), string>();
             var sections = new List<BriefingSection>();
             for (var si = 0; si < briefing.Sections.Count; si++)
             {
@@ -140,17 +151,33 @@ internal static class Pages
                 var bullets = new List<BriefingBullet>();
                 for (var bi = 0; bi < section.Bullets.Count; bi++)
                 {
-                    var text = form[$"b-{si}-{bi}"].ToString().Trim();
+                    var original = section.Bullets[bi];
+                    var text = Submitted(si, bi);
                     if (text.Length > 2000)
                     {
-                        return Layout.Page("Not saved", $"<h1>Not saved</h1><p class=\"error\">Statement {bi + 1} of {E.Encode(section.Title)} is over 2000 characters.</p>", status: 400);
+                        problems[(si, bi)] = string.Create(C, $"it is {text.Length} characters long; the limit is 2000.");
+                        continue;
                     }
 
-                    // An emptied statement is removed; the others keep their citations.
-                    if (text.Length > 0)
+                    // A statement sent empty is removed.
+                    if (text.Length == 0)
                     {
-                        bullets.Add(section.Bullets[bi] with { Text = text });
+                        continue;
                     }
+
+                    // A reworded statement keeps its citations only if they support every figure and ticker in it.
+                    if (!string.Equals(text, original.Text.Trim(), StringComparison.Ordinal))
+                    {
+                        sources ??= checker.Sources(briefing);
+                        var reasons = checker.Check(original, text, sources);
+                        if (reasons.Count > 0)
+                        {
+                            problems[(si, bi)] = string.Join("; ", reasons) + ".";
+                            continue;
+                        }
+                    }
+
+                    bullets.Add(original with { Text = text });
                 }
 
                 if (bullets.Count > 0)
@@ -159,17 +186,30 @@ internal static class Pages
                 }
             }
 
+            if (problems.Count > 0)
+            {
+                // Nothing is saved; the form comes back with what was typed and, per statement, what is unsupported.
+                return Layout.Page("Not saved", EditForm(briefing, Layout.AntiforgeryField(antiforgery, context), Submitted, problems), status: 400);
+            }
+
             store.SaveEditedBriefing(briefing with { Sections = sections });
             return Results.Redirect($"/briefings/{Uri.EscapeDataString(id)}", permanent: false);
         }).ExcludeFromDescription();
 
-        // List-Unsubscribe: GET shows a confirmation page; POST is the RFC 8058 one-click unsubscribe mail clients send.
-        app.MapGet("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
-            ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
-            : Layout.Page("Unknown link", "<h1>Unknown link</h1><p>This unsubscribe link is not valid (or was already used).</p>", status: 404))
+        // List-Unsubscribe: GET only asks (mail scanners and link previews follow links, so it changes nothing); POST
+        // unsubscribes, both from the confirmation form and as the RFC 8058 one-click POST mail clients send
+        // ("List-Unsubscribe=One-Click", no antiforgery token).
+        app.MapGet("/unsubscribe/{token}", (string token) => token.Length > 100
+            ? UnknownUnsubscribeLink()
+            : Layout.Page("Unsubscribe", $"""
+                <h1>Unsubscribe</h1><p>Stop sending FinNews digests to the address this link was mailed to?</p>
+                <form method="post" action="/unsubscribe/{E.Encode(Uri.EscapeDataString(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>
+                """))
             .ExcludeFromDescription();
-        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) =>
-            delivery.Unsubscribe(token) ? Results.Ok() : Results.NotFound()).ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
+            ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
+            : UnknownUnsubscribeLink())
+            .ExcludeFromDescription().DisableAntiforgery();
 
         app.MapGet("/search", async (FinNews.Core.Search.ISearchIndex index, SqliteStore store, string? q, string? mode, CancellationToken ct) =>
         {
@@ -275,7 +315,7 @@ internal static class Pages
             var sb = new StringBuilder("<h1>Feed health</h1><table><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
             foreach (var r in health.List())
             {
-                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
                 sb.Append(C, $"<td>{Time(r.LastSuccessAt)}</td><td class=\"num\">{r.ErrorCount}</td><td>{Time(r.NextPollAt)}</td><td class=\"num\">{r.ItemsPerDay:0.0}</td>");
                 sb.Append("<td>").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
             }
@@ -324,10 +364,92 @@ internal static class Pages
         }).ExcludeFromDescription();
     }
 
-    private static string Token(Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, HttpContext context)
+    /// <summary>
+    /// Whether this request may edit and approve briefings, with the approver name to record, or why not: with
+    /// Auth:Enabled an editor (or admin) key, named by the key's name and id; without auth only a request from this
+    /// machine (see <see cref="PageAuth.IsLocalRequest"/>).
+    /// </summary>
+    private static bool CanReview(HttpContext context, out string reviewer, out string refusal)
     {
-        var tokens = antiforgery.GetAndStoreTokens(context);
-        return $"<input type=\"hidden\" name=\"{E.Encode(tokens.FormFieldName)}\" value=\"{E.Encode(tokens.RequestToken ?? "")}\">";
+        reviewer = "";
+        refusal = "";
+        if (context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled)
+        {
+            var key = PageAuth.SessionKey(context);
+            if (key is null)
+            {
+                refusal = "Editing and approving briefings need a sign-in with an editor key.";
+                return false;
+            }
+
+            if (!ApiScopes.Satisfies(key.Scope, ApiScopes.Editor))
+            {
+                refusal = $"Editing and approving briefings need the '{ApiScopes.Editor}' scope; you are signed in with key {key.Prefix}… ({key.Name}), which has the '{key.Scope}' scope. Ask an admin for an editor key (finnews keys create --scope editor) and sign in with it.";
+                return false;
+            }
+
+            reviewer = string.Create(C, $"{key.Name} (key {key.Id})");
+            return true;
+        }
+
+        if (!PageAuth.IsLocalRequest(context, out var why))
+        {
+            refusal = $"Editing and approving briefings are turned off: Auth:Enabled is false and {why}. Enable auth (Auth:Enabled = true) and sign in with an editor key (finnews keys create --scope editor), or use the pages on this machine at http://localhost.";
+            return false;
+        }
+
+        reviewer = "local user (auth off)";
+        return true;
+    }
+
+    private static IResult Forbidden(string refusal) =>
+        Layout.Page("Not allowed", $"<h1>Not allowed</h1><p class=\"error\">{E.Encode(refusal)}</p>", status: StatusCodes.Status403Forbidden);
+
+    private static IResult NotFound(string id) =>
+        Layout.Page("Not found", $"<h1>Not found</h1><p>No briefing with id {E.Encode(id)}.</p>", status: 404);
+
+    private static IResult UnknownUnsubscribeLink() =>
+        Layout.Page("Unknown link", "<h1>Unknown link</h1><p class=\"error\">This unsubscribe link is not valid. Use the link from your latest digest, or reply to it.</p>", status: 404);
+
+    /// <summary>The statement editor, filled with <paramref name="text"/>; <paramref name="problems"/> name what kept statements from saving.</summary>
+    private static string EditForm(BriefingDocument briefing, string antiforgeryField, Func<int, int, string> text, Dictionary<(int, int), string> problems)
+    {
+        var id = Uri.EscapeDataString(briefing.Id);
+        var sb = new StringBuilder();
+        sb.Append(C, $"<h1>Edit: {E.Encode(briefing.Title)}</h1>");
+        if (problems.Count > 0)
+        {
+            sb.Append("<div class=\"error\"><p>Nothing was saved. Each statement keeps its citations, so a changed statement must rest on them:</p><ul>");
+            foreach (var ((si, bi), problem) in problems)
+            {
+                var section = briefing.Sections[si];
+                var typed = text(si, bi);
+                sb.Append(C, $"<li>Statement {bi + 1} of {E.Encode(section.Title)} (\"{E.Encode(typed.Length > 80 ? typed[..80] + "…" : typed)}\"): {E.Encode(problem)}</li>");
+            }
+
+            sb.Append("</ul><p>Reword it with figures and tickers from the cited sources, or empty it to remove the statement.</p></div>");
+        }
+
+        sb.Append("<p class=\"muted\">Statements keep their citations: a changed statement is saved only when every figure and ticker in it appears in the sources it cites. Empty a statement to remove it. Saving clears any approval; the original briefing is kept.</p>");
+        sb.Append(C, $"<form method=\"post\" action=\"/briefings/{id}/edit\" class=\"edit\">{antiforgeryField}");
+        for (var si = 0; si < briefing.Sections.Count; si++)
+        {
+            var section = briefing.Sections[si];
+            sb.Append("<h2>").Append(E.Encode(section.Title)).Append("</h2>");
+            for (var bi = 0; bi < section.Bullets.Count; bi++)
+            {
+                var bullet = section.Bullets[bi];
+                sb.Append(C, $"<label class=\"bullet-edit\">{E.Encode(bullet.Headline ?? "")} <span class=\"muted\">[{string.Join("][", bullet.Citations)}]</span><textarea name=\"b-{si}-{bi}\" rows=\"3\" maxlength=\"2000\">{E.Encode(text(si, bi))}</textarea>");
+                if (problems.TryGetValue((si, bi), out var problem))
+                {
+                    sb.Append("<span class=\"error\">").Append(E.Encode(problem)).Append("</span>");
+                }
+
+                sb.Append("</label>");
+            }
+        }
+
+        return sb.Append("<button type=\"submit\">Save</button></form>").ToString();
     }
 
     private static string Time(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", C) ?? "-";
@@ -349,6 +471,35 @@ internal static class Pages
         return string.Create(C, $"<svg class=\"spark {trend}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{closes.Count} closes from {closes[0]:0.00} to {closes[^1]:0.00}\"><polyline fill=\"none\" stroke-width=\"1.5\" points=\"{points}\"/></svg>");
     }
 
+    /// <summary>
+    /// Where a briefing stands among the versions of its edition: a banner on a superseded one pointing to the current
+    /// version, and on a re-run the versions it replaced.
+    /// </summary>
+    private static string Versions(SqliteStore store, BriefingDocument briefing)
+    {
+        var versions = store.BriefingVersions(briefing.Edition);
+        if (versions.Count < 2)
+        {
+            return "";
+        }
+
+        var sb = new StringBuilder();
+        var current = versions[0];
+        var self = versions.FirstOrDefault(v => v.Id == briefing.Id);
+        sb.Append(C, $"<aside class=\"versions{(current.Id == briefing.Id ? "" : " superseded")}\"><p>");
+        sb.Append(current.Id == briefing.Id
+            ? string.Create(C, $"Version {current.Version} of the {E.Encode(current.Edition)} edition; it replaces earlier versions:")
+            : string.Create(C, $"Superseded: this is version {self?.Version} of the {E.Encode(current.Edition)} edition. The current version is <a href=\"/briefings/{Uri.EscapeDataString(current.Id)}\">version {current.Version}</a>, written {current.CreatedAt:yyyy-MM-dd HH:mm} UTC. All versions:"));
+        sb.Append("</p><ul>");
+        foreach (var v in versions)
+        {
+            sb.Append("<li>").Append(v.Id == briefing.Id ? $"version {v.Version} (this page)" : $"<a href=\"/briefings/{Uri.EscapeDataString(v.Id)}\">version {v.Version}</a>");
+            sb.Append(C, $" <span class=\"muted\">as of {v.AsOf:yyyy-MM-dd HH:mm} UTC, written {v.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(v.Writer)} writer</span></li>");
+        }
+
+        return sb.Append("</ul></aside>").ToString();
+    }
+
     private static string PastList(IReadOnlyList<BriefingSummary> items, string? heading)
     {
         if (items.Count == 0)
@@ -365,7 +516,7 @@ internal static class Pages
         sb.Append("<ul class=\"briefing-list\">");
         foreach (var b in items)
         {
-            sb.Append(C, $"<li><a href=\"/briefings/{Uri.EscapeDataString(b.Id)}\">{E.Encode(b.Title)}</a> <span class=\"muted\">written {b.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(b.Writer)} writer</span></li>");
+            sb.Append(C, $"<li><a href=\"/briefings/{Uri.EscapeDataString(b.Id)}\">{E.Encode(b.Title)}</a> <span class=\"muted\">news to {b.AsOf:yyyy-MM-dd HH:mm} UTC{(b.Version > 1 ? $", version {b.Version}" : "")}, written {b.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(b.Writer)} writer</span></li>");
         }
 
         return sb.Append("</ul>").ToString();

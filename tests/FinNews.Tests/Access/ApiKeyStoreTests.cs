@@ -91,6 +91,65 @@ public sealed class ApiKeyStoreTests : IDisposable
         store.List().Single().LastUsedAt.Should().Be(first.AddSeconds(61));
     }
 
+    [Fact]
+    public void The_editor_scope_sits_between_reader_and_admin()
+    {
+        var store = NewStore();
+        var editor = store.Create("desk", "editor");
+
+        store.Authenticate(editor.Key)!.Scope.Should().Be("editor");
+        ApiScopes.Satisfies("editor", "reader").Should().BeTrue();
+        ApiScopes.Satisfies("editor", "editor").Should().BeTrue();
+        ApiScopes.Satisfies("editor", "admin").Should().BeFalse();
+        ApiScopes.Satisfies("admin", "editor").Should().BeTrue();
+        ApiScopes.Satisfies("reader", "editor").Should().BeFalse();
+        var unknown = () => store.Create("bot", "owner");
+        unknown.Should().Throw<ApiKeyValidationException>().Which.Message.Should().Contain("'reader', 'editor', 'admin'");
+    }
+
+    [Fact]
+    public void A_key_table_from_before_the_editor_scope_is_migrated_keeping_every_key_and_id()
+    {
+        var sqlite = new SqliteStore(_env.DatabasePath);
+        sqlite.Initialize();
+        const string oldKey = "fn_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+        using (var c = new SqliteConnection(sqlite.ConnectionString))
+        {
+            // The table as the first release created it.
+            c.Execute("""
+                CREATE TABLE api_keys (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  name TEXT NOT NULL,
+                  prefix TEXT NOT NULL,
+                  hash BLOB NOT NULL UNIQUE,
+                  scope TEXT NOT NULL CHECK (scope IN ('reader', 'admin')),
+                  created_at INTEGER NOT NULL,
+                  last_used_at INTEGER,
+                  revoked_at INTEGER,
+                  requests_per_minute INTEGER NOT NULL CHECK (requests_per_minute BETWEEN 1 AND 100000)
+                );
+                CREATE INDEX ix_api_keys_prefix ON api_keys(prefix);
+                INSERT INTO api_keys(id, name, prefix, hash, scope, created_at, revoked_at, requests_per_minute)
+                VALUES (4, 'ops', @prefix, @hash, 'admin', 1000, NULL, 30), (7, 'old bot', 'fn_zzzzz', X'00', 'reader', 2000, 3000, 120);
+                UPDATE sqlite_sequence SET seq = 9 WHERE name = 'api_keys';
+                """, new { prefix = oldKey[..8], hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(oldKey)) });
+        }
+
+        var store = new ApiKeyStore(sqlite.ConnectionString, _clock);
+        store.Initialize();
+        store.Initialize();
+
+        var ops = store.Authenticate(oldKey);
+        ops.Should().NotBeNull("existing keys keep working");
+        ops!.Should().BeEquivalentTo(new { Id = 4L, Name = "ops", Scope = "admin", RequestsPerMinute = 30 });
+        store.List().Select(k => (k.Id, k.IsRevoked)).Should().Equal((4L, false), (7L, true));
+        var editor = store.Create("desk", "editor");
+        editor.Record.Id.Should().Be(10, "ids of earlier keys, revoked or deleted, are never handed out again");
+        using var check = new SqliteConnection(sqlite.ConnectionString);
+        check.ExecuteScalar<string>("SELECT sql FROM sqlite_master WHERE name = 'api_keys'").Should().Contain("'editor'");
+        check.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ix_api_keys_prefix'").Should().Be(1);
+    }
+
     [Theory]
     [InlineData("", "reader", 120, "name = ''")]
     [InlineData("   ", "reader", 120, "name = '   '")]

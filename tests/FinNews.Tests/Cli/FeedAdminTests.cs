@@ -19,7 +19,7 @@ public class FeedAdminTests
         using var env = TestEnvironment.Create();
         await using var server = await FeedServer();
         var feedsFile = Path.Combine(env.ConfigDirectory, "feeds.json");
-        var original = await File.ReadAllTextAsync(feedsFile);
+        var original = await File.ReadAllBytesAsync(feedsFile);
 
         var refusedPrivate = await FinNewsProcess.RunAsync("feeds", "add", "--id", "local", "--name", "Local", "--url", server.Url + "rss", "--config", env.ConfigDirectory);
         var refusedJunk = await FinNewsProcess.RunAsync("feeds", "add", "--id", "junk", "--name", "Junk", "--url", server.Url + "junk", "--internal", "--config", env.ConfigDirectory);
@@ -31,11 +31,13 @@ public class FeedAdminTests
         refusedJunk.Err.Should().Contain("junk").And.Contain("not XML");
         refusedScheme.Code.Should().Be(3);
         refusedScheme.Err.Should().Contain("ftp://x.example/rss");
-        (await File.ReadAllTextAsync(feedsFile)).Should().Be(original, "nothing is saved for a refused feed");
+        (await ListedIds(env)).Should().NotContain(["local", "junk", "ftp"], "nothing is saved for a refused feed");
 
         var added = await FinNewsProcess.RunAsync("feeds", "add", "--id", "local", "--name", "Local Wire", "--url", server.Url + "rss", "--internal", "--interval", "10", "--config", env.ConfigDirectory);
         added.Code.Should().Be(0, added.Err);
         added.Out.Should().Contain("2 items");
+        (await File.ReadAllBytesAsync(feedsFile)).Should().Equal(original, "added feeds are stored in the database; feeds.json is never rewritten");
+        (await ListedIds(env)).Should().Contain("local");
         var ingest = await FinNewsProcess.RunAsync("ingest", "--config", env.ConfigDirectory);
         ingest.Out.Should().Contain("local");
 
@@ -44,7 +46,53 @@ public class FeedAdminTests
         duplicate.Err.Should().Contain("already exists");
 
         (await FinNewsProcess.RunAsync("feeds", "remove", "local", "--config", env.ConfigDirectory)).Code.Should().Be(0);
-        (await File.ReadAllTextAsync(feedsFile)).Should().NotContain("\"local\"");
+        (await ListedIds(env)).Should().NotContain("local");
+        (await File.ReadAllBytesAsync(feedsFile)).Should().Equal(original, "removing an added feed does not touch feeds.json either");
+    }
+
+    [Fact]
+    public async Task Feeds_json_seeds_the_list_edits_to_it_apply_and_its_feeds_are_removed_there_not_by_the_cli()
+    {
+        using var env = TestEnvironment.Create();
+        await using var server = await FeedServer();
+        var feedsFile = Path.Combine(env.ConfigDirectory, "feeds.json");
+        var added = await FinNewsProcess.RunAsync("feeds", "add", "--id", "local", "--name", "Local Wire", "--url", server.Url + "rss", "--internal", "--config", env.ConfigDirectory);
+        added.Code.Should().Be(0, added.Err);
+        var original = await File.ReadAllBytesAsync(feedsFile);
+
+        var refused = await FinNewsProcess.RunAsync("feeds", "remove", "meridian-wire", "--config", env.ConfigDirectory);
+
+        refused.Code.Should().Be(1);
+        refused.Err.Should().Contain("declared in").And.Contain("feeds.json").And.Contain("finnews feeds pause meridian-wire");
+        (await File.ReadAllBytesAsync(feedsFile)).Should().Equal(original);
+        (await ListedIds(env)).Should().Contain("meridian-wire");
+
+        // An operator edits feeds.json: a changed interval applies, a dropped entry leaves the list; the added feed stays.
+        env.EditFeeds(feeds => [.. feeds.Where(f => (string?)f!["id"] != "copperline-financial").Select(f =>
+        {
+            if ((string?)f!["id"] == "meridian-wire")
+            {
+                f["intervalMinutes"] = 45;
+            }
+
+            return f;
+        })]);
+        var list = await FinNewsProcess.RunAsync("feeds", "list", "--json", "--config", env.ConfigDirectory);
+        list.Code.Should().Be(0, list.Err);
+        using var doc = JsonDocument.Parse(list.Out);
+        var feeds = doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("feed").GetProperty("id").GetString()!, f => f);
+        feeds.Should().NotContainKey("copperline-financial");
+        feeds["meridian-wire"].GetProperty("feed").GetProperty("intervalMinutes").GetInt32().Should().Be(45);
+        feeds["meridian-wire"].GetProperty("origin").GetString().Should().Be("config");
+        feeds["local"].GetProperty("origin").GetString().Should().Be("added");
+    }
+
+    private static async Task<List<string>> ListedIds(TestEnvironment env)
+    {
+        var list = await FinNewsProcess.RunAsync("feeds", "list", "--json", "--config", env.ConfigDirectory);
+        list.Code.Should().Be(0, list.Err);
+        using var doc = JsonDocument.Parse(list.Out);
+        return doc.RootElement.EnumerateArray().Select(f => f.GetProperty("feed").GetProperty("id").GetString()!).ToList();
     }
 
     [Fact]
@@ -83,21 +131,28 @@ public class FeedAdminTests
             return r;
         }
 
-        var body = new { id = "local", name = "Local Wire", url = feeds.Url + "rss", @internal = true };
         (await http.SendAsync(Req(HttpMethod.Get, "/api/v1/briefings", null))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK, "health stays anonymous");
+        var body = new { id = "local", name = "Local Wire", url = feeds.Url + "rss" };
         (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", reader, body))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
 
-        var junk = await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, new { id = "junk", name = "Junk", url = feeds.Url + "junk", @internal = true }));
-        junk.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await junk.Content.ReadAsStringAsync()).Should().Contain("not XML");
-        (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, body))).StatusCode.Should().Be(HttpStatusCode.Created);
+        // Over HTTP a feed is never internal: the loopback feed is refused by the SSRF guard, marked or not.
+        var marked = await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, new { id = "local", name = "Local Wire", url = feeds.Url + "rss", @internal = true }));
+        marked.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await marked.Content.ReadAsStringAsync()).Should().Contain("internal");
+        (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds", admin, body))).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        // The operator adds it from the command line (the only place it can be marked internal); the API manages it.
+        var added = await FinNewsProcess.RunAsync("feeds", "add", "--id", "local", "--name", "Local Wire", "--url", feeds.Url + "rss", "--internal", "--config", env.ConfigDirectory);
+        added.Code.Should().Be(0, added.Err);
         (await http.SendAsync(Req(HttpMethod.Post, "/api/v1/feeds/local/pause", admin))).StatusCode.Should().Be(HttpStatusCode.NoContent);
         var health = await http.SendAsync(Req(HttpMethod.Get, "/api/v1/feeds", reader));
         health.StatusCode.Should().Be(HttpStatusCode.OK);
         using (var doc = JsonDocument.Parse(await health.Content.ReadAsStringAsync()))
         {
-            doc.RootElement.EnumerateArray().Single(f => f.GetProperty("id").GetString() == "local").GetProperty("paused").GetBoolean().Should().BeTrue();
+            var local = doc.RootElement.EnumerateArray().Single(f => f.GetProperty("id").GetString() == "local");
+            local.GetProperty("paused").GetBoolean().Should().BeTrue();
+            local.GetProperty("internal").GetBoolean().Should().BeTrue();
         }
 
         (await http.SendAsync(Req(HttpMethod.Delete, "/api/v1/feeds/local", admin))).StatusCode.Should().Be(HttpStatusCode.NoContent);

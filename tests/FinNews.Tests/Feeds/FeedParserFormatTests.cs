@@ -334,14 +334,16 @@ public class FeedParserFormatTests
     }
 
     [Theory]
-    [InlineData("<html><body>hi</body></html>", "<html>")]
-    [InlineData("""<opml version="2.0"><body/></opml>""", "<opml>")]
-    [InlineData("""<x:feed xmlns:x="urn:other"/>""", "urn:other")]
-    public void Unknown_root_names_the_element(string xml, string named)
+    [InlineData("<html><body>hi</body></html>", "an HTML page")]
+    [InlineData("""<opml version="2.0"><body/></opml>""", "an OPML subscription list")]
+    [InlineData("""<x:feed xmlns:x="urn:other"/>""", "a <feed> element in a namespace that is not a feed format's")]
+    [InlineData("""<catalog><book/></catalog>""", "another element")]
+    public void Unknown_root_says_what_the_document_is_without_quoting_it(string xml, string what)
     {
         var act = () => Parse(xml);
 
-        act.Should().Throw<FeedParseException>().Which.Message.Should().Contain("root element").And.Contain(named);
+        act.Should().Throw<FeedParseException>().Which.Message.Should()
+            .Be($"Not a feed: the root element is {what}; expected <rss>, <rdf:RDF> or <feed>.");
     }
 
     [Theory]

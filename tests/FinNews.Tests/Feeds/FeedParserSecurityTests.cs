@@ -103,4 +103,76 @@ public class FeedParserSecurityTests
     }
 
     private static string AllMessages(Exception ex) => ex.InnerException is null ? ex.Message : ex.Message + "\n" + AllMessages(ex.InnerException);
+
+    [Theory]
+    [InlineData("<description>{0}</description>")]
+    [InlineData("<description><![CDATA[{0}]]></description>")]
+    [InlineData("<description>{1}<![CDATA[{1}]]>{1}</description>")]
+    [InlineData("<enclosure url=\"https://x.test/{0}\" type=\"audio/mpeg\"/>")]
+    public void A_field_longer_than_the_field_limit_is_refused_with_a_clear_error(string field)
+    {
+        // One field well over the limit, or three adjacent runs that only together are; all under the document limit.
+        var big = new string('a', FeedParser.MaxFieldChars + 10);
+        var third = new string('a', (FeedParser.MaxFieldChars / 3) + 10);
+        var doc = $"<rss version=\"2.0\"><channel><title>t</title><item><title>x</title>{string.Format(System.Globalization.CultureInfo.InvariantCulture, field, big, third)}</item></channel></rss>";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        var message = act.Should().Throw<FeedParseException>().Which.Message;
+        message.Should().MatchRegex(@"^(A text field|An attribute value) in the document is longer than 1048576 characters \(Line 1, position \d+\); refused as hostile\.$");
+    }
+
+    [Fact]
+    public void A_field_just_under_the_limit_still_parses()
+    {
+        var text = new string('a', FeedParser.MaxFieldChars - 10);
+        var doc = $"<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><description>{text}</description></item></channel></rss>";
+
+        FeedParser.Parse(Encoding.UTF8.GetBytes(doc)).Items.Single().Summary.Should().HaveLength(text.Length);
+    }
+
+    [Fact]
+    public void A_document_with_more_elements_than_the_limit_is_refused()
+    {
+        var doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title>"
+            + string.Concat(Enumerable.Repeat("<category/>", FeedParser.MaxElements)) + "</item></channel></rss>";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage($"The document has more than {FeedParser.MaxElements} elements; refused as hostile.");
+    }
+
+    [Fact]
+    public void A_stream_that_never_ends_is_refused_at_the_document_limit()
+    {
+        var act = () => FeedParser.Parse(new EndlessStream());
+
+        act.Should().Throw<FeedParseException>()
+            .WithMessage($"The feed stream is longer than the {FeedParser.MaxDocumentBytes}-byte limit for one feed; reading stopped there.");
+    }
+
+    [Fact]
+    public void A_repair_that_would_more_than_double_the_document_is_refused()
+    {
+        // Every bare '&' becomes "&amp;": a document made of them would grow fivefold while being repaired.
+        var doc = "<rss version=\"2.0\"><channel><title>" + new string('&', 200_000) + "</title></channel></rss>";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage("The feed is not well-formed XML at Line 1, position *.");
+    }
+
+    private sealed class EndlessStream : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => count;
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -127,6 +127,17 @@ public class FetchSsrfTests
     [InlineData("::10.0.0.1", "private")]
     [InlineData("64:ff9b::a00:1", "private")]
     [InlineData("2002:a00:1::1", "private")]
+    [InlineData("2002:7f00:1::1", "loopback")]
+    [InlineData("2002:a9fe:a9fe::", "link-local (cloud metadata)")]
+    [InlineData("::ffff:0:7f00:1", "loopback")]
+    [InlineData("::ffff:0:a00:1", "private")]
+    [InlineData("64:ff9b::7f00:1", "loopback")]
+    [InlineData("64:ff9b::a9fe:a9fe", "link-local (cloud metadata)")]
+    [InlineData("64:ff9b:1::a00:1", "private (local-use NAT64)")]
+    [InlineData("64:ff9b:1:abcd::808:808", "private (local-use NAT64)")]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo tunnel")]
+    [InlineData("2001::", "Teredo tunnel")]
+    [InlineData("2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "Teredo tunnel")]
     public void Non_public_addresses_are_classified(string address, string kind) =>
         SsrfGuard.Classify(IPAddress.Parse(address)).Should().Be(kind);
 
@@ -138,6 +149,57 @@ public class FetchSsrfTests
     [InlineData("192.169.0.1")]
     [InlineData("2606:4700::1111")]
     [InlineData("::ffff:8.8.8.8")]
+    [InlineData("64:ff9b::808:808")]
+    [InlineData("2002:808:808::1")]
+    [InlineData("2001:4860:4860::8888")]
+    [InlineData("2001:1::1")]
     public void Public_addresses_are_allowed(string address) =>
         SsrfGuard.Classify(IPAddress.Parse(address)).Should().BeNull();
+
+    [Theory]
+    [InlineData("http://internal.test:{port}/rss", "internal.test", "127.0.0.1 (loopback address)")]
+    [InlineData("http://127.0.0.1:{port}/rss", "127.0.0.1", "127.0.0.1 (loopback address)")]
+    [InlineData("http://[::ffff:127.0.0.1]:{port}/rss", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1 (loopback address)")]
+    [InlineData("http://teredo.test:{port}/rss", "teredo.test", "2001:0:4136:e378:8000:63bf:3fff:fdd2 (Teredo tunnel address)")]
+    public async Task A_redirect_from_a_public_feed_to_an_internal_address_is_refused(string target, string host, string refusal)
+    {
+        await using var inside = await FetchTestServer.StartAsync(c => FetchFeeds.WriteRss(c, "inside"));
+        var location = target.Replace("{port}", inside.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        await using var outside = await FetchTestServer.StartAsync(c =>
+        {
+            c.Response.StatusCode = 302;
+            c.Response.Headers.Location = location;
+            return Task.CompletedTask;
+        });
+        var guard = new SsrfGuard((name, _) => Task.FromResult(name switch
+        {
+            "internal.test" => new[] { IPAddress.Loopback },
+            "teredo.test" => new[] { IPAddress.Parse("2001:0:4136:e378:8000:63bf:3fff:fdd2") },
+            _ => throw new SocketException((int)SocketError.HostNotFound),
+        }));
+        using var handler = FeedFetcher.CreateHandler(guard);
+        var vetted = handler.ConnectCallback!;
+        // The network as seen from the server: public.test is a host on the internet (here, the outside server);
+        // every other connection, each redirect hop included, goes through the guard as in production.
+        handler.ConnectCallback = async (context, ct) =>
+        {
+            if (context.DnsEndPoint.Host != "public.test")
+            {
+                return await vetted(context, ct);
+            }
+
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, outside.Port), ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        };
+        using var http = new HttpClient(handler, disposeHandler: false);
+        var fetcher = new FeedFetcher(http, new FetchOptions(), ".");
+
+        var act = () => fetcher.FetchAsync(new FeedDefinition("public", "Public", $"http://public.test:{outside.Port}/rss"), null, null, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<FeedFetchException>())
+            .WithMessage($"Feed 'public': host {host} resolves to {refusal}; mark the feed internal to allow it.");
+        outside.Requests.Should().ContainSingle("the public feed was asked");
+        inside.Requests.Should().BeEmpty("the redirect to the internal address was refused before connecting");
+    }
 }

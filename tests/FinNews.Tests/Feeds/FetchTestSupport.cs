@@ -91,6 +91,9 @@ internal sealed class FetchHarness : IDisposable
         Ingestor = new FeedIngestor(Fetcher, new ArticleNormalizer(new TickerTagger(new Watchlist([]))), Store, Clock, NullLogger<FeedIngestor>.Instance, Policy);
     }
 
+    /// <summary>The temp folder: the fetcher's config folder (local feed files resolve here) and the database's.</summary>
+    public string Root => _root;
+
     public ManualTimeProvider Clock { get; } = new(Some.Day);
 
     public FetchOptions FetchOptions { get; } = new();

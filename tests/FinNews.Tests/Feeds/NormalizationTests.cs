@@ -22,11 +22,14 @@ public class NormalizationTests
     }
 
     [Fact]
-    public void Titles_lose_inline_formatting_but_keep_other_angle_brackets_as_text()
+    public void Titles_are_plain_text_without_markup_but_keep_comparisons()
     {
         HtmlText.TitleText("Brent's <b>bold</b> 3% jump").Should().Be("Brent's bold 3% jump");
         HtmlText.TitleText("Marlow &amp; Finch").Should().Be("Marlow & Finch");
-        HtmlText.TitleText("<img src=x onerror=alert(1)>").Should().Be("<img src=x onerror=alert(1)>");
+        HtmlText.TitleText("<div>Trump Insists Mexico Will Pay for Wall After U.S. Begins the Work</div>")
+            .Should().Be("Trump Insists Mexico Will Pay for Wall After U.S. Begins the Work");
+        HtmlText.TitleText("<img src=x onerror=alert(1)>Yields <p>rise</p>").Should().Be("Yields rise");
+        HtmlText.TitleText("Rates < 5% and EPS > $2 <3").Should().Be("Rates < 5% and EPS > $2 <3");
     }
 
     [Fact]

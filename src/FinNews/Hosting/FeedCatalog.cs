@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using FinNews.Core.Feeds;
+using FinNews.Core.Storage;
+
+namespace FinNews.Hosting;
+
+/// <summary>
+/// The effective feed list. The database is its system of record: config/feeds.json is the declared list, seeded into
+/// the store (never written by the program), and feeds added from the CLI or the API are stored rows beside it.
+/// </summary>
+/// <remarks>
+/// Seeding happens on first use in a process and again whenever the file's content changes, so an edit of feeds.json
+/// applies without a restart. Every reader (ingest, scheduled polls, feed health, CLI, API, pages) reads the list from
+/// the store through this class.
+/// </remarks>
+public sealed class FeedCatalog
+{
+    private readonly Lock _seedGate = new();
+    private readonly SqliteStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FeedCatalog>? _logger;
+    private string? _seededHash;
+
+    public FeedCatalog(string path, SqliteStore store, TimeProvider time, ILogger<FeedCatalog>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Path = path;
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The declared feed list file (config/feeds.json).</summary>
+    public string Path { get; }
+
+    /// <summary>The file name of the declared list, for messages shown outside the host (API).</summary>
+    public string FileName => System.IO.Path.GetFileName(Path);
+
+    /// <summary>Every feed of the effective list (config feeds in declared order, then added feeds).</summary>
+    public IReadOnlyList<FeedDefinition> Feeds() => Entries().Select(f => f.Definition).ToList();
+
+    /// <summary>Every feed of the effective list with its origin.</summary>
+    public IReadOnlyList<StoredFeed> Entries()
+    {
+        EnsureSeeded();
+        return _store.ListFeeds();
+    }
+
+    /// <summary>One feed of the effective list, or null.</summary>
+    public StoredFeed? Find(string feedId)
+    {
+        EnsureSeeded();
+        return _store.GetFeed(feedId);
+    }
+
+    /// <summary>
+    /// Seeds the store from the declared list when the file changed since this process last did (always the first
+    /// time). The first seed throws when the file is missing or invalid (the error names the file, the feed and the bad
+    /// value); a later bad edit is logged and the stored list stays in use until the file is fixed.
+    /// </summary>
+    public void EnsureSeeded()
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(Path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            bytes = [];
+        }
+
+        var hash = Convert.ToHexString(SHA256.HashData(bytes));
+        lock (_seedGate)
+        {
+            if (hash == _seededHash)
+            {
+                return;
+            }
+
+            FeedList declared;
+            try
+            {
+                declared = FeedList.Load(Path);
+            }
+            catch (InvalidDataException ex) when (_seededHash is not null)
+            {
+                _logger?.LogError("{Error} The feed list stays as last seeded until the file is fixed.", ex.Message);
+                _seededHash = hash;
+                return;
+            }
+
+            _store.SeedFeeds(declared.Feeds);
+            _seededHash = hash;
+        }
+    }
+
+    /// <summary>
+    /// Validates a new feed (definition, http(s) URL, id free, reachable through the fetcher and its SSRF guard,
+    /// parseable as a feed) and only then stores it, atomically: of two adds of one id, the second fails with
+    /// <see cref="FeedExistsException"/>. Returns the number of items the first fetch found.
+    /// </summary>
+    public async Task<int> AddAsync(FeedDefinition feed, FeedFetcher fetcher, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        ArgumentNullException.ThrowIfNull(fetcher);
+        FeedList.Validate(feed);
+        if (feed.IsLocalFile || !Uri.TryCreate(feed.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new InvalidDataException($"Feed '{feed.Id}': url '{feed.Url}' must be an absolute http or https URL.");
+        }
+
+        if (Find(feed.Id) is { } existing)
+        {
+            throw Exists(existing);
+        }
+
+        var fetched = await fetcher.FetchAsync(feed, null, null, cancellationToken);
+        var parsed = FeedParser.Parse(fetched.Body, fetched.Charset, fetched.FinalUri);
+        if (!_store.TryAddFeed(feed, _time.GetUtcNow()))
+        {
+            throw _store.GetFeed(feed.Id) is { } raced ? Exists(raced) : new FeedExistsException($"Feed '{feed.Id}' already exists.");
+        }
+
+        return parsed.Items.Count;
+    }
+
+    /// <summary>
+    /// Removes an added feed (its stored articles stay). A feed declared in the feed list file is left alone
+    /// (<see cref="FeedRemoval.DeclaredInConfig"/>): the program never rewrites that file.
+    /// </summary>
+    public FeedRemoval Remove(string feedId)
+    {
+        EnsureSeeded();
+        return _store.RemoveAddedFeed(feedId);
+    }
+
+    private FeedExistsException Exists(StoredFeed existing) => new(existing.Origin == FeedOrigin.Config
+        ? $"Feed '{existing.Definition.Id}' already exists: it is declared in {FileName}."
+        : $"Feed '{existing.Definition.Id}' already exists: it was added{(existing.AddedAt is { } at ? $" at {at:yyyy-MM-dd HH:mm} UTC" : "")}.");
+}
+
+/// <summary>Seeds the feed list when a host starts, so a missing or invalid feeds.json stops the start with its error.</summary>
+internal sealed class FeedCatalogSeeder(FeedCatalog catalog) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        catalog.EnsureSeeded();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>A feed with that id is already in the feed list.</summary>
+public sealed class FeedExistsException : Exception
+{
+    public FeedExistsException(string message) : base(message) { }
+    public FeedExistsException(string message, Exception inner) : base(message, inner) { }
+    public FeedExistsException() { }
+}
