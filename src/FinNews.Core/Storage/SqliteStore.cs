@@ -654,6 +654,14 @@ public sealed class SqliteStore
             .Take(limit).ToList();
     }
 
+    /// <summary>Every article of one story cluster, oldest first (the outlets that carried it).</summary>
+    public IReadOnlyList<Article> StoryArticles(string clusterId)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("SELECT * FROM articles WHERE cluster_id = @clusterId ORDER BY published_at, id", new { clusterId })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
     // ---- market bars ----
 
     /// <summary>Upserts bars (one row per symbol and date: reloading a file never duplicates).</summary>

@@ -550,6 +550,18 @@ public static class FinNewsCli
                 Console.WriteLine($"{answer.Dropped.Count} sentence(s) dropped by the citation check.");
             }
 
+            foreach (var step in answer.Tools ?? [])
+            {
+                var found = step.Sources.Count == 0 ? "no sources" : string.Concat(step.Sources.Select(n => string.Create(CultureInfo.InvariantCulture, $"[{n}]")));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Tool (step {step.Step}): {step.Tool}({step.Arguments}) -> {found}{(step.Note is null ? "" : $" ({step.Note})")}"));
+            }
+
+            if (answer.ModelCalls > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Tokens: {answer.PromptTokens} prompt tokens counted ({answer.TokenCount}) over {answer.ModelCalls} model call(s); endpoint reported {answer.InputTokens} in, {answer.OutputTokens} out; {answer.LatencyMs} ms"));
+            }
+
             return 0;
         }));
         return command;

@@ -285,7 +285,26 @@ internal static class Pages
                     sb.Append(C, $" <time datetime=\"{source.PublishedAt:O}\">{source.PublishedAt:yyyy-MM-dd HH:mm} UTC</time></li>");
                 }
 
-                sb.Append("</ol></section></article>");
+                sb.Append("</ol></section>");
+                if (answer.Tools is { Count: > 0 } tools)
+                {
+                    sb.Append("<section class=\"tools\"><h2>Tools that ran</h2><ol>");
+                    foreach (var step in tools)
+                    {
+                        sb.Append(C, $"<li><code>{E.Encode(step.Tool)}</code> {E.Encode(step.Summary)}");
+                        foreach (var n in step.Sources)
+                        {
+                            // Only cited sources are listed above, so a link appears only where its target does.
+                            sb.Append(answer.Source(n) is null ? $" [{n}]" : $" <a class=\"cite\" href=\"#src-{n}\">[{n}]</a>");
+                        }
+
+                        sb.Append(step.Note is null ? "" : $" <span class=\"note\">({E.Encode(step.Note)})</span>").Append("</li>");
+                    }
+
+                    sb.Append("</ol></section>");
+                }
+
+                sb.Append("</article>");
             }
 
             return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Ask" : $"Ask: {q}", sb.ToString());
