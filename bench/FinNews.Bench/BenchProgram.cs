@@ -34,6 +34,11 @@ internal static class BenchProgram
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
                 return 0;
+            case "es":
+                await EsBench.RunAsync(
+                    int.Parse(options.Get("documents") ?? "10000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture));
+                return 0;
             case "parse":
                 ParseBench.Run(
                     int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
@@ -73,6 +78,7 @@ internal static class BenchProgram
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
           writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)

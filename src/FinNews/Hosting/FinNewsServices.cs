@@ -146,24 +146,41 @@ public static class FinNewsServices
     }
 
     /// <summary>The embedded SQLite index by default; Elasticsearch when Search:Backend says so.</summary>
-    private static ISearchIndex SearchIndex(IServiceProvider sp)
+    private static ISearchIndex SearchIndex(IServiceProvider sp) => CreateSearchIndex(sp, Value<SearchOptions>(sp).Backend);
+
+    /// <summary>
+    /// A search index for <paramref name="backend"/> ("sqlite" or "elasticsearch") whatever Search:Backend says, with the
+    /// configured embedder and fusion (`finnews reindex --to` builds its target with this). Both backends take the same
+    /// Search:Fusion, VectorWeight and RrfK, so hybrid results agree across them.
+    /// </summary>
+    public static ISearchIndex CreateSearchIndex(IServiceProvider sp, string backend)
     {
         var search = Value<SearchOptions>(sp);
         var embedder = sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
-        if (search.Backend != "elasticsearch")
+        var fusion = search.FusionSettings();
+        switch (backend)
         {
-            return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder);
+            case "sqlite":
+                return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder,
+                    SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK });
+            case "elasticsearch":
+                return new ElasticsearchSearchIndex(ElasticsearchOptionsFrom(sp), embedder, search.Embedder, fusion,
+                    sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(), sp.GetRequiredService<TimeProvider>());
+            default:
+                throw new ArgumentException($"unknown search backend '{backend}' (use sqlite or elasticsearch)", nameof(backend));
         }
+    }
 
+    /// <summary>The "Elasticsearch" section, with the connection and secrets from the environment (never from files).</summary>
+    public static ElasticsearchOptions ElasticsearchOptionsFrom(IServiceProvider sp)
+    {
         var options = sp.GetRequiredService<IConfiguration>().GetSection("Elasticsearch").Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
-        // Connection and secrets from the environment (deploy/docker-compose.yml), never from files.
         options.Url = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_URL") ?? options.Url;
         options.ApiKey = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_API_KEY") ?? options.ApiKey;
         options.Username = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_USERNAME") ?? options.Username;
         options.Password = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_PASSWORD") ?? options.Password;
         options.CertificateFingerprint = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_FINGERPRINT") ?? options.CertificateFingerprint;
-        return new ElasticsearchSearchIndex(options, embedder, search.Embedder, sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(),
-            sp.GetRequiredService<TimeProvider>());
+        return options;
     }
 
     /// <summary>
