@@ -112,7 +112,17 @@ internal static class BriefingsApi
             return Task.CompletedTask;
         });
 
+    /// <summary>One page of briefings, newest first.</summary>
+    /// <param name="Page">This page's number, from 1.</param>
+    /// <param name="PageSize">Briefings per page.</param>
+    /// <param name="Total">Briefings stored.</param>
+    /// <param name="Items">This page's briefings (empty past the last page).</param>
     internal sealed record BriefingPage(int Page, int PageSize, long Total, IReadOnlyList<BriefingSummary> Items);
 
+    /// <summary>Liveness and counts.</summary>
+    /// <param name="Status">Always "ok" when the server answers.</param>
+    /// <param name="Articles">Articles stored.</param>
+    /// <param name="Briefings">Briefings stored.</param>
+    /// <param name="LatestBriefingAt">When the newest briefing was written (null before the first).</param>
     internal sealed record Health(string Status, long Articles, long Briefings, DateTimeOffset? LatestBriefingAt);
 }

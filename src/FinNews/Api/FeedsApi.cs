@@ -129,8 +129,16 @@ internal static class FeedsApi
 
     private static readonly PathParameter FeedId = new("id", "A feed id, as listed by GET /api/v1/feeds.") { Example = "meridian-wire" };
 
+    /// <summary>A feed to add over HTTP.</summary>
+    /// <param name="Id">A new feed id (letters, digits, dashes).</param>
+    /// <param name="Name">The outlet's name as shown with its articles.</param>
+    /// <param name="Url">An http(s) URL of an RSS or Atom feed; fetched and parsed before the feed is stored.</param>
+    /// <param name="IntervalMinutes">Minutes between polls (default 30).</param>
+    /// <param name="Internal">Only false or absent: true is refused over HTTP (CLI and feeds.json only).</param>
     internal sealed record NewFeed(string? Id, string? Name, string? Url, int? IntervalMinutes, bool? Internal);
 
-    /// <summary>The 201 body of an added feed: its id and how many items its first fetch stored.</summary>
+    /// <summary>The 201 body of an added feed.</summary>
+    /// <param name="Id">The feed's id.</param>
+    /// <param name="Items">How many items its first fetch found.</param>
     internal sealed record FeedAdded(string Id, int Items);
 }

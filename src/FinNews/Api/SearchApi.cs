@@ -118,5 +118,8 @@ internal static class SearchApi
 }
 
 /// <summary>A search hit with its article.</summary>
+/// <param name="Score">Relevance; comparable only within one result list.</param>
+/// <param name="Snippet">The best-matching passage, at most 300 characters.</param>
+/// <param name="StoryId">The story (the same event across outlets) the article belongs to, when clustered.</param>
 public sealed record SearchResult(string ArticleId, string Title, string Outlet, string Url, DateTimeOffset PublishedAt,
     IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId);

@@ -41,6 +41,11 @@ internal static class SubscribersApi
     private static readonly PathParameter SubscriberId = new("id", "A subscriber id (a whole number), as listed by GET /api/v1/subscribers.") { WholeNumber = true, Example = "1" };
 
     /// <summary>A subscriber as the API shows it: never the unsubscribe token.</summary>
+    /// <param name="TimeZone">IANA time zone the schedule is read in.</param>
+    /// <param name="Schedule">When digests go out, e.g. "daily 07:00" or "weekdays 07:00".</param>
+    /// <param name="Sections">Briefing sections included (empty: all).</param>
+    /// <param name="Tickers">Watchlist tickers followed (empty: all).</param>
+    /// <param name="Active">False once unsubscribed.</param>
     internal sealed record SubscriberView(long Id, string Email, string TimeZone, string Schedule, IReadOnlyList<string> Sections,
         IReadOnlyList<string> Tickers, bool Active, DateTimeOffset CreatedAt)
     {

@@ -59,6 +59,9 @@ internal static class ErrorResponses
         {
             StatusCodes.Status404NotFound => ("Not found", $"Nothing at {context.Request.Path}."),
             StatusCodes.Status405MethodNotAllowed => ("Method not allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+            // Set by a JSON body binding, without an exception even under ThrowOnBadRequest.
+            StatusCodes.Status415UnsupportedMediaType => ("Unsupported media type",
+                $"{context.Request.Method} {context.Request.Path} takes a JSON body (Content-Type: application/json), not '{context.Request.ContentType}'."),
             _ => ("Request failed", $"The request failed with status {code}."),
         };
         return WriteAsync(context, code, title, detail);

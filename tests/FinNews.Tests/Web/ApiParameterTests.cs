@@ -153,6 +153,9 @@ public class ApiParameterTests
 
         (await DetailAsync(broken)).Should().Contain("body").And.Contain("LineNumber");
         (await DetailAsync(wrongType)).Should().Contain("body").And.Contain("$.email");
+        using var notJson = await http.PostAsync("/api/v1/subscribers", new StringContent("email=a@example.com", Encoding.UTF8, "text/plain"));
+        notJson.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType, "as the document lists");
+        (await DetailAsync(notJson)).Should().Contain("text/plain");
     }
 
     internal static async Task<WebApplication> StartAsync(TestEnvironment env)

@@ -89,6 +89,10 @@ public sealed class OpenApiDocumentTests(OpenApiTestServer server) : IClassFixtu
             var allowed = await server.CheckAsync(http, path, method, server.Keys[scope], header: "Authorization");
             allowed.Should().NotBe(HttpStatusCode.Unauthorized).And.NotBe(HttpStatusCode.Forbidden).And.NotBe(HttpStatusCode.TooManyRequests, $"{method} {path} with a {scope} key");
             (await server.CheckAsync(http, path, method, server.Throttled)).Should().Be(HttpStatusCode.TooManyRequests, $"{method} {path} over the key's limit");
+            using var throttled = await server.SendAsync(http, path, method, server.Throttled);
+            throttled.Headers.RetryAfter!.Delta.Should().BePositive("the documented Retry-After header is sent");
+            using var anonymous = await server.SendAsync(http, path, method, key: null);
+            anonymous.Headers.WwwAuthenticate.Single().Scheme.Should().Be("Bearer");
         }
     }
 
