@@ -59,7 +59,10 @@ public static class ApiAuth
         }
 
         group.AddEndpointFilter(async (context, next) => Check(context.HttpContext, scope) ?? await next(context));
-        return group;
+        return group.WithMetadata(new ApiScopeMetadata(scope))
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
     }
 
     /// <summary>
@@ -75,7 +78,7 @@ public static class ApiAuth
                 : Results.Problem(title: "Admin API disabled",
                     detail: "Set Auth:Enabled to true and use an admin key (finnews keys create --scope admin) for this over HTTP.",
                     statusCode: StatusCodes.Status403Forbidden));
-        return group.RequireScope(ApiScopes.Admin);
+        return group.WithMetadata(new AdminApiMetadata()).RequireScope(ApiScopes.Admin);
     }
 
     /// <summary>The authenticated key of this request, if any.</summary>

@@ -57,7 +57,7 @@ internal static class AskApi
             }
 
             return Results.Empty;
-        });
+        }).WithAskDocumentation();
     }
 
     internal sealed record AskRequest(string? Question, string? AsOf);

@@ -1,56 +1,128 @@
 using FinNews.Core.Briefing;
 using FinNews.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace FinNews.Api;
 
 /// <summary>The briefings API (/api/v1/briefings) and the health probe.</summary>
 internal static class BriefingsApi
 {
+    private static readonly EnumParameter Format = new("format",
+        "json: the briefing as data (BriefingDocument); md: Markdown; html: a standalone HTML page with its styles.", ["json", "md", "html"], "json") { Example = "md" };
+
+    private static readonly PathParameter BriefingId = new("id", "A briefing id, as listed by GET /api/v1/briefings.") { Example = "20261121-060000-3f2a9c" };
+
+    private static readonly PathParameter ArticleId = new("id", "An article id, as cited in a briefing's sources (articleId) or returned by search.");
+
+    // 100 000 pages of 100 is far beyond any store; the bound keeps (page - 1) * pageSize inside an int.
+    private static readonly IntegerParameter Page = new("page", "Page number, from 1.", 1, 1, 100_000) { Example = "2" };
+
+    private static readonly IntegerParameter PageSize = new("pageSize", "Briefings per page. Outside 1..100 is a 400 (never silently clamped).", 20, 1, 100) { Example = "10" };
+
     public static void MapBriefingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
 
-        group.MapGet("/latest", (SqliteStore store) => store.LatestBriefing() is { } b
-            ? Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8")
-            : Results.Problem(title: "No briefing yet", detail: "No briefing has been written yet; run `finnews brief`.", statusCode: 404));
+        group.MapGet("/latest", (SqliteStore store, string? format) =>
+                Render(format, store.LatestBriefing, "No briefing yet", "No briefing has been written yet; run `finnews brief`."))
+            .WithSummary("The latest briefing")
+            .WithDescription("The most recently written briefing, rendered as format asks (the same renderings as /api/v1/briefings/{id}).")
+            .WithBriefingResponses()
+            .WithParameters(Format);
 
         group.MapGet("/{id}", (SqliteStore store, string id, string? format) =>
-        {
-            if (store.GetBriefing(id) is not { } b)
-            {
-                return Results.Problem(title: "Briefing not found", detail: $"No briefing with id '{id}'.", statusCode: 404);
-            }
+                Render(format, () => store.GetBriefing(id), "Briefing not found", $"No briefing with id '{id}'."))
+            .WithSummary("One briefing")
+            .WithBriefingResponses()
+            .WithParameters(BriefingId, Format);
 
-            return (format ?? "json").ToLowerInvariant() switch
+        group.MapGet("/", Results<Ok<BriefingPage>, ValidationProblem> (SqliteStore store, string? page, string? pageSize) =>
             {
-                "json" => Results.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8"),
-                "md" => Results.Text(BriefingRenderer.ToMarkdown(b), "text/markdown; charset=utf-8"),
-                "html" => Results.Text(BriefingRenderer.ToHtmlDocument(b, BriefingPublisher.Css), "text/html; charset=utf-8"),
-                _ => Results.Problem(title: "Bad format", detail: $"format '{format}' must be json, md or html.", statusCode: 400),
-            };
-        });
+                var errors = new ParameterErrors();
+                var p = Page.Read(page, errors);
+                var size = PageSize.Read(pageSize, errors);
+                if (errors.Problem is { } problem)
+                {
+                    return problem;
+                }
 
-        group.MapGet("/", (SqliteStore store, int? page, int? pageSize) =>
-        {
-            var size = Math.Clamp(pageSize ?? 20, 1, 100);
-            var p = Math.Max(1, page ?? 1);
-            var items = store.ListBriefings((p - 1) * size, size);
-            return Results.Ok(new BriefingPage(p, size, store.CountBriefings(), items));
-        });
+                var items = store.ListBriefings((p - 1) * size, size);
+                return TypedResults.Ok(new BriefingPage(p, size, store.CountBriefings(), items));
+            })
+            .WithSummary("All briefings, newest first, paged")
+            .WithParameters(Page, PageSize);
 
         app.MapGroup("/api/v1/articles").WithTags("Articles").RequireScope(FinNews.Core.Access.ApiScopes.Reader)
-            .MapGet("/{id}", (SqliteStore store, string id) => store.GetArticle(id) is { } a
-                ? Results.Ok(a)
-                : Results.Problem(title: "Article not found", detail: $"No article with id '{id}'.", statusCode: 404));
+            .MapGet("/{id}", Results<Ok<Article>, ProblemHttpResult> (SqliteStore store, string id) => store.GetArticle(id) is { } a
+                ? TypedResults.Ok(a)
+                : TypedResults.Problem(title: "Article not found", detail: $"No article with id '{id}'.", statusCode: StatusCodes.Status404NotFound))
+            .WithSummary("One stored article")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithParameters(ArticleId);
 
         app.MapGet("/health", (SqliteStore store) =>
         {
             var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;
-            return Results.Ok(new Health("ok", store.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
-        }).WithTags("Health");
+            return TypedResults.Ok(new Health("ok", store.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
+        }).WithTags("Health").WithSummary("Liveness with article and briefing counts; always anonymous");
     }
 
+    /// <summary>
+    /// The one rendering path of /latest and /{id}: the format is checked first (a bad one is a 400 whatever is
+    /// stored), then the briefing is looked up (404 when there is none).
+    /// </summary>
+    private static IResult Render(string? format, Func<BriefingDocument?> find, string notFoundTitle, string notFoundDetail)
+    {
+        var errors = new ParameterErrors();
+        var f = Format.Read(format, errors);
+        if (errors.Problem is { } problem)
+        {
+            return problem;
+        }
+
+        if (find() is not { } b)
+        {
+            return TypedResults.Problem(title: notFoundTitle, detail: notFoundDetail, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        return f switch
+        {
+            "md" => TypedResults.Text(BriefingRenderer.ToMarkdown(b), "text/markdown; charset=utf-8"),
+            "html" => TypedResults.Text(BriefingRenderer.ToHtmlDocument(b, BriefingPublisher.Css), "text/html; charset=utf-8"),
+            _ => TypedResults.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8"),
+        };
+    }
+
+    /// <summary>The responses of a rendered briefing: 200 in each format, 400 for a bad format, 404.</summary>
+    private static RouteHandlerBuilder WithBriefingResponses(this RouteHandlerBuilder builder) => builder
+        .Produces<BriefingDocument>(StatusCodes.Status200OK, "application/json")
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            // One response type per status code reaches the document: add the text renderings beside the JSON one.
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response && response.Content is { } content)
+            {
+                response.Description = "The briefing: JSON by default; Markdown with format=md; an HTML page with format=html.";
+                content["text/markdown"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = "# Financial briefing …" };
+                content["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = "<!DOCTYPE html>…" };
+            }
+
+            return Task.CompletedTask;
+        });
+
+    /// <summary>One page of briefings, newest first.</summary>
+    /// <param name="Page">This page's number, from 1.</param>
+    /// <param name="PageSize">Briefings per page.</param>
+    /// <param name="Total">Briefings stored.</param>
+    /// <param name="Items">This page's briefings (empty past the last page).</param>
     internal sealed record BriefingPage(int Page, int PageSize, long Total, IReadOnlyList<BriefingSummary> Items);
 
+    /// <summary>Liveness and counts.</summary>
+    /// <param name="Status">Always "ok" when the server answers.</param>
+    /// <param name="Articles">Articles stored.</param>
+    /// <param name="Briefings">Briefings stored.</param>
+    /// <param name="LatestBriefingAt">When the newest briefing was written (null before the first).</param>
     internal sealed record Health(string Status, long Articles, long Briefings, DateTimeOffset? LatestBriefingAt);
 }

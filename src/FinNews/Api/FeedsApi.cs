@@ -21,7 +21,8 @@ internal static class FeedsApi
     public static void MapFeedsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/feeds").WithTags("Feeds");
-        group.MapGroup("").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", (FeedHealth health) => Results.Ok(health.List()));
+        group.MapGroup("").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", (FeedHealth health) => TypedResults.Ok(health.List()))
+            .WithSummary("Feed health: status, last success and error, next poll, items per day, origin (config or added)");
 
         var admin = group.MapGroup("").RequireAdmin();
 
@@ -42,7 +43,7 @@ internal static class FeedsApi
             try
             {
                 var items = await catalog.AddAsync(feed, fetcher, ct);
-                return Results.Created($"/api/v1/feeds/{Uri.EscapeDataString(feed.Id)}", new { feed.Id, items });
+                return Results.Created($"/api/v1/feeds/{Uri.EscapeDataString(feed.Id)}", new FeedAdded(feed.Id, items));
             }
             catch (FeedExistsException ex)
             {
@@ -65,7 +66,13 @@ internal static class FeedsApi
             {
                 return Results.Problem(title: "Feed not added", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
             }
-        });
+        })
+            .WithSummary("Add a feed (admin)")
+            .WithDescription("Fetches the URL through the SSRF guard and parses it before storing the feed; internal: true is refused (CLI and feeds.json only).")
+            .Produces<FeedAdded>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         admin.MapDelete("/{id}", (string id, FeedCatalog catalog) => catalog.Remove(id) switch
         {
@@ -75,10 +82,23 @@ internal static class FeedsApi
                     + $"or pause it (POST /api/v1/feeds/{id}/pause), which lasts across restarts.",
                 statusCode: StatusCodes.Status409Conflict),
             _ => NotFound(id),
-        });
+        })
+            .WithSummary("Remove an added feed (admin); its articles stay")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithParameters(FeedId);
 
-        admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, "paused by an operator (API)", catalog, store));
-        admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, null, catalog, store));
+        admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, "paused by an operator (API)", catalog, store))
+            .WithSummary("Stop polling a feed (admin); its articles and state are kept, and the pause lasts across restarts")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithParameters(FeedId);
+        admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, null, catalog, store))
+            .WithSummary("Start polling a paused feed again (admin)")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithParameters(FeedId);
     }
 
     private static IResult SetPaused(string id, string? reason, FeedCatalog catalog, SqliteStore store)
@@ -107,5 +127,18 @@ internal static class FeedsApi
 
     private static IResult NotFound(string id) => Results.Problem(title: "Feed not found", detail: $"No feed '{id}'.", statusCode: StatusCodes.Status404NotFound);
 
+    private static readonly PathParameter FeedId = new("id", "A feed id, as listed by GET /api/v1/feeds.") { Example = "meridian-wire" };
+
+    /// <summary>A feed to add over HTTP.</summary>
+    /// <param name="Id">A new feed id (letters, digits, dashes).</param>
+    /// <param name="Name">The outlet's name as shown with its articles.</param>
+    /// <param name="Url">An http(s) URL of an RSS or Atom feed; fetched and parsed before the feed is stored.</param>
+    /// <param name="IntervalMinutes">Minutes between polls (default 30).</param>
+    /// <param name="Internal">Only false or absent: true is refused over HTTP (CLI and feeds.json only).</param>
     internal sealed record NewFeed(string? Id, string? Name, string? Url, int? IntervalMinutes, bool? Internal);
+
+    /// <summary>The 201 body of an added feed.</summary>
+    /// <param name="Id">The feed's id.</param>
+    /// <param name="Items">How many items its first fetch found.</param>
+    internal sealed record FeedAdded(string Id, int Items);
 }

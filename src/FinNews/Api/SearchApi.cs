@@ -1,56 +1,69 @@
-using System.Globalization;
 using FinNews.Core.Search;
 using FinNews.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FinNews.Api;
 
 /// <summary>GET /api/v1/search and the shared search-with-articles helper the CLI uses too.</summary>
 internal static class SearchApi
 {
+    private static readonly TextParameter Query = new("q", "What to look for.") { Required = true, Example = "brake recall" };
+
+    private static readonly EnumParameter Mode = new("mode",
+        "lexical (BM25 over the words), vector (nearest embeddings) or hybrid (both, fused).",
+        [.. Enum.GetNames<SearchMode>().Select(n => n.ToLowerInvariant())], "hybrid") { Example = "lexical" };
+
+    private static readonly InstantParameter Since = new("since",
+        "Only articles published at or after this: a duration back from now (30m, 24h, 7d, 2w) or an ISO 8601 instant (UTC when it has no offset). Must not be after until.") { Example = "24h" };
+
+    private static readonly InstantParameter Until = new("until",
+        "Only articles published before this: a duration back from now or an ISO 8601 instant.") { Example = "2026-11-21T00:00:00Z" };
+
+    private static readonly ListParameter Ticker = new("ticker", "Only articles tagged with one of these tickers, comma-separated.") { Example = "NVLX" };
+
+    private static readonly ListParameter Source = new("source", "Only articles from these feed ids, comma-separated.") { Example = "meridian-wire" };
+
+    private static readonly IntegerParameter Limit = new("limit", "How many results at most. Outside 1..100 is a 400 (never silently clamped).", 10, 1, 100) { Example = "5" };
+
+    private static readonly BooleanParameter Collapse = new("collapse",
+        "true: one hit per story (the best of the outlets that carried the event); false: every outlet's copy.", true) { Example = "false" };
+
+    private static readonly NumberParameter Diversity = new("diversity",
+        "Weight on novelty (0 to 1) when re-ranking by maximal marginal relevance, so near-identical hits do not crowd the list; 0 is off.", 0, 0, 1) { Example = "0.3" };
+
     public static void MapSearchApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1/search").WithTags("Search").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", async (ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder,
-            string? q, string? mode, string? since, string? until, string? ticker, string? source, int? limit, bool? collapse, double? diversity, CancellationToken ct) =>
+        // Parameters bind as strings and are read through their declarations above: a bad value is a 400 naming it.
+        app.MapGroup("/api/v1/search").WithTags("Search").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", async Task<Results<Ok<IReadOnlyList<SearchResult>>, ValidationProblem>> (
+            ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder, TimeProvider time,
+            string? q, string? mode, string? since, string? until, string? ticker, string? source, string? limit, string? collapse, string? diversity, CancellationToken ct) =>
         {
-            if (string.IsNullOrWhiteSpace(q))
+            var errors = new ParameterErrors();
+            var text = Query.Read(q, errors);
+            var m = Enum.Parse<SearchMode>(Mode.Read(mode, errors), ignoreCase: true);
+            var now = time.GetUtcNow();
+            var from = Since.Read(since, now, errors);
+            var to = Until.Read(until, now, errors);
+            if (from > to)
             {
-                return Results.Problem(title: "Missing query", detail: "Query parameter 'q' is required.", statusCode: 400);
+                errors.Add(Since.Name, $"since '{since}' ({from:yyyy-MM-dd'T'HH:mm:ss'Z'}) is after until '{until}' ({to:yyyy-MM-dd'T'HH:mm:ss'Z'}): no article can match.");
             }
 
-            if (!TryMode(mode, out var m))
+            var n = Limit.Read(limit, errors);
+            var oneper = Collapse.Read(collapse, errors);
+            var novelty = Diversity.Read(diversity, errors);
+            if (errors.Problem is { } problem)
             {
-                return Results.Problem(title: "Bad mode", detail: $"mode '{mode}' must be lexical, vector or hybrid.", statusCode: 400);
+                return problem;
             }
 
-            DateTimeOffset? from = null, to = null;
-            if (since is not null)
-            {
-                if (!DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var f))
-                {
-                    return Results.Problem(title: "Bad since", detail: $"since '{since}' is not an ISO 8601 instant.", statusCode: 400);
-                }
-
-                from = f;
-            }
-
-            if (until is not null)
-            {
-                if (!DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var u))
-                {
-                    return Results.Problem(title: "Bad until", detail: $"until '{until}' is not an ISO 8601 instant.", statusCode: 400);
-                }
-
-                to = u;
-            }
-
-            if (diversity is < 0 or > 1)
-            {
-                return Results.Problem(title: "Bad diversity", detail: $"diversity {diversity} must be between 0 (relevance only) and 1.", statusCode: 400);
-            }
-
-            var query = new SearchQuery(q, m, Math.Clamp(limit ?? 10, 1, 100), from, to, Split(ticker), Split(source));
-            return Results.Ok(await SearchWithArticlesAsync(index, store, query, ct, collapse ?? true, diversity is > 0 ? (embedder, diversity.Value) : null));
-        });
+            var query = new SearchQuery(text!, m, n, from, to, ListParameter.Read(ticker), ListParameter.Read(source));
+            return TypedResults.Ok(await SearchWithArticlesAsync(index, store, query, ct, oneper, novelty > 0 ? (embedder, novelty) : null));
+        })
+        .WithSummary("Search stored articles")
+        .WithDescription("BM25, vectors, or both fused, with time, ticker and source filters; one hit per story unless collapse=false. "
+            + "Every bad parameter is a 400 whose detail names it and its value; unknown parameters are ignored.")
+        .WithParameters(Query, Mode, Since, Until, Ticker, Source, Limit, Collapse, Diversity);
     }
 
     /// <summary>
@@ -115,11 +128,11 @@ internal static class SearchApi
         var name = Enum.GetNames<SearchMode>().FirstOrDefault(n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase));
         return name is not null && Enum.TryParse(name, out mode);
     }
-
-    private static string[]? Split(string? csv) =>
-        string.IsNullOrWhiteSpace(csv) ? null : csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>A search hit with its article.</summary>
+/// <param name="Score">Relevance; comparable only within one result list.</param>
+/// <param name="Snippet">The best-matching passage, at most 300 characters.</param>
+/// <param name="StoryId">The story (the same event across outlets) the article belongs to, when clustered.</param>
 public sealed record SearchResult(string ArticleId, string Title, string Outlet, string Url, DateTimeOffset PublishedAt,
     IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId);

@@ -341,7 +341,7 @@ public static class FinNewsCli
             DateTimeOffset? from = null;
             if (parse.GetValue(since) is { } s)
             {
-                if (!TryParseSince(s, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var f))
+                if (!FinNews.Core.RelativeInstant.TryParse(s, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var f))
                 {
                     await Console.Error.WriteLineAsync($"--since '{s}' is neither a duration (24h, 3d, 90m) nor an ISO 8601 instant.");
                     return 2;
@@ -840,7 +840,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var text = parse.GetValue(since)!;
-            if (!TryParseSince(text, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var from))
+            if (!FinNews.Core.RelativeInstant.TryParse(text, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out var from))
             {
                 Console.Error.WriteLine($"--since '{text}' is neither a duration (24h, 3d, 90m) nor an ISO 8601 instant.");
                 return Task.FromResult(2);
@@ -892,36 +892,6 @@ public static class FinNewsCli
     /// <summary>The configured data folder, resolved against the folder holding config/.</summary>
     private static string DataDirectory(IHost host) =>
         host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
-
-    /// <summary>"24h", "3d", "90m" back from now, or an absolute ISO 8601 instant.</summary>
-    internal static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)
-    {
-        since = default;
-        if (text.Length >= 2 && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-        {
-            TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
-            {
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
-                'w' => TimeSpan.FromDays(7 * n),
-                _ => null,
-            };
-            if (span is { } s)
-            {
-                since = now - s;
-                return true;
-            }
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
-        {
-            since = instant.ToUniversalTime();
-            return true;
-        }
-
-        return false;
-    }
 
     private static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
 

@@ -22,7 +22,11 @@ public static class AppHost
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi("v1");
+        builder.Services.AddOpenApi("v1", ApiDocument.Configure);
+        // A request the framework cannot bind (a malformed JSON body, a value a typed parameter cannot hold) throws
+        // BadHttpRequestException, which ErrorResponses turns into a ProblemDetails whose detail names the parameter;
+        // without this it is a bare 400 with no body. Query parameters of the API bind as strings (ApiParameter).
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddAntiforgery();
         builder.AddPageAuth();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);

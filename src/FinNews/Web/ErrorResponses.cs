@@ -34,10 +34,22 @@ internal static class ErrorResponses
         {
             StatusCodes.Status413PayloadTooLarge => ("Request body too large", "Request bodies are limited to 1 MiB."),
             StatusCodes.Status500InternalServerError => ("Server error", "Something went wrong on our side; it has been logged. Try again, or tell the operator."),
-            _ => ("Bad request", exception?.Message ?? "The request could not be read."),
+            _ => ("Bad request", BadRequestDetail(exception)),
         };
         return WriteAsync(context, status, title, detail);
     }
+
+    /// <summary>
+    /// The framework's message names the parameter it could not bind and the value (<c>Failed to bind parameter
+    /// "long id" from "x".</c>); for a body that is not valid JSON it says only that, so the JSON reader's own message,
+    /// which gives the property path and position, follows it.
+    /// </summary>
+    private static string BadRequestDetail(Exception? exception) => exception switch
+    {
+        null => "The request could not be read.",
+        { InnerException: System.Text.Json.JsonException json } => $"{exception.Message} {json.Message}",
+        _ => exception.Message,
+    };
 
     private static Task WriteStatusAsync(StatusCodeContext status)
     {
@@ -47,6 +59,9 @@ internal static class ErrorResponses
         {
             StatusCodes.Status404NotFound => ("Not found", $"Nothing at {context.Request.Path}."),
             StatusCodes.Status405MethodNotAllowed => ("Method not allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+            // Set by a JSON body binding, without an exception even under ThrowOnBadRequest.
+            StatusCodes.Status415UnsupportedMediaType => ("Unsupported media type",
+                $"{context.Request.Method} {context.Request.Path} takes a JSON body (Content-Type: application/json), not '{context.Request.ContentType}'."),
             _ => ("Request failed", $"The request failed with status {code}."),
         };
         return WriteAsync(context, code, title, detail);
