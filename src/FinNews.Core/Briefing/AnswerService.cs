@@ -273,7 +273,7 @@ public sealed partial class AnswerService
             sources.Add(new Retrieved(
                 new NumberedSource(number, a.Id, text, a.Tickers, DateOnly.FromDateTime(a.PublishedAt.UtcDateTime)),
                 a,
-                new BriefingSource(number, SourceKind.Article, a.Id, a.Outlet, a.Title, a.Url, a.PublishedAt)));
+                new BriefingSource(number, SourceKind.Article, a.Id, a.Outlet, a.Title, a.Url, a.PublishedAt, a.Sample)));
         }
 
         return sources;

@@ -86,7 +86,7 @@ internal static class SearchApi
         {
             var a = articles[h.ArticleId];
             return new SearchResult(a.Id, a.Title, a.Outlet, a.Url, a.PublishedAt, a.Tickers, h.Score, h.Text.Length > 300 ? h.Text[..300] + "…" : h.Text,
-                clusters.GetValueOrDefault(a.Id));
+                clusters.GetValueOrDefault(a.Id), a.Sample);
         }).ToList();
     }
 
@@ -107,6 +107,6 @@ internal static class SearchApi
         string.IsNullOrWhiteSpace(csv) ? null : csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-/// <summary>A search hit with its article.</summary>
+/// <summary>A search hit with its article; <paramref name="Sample"/> when it comes from a bundled sample feed (fictional news).</summary>
 public sealed record SearchResult(string ArticleId, string Title, string Outlet, string Url, DateTimeOffset PublishedAt,
-    IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId);
+    IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId, bool Sample = false);
