@@ -56,7 +56,8 @@ public enum SampleShare
 /// <param name="Bullets">The statements, each cited.</param>
 /// <param name="Rows">The markets section's table: one row of stored figures per symbol, each citing its bars (null
 /// for other sections and for briefings written before the table existed).</param>
-public sealed record BriefingSection(string Key, string Title, IReadOnlyList<BriefingBullet> Bullets, IReadOnlyList<MarketRow>? Rows = null);
+public sealed record BriefingSection(string Key, string Title, IReadOnlyList<BriefingBullet> Bullets,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MarketRow>? Rows = null);
 
 /// <summary>
 /// One symbol in the markets table, copied from the stored bars when the briefing was written (so the table reads the
