@@ -50,6 +50,10 @@ internal static class BenchProgram
                 await WriterBench.RunAsync(int.Parse(options.Get("runs") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-writer"));
                 return 0;
+            case "ask":
+                await AskBench.RunAsync(int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ask"));
+                return 0;
             case "scan-bdn":
                 BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
                 return 0;
@@ -71,7 +75,8 @@ internal static class BenchProgram
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
-          writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (prompt tokens per section, validator time per briefing)
+          writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)
+          ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]

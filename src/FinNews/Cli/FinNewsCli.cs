@@ -169,6 +169,13 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
+            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            if (versions.Count > 1)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Version {versions[0].Version} of the {versions[0].Edition} edition: it replaces {string.Join(", ", versions.Skip(1).Select(v => v.Id))} as that day's briefing."));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{briefing.Sections.Sum(s => s.Bullets.Count)} statements citing {briefing.Sources.Count} sources, {briefing.WindowStart:yyyy-MM-dd HH:mm} to {briefing.WindowEnd:yyyy-MM-dd HH:mm} UTC ({briefing.Writer} writer)"));
             foreach (var note in briefing.Notes)
@@ -543,6 +550,18 @@ public static class FinNewsCli
             if (answer.Dropped.Count > 0)
             {
                 Console.WriteLine($"{answer.Dropped.Count} sentence(s) dropped by the citation check.");
+            }
+
+            foreach (var step in answer.Tools ?? [])
+            {
+                var found = step.Sources.Count == 0 ? "no sources" : string.Concat(step.Sources.Select(n => string.Create(CultureInfo.InvariantCulture, $"[{n}]")));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Tool (step {step.Step}): {step.Tool}({step.Arguments}) -> {found}{(step.Note is null ? "" : $" ({step.Note})")}"));
+            }
+
+            if (answer.ModelCalls > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Tokens: {answer.PromptTokens} prompt tokens counted ({answer.TokenCount}) over {answer.ModelCalls} model call(s); endpoint reported {answer.InputTokens} in, {answer.OutputTokens} out; {answer.LatencyMs} ms"));
             }
 
             return 0;

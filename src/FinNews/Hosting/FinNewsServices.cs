@@ -92,6 +92,11 @@ public static class FinNewsServices
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
         services.AddSingleton(sp => ModelProfiles.Load(sp.GetRequiredService<AppPaths>().FromConfig("models.json")));
+        services.AddSingleton(sp => new CitationValidator(sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol)));
+        services.AddSingleton(sp => new Relevance(sp.GetRequiredService<TickerTagger>()));
+        // One Semantic Kernel per configured model profile; disabled profiles have none (the extractive fallbacks).
+        services.AddSingleton(sp => new ModelKernels(sp.GetRequiredService<ModelProfiles>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<CitationValidator>(), sp.GetRequiredService<Relevance>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IBriefingWriter>(sp => BriefingWriter(sp));
         services.AddSingleton(sp => Value<BriefingOptions>(sp));
         services.AddSingleton<BriefingComposer>();
@@ -102,12 +107,10 @@ public static class FinNewsServices
         services.AddSingleton<FinNewsPipeline>();
         services.AddSingleton(sp =>
         {
-            var profile = sp.GetRequiredService<ModelProfiles>().Configured("briefing", out _);
-            var time = sp.GetRequiredService<TimeProvider>();
-            var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
-            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(),
-                profile is null ? null : new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time,
-                sp.GetRequiredService<ILogger<AnswerService>>());
+            var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out _);
+            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(), kernel,
+                kernel is null ? null : sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing), sp.GetRequiredService<Relevance>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AnswerService>>());
         });
         services.AddSingleton<FeedHealth>();
         services.AddSingleton(sp =>
@@ -126,9 +129,9 @@ public static class FinNewsServices
         if (search.Embedder == "openai")
         {
             // Any OpenAI-compatible endpoint, from the "embedding" profile of config/models.json.
-            var profile = sp.GetRequiredService<ModelProfiles>().Configured("embedding", out var reason)
+            var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Embedding, out var reason)
                 ?? throw new InvalidDataException($"Search:Embedder = 'openai' but the 'embedding' model profile is not usable: {reason}.");
-            return new OpenAIEmbeddingGenerator(profile, sp.GetRequiredService<TimeProvider>());
+            return kernel.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
         }
 
         if (search.Embedder != "glove")
@@ -169,18 +172,16 @@ public static class FinNewsServices
     /// </summary>
     private static IBriefingWriter BriefingWriter(IServiceProvider sp)
     {
-        var profiles = sp.GetRequiredService<ModelProfiles>();
-        var profile = profiles.Configured("briefing", out var reason);
+        var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out var reason);
         var logger = sp.GetRequiredService<ILogger<LlmWriter>>();
-        if (profile is null)
+        if (kernel is null)
         {
             logger.LogInformation("Briefing model not configured ({Reason}); using the extractive writer", reason);
             return new ExtractiveWriter($"Written by the extractive writer: no language model is configured ({reason}).");
         }
 
-        var time = sp.GetRequiredService<TimeProvider>();
-        var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
-        return new LlmWriter(new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time, logger, new ExtractiveWriter());
+        return new LlmWriter(kernel, sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing)!, sp.GetRequiredService<CitationValidator>(),
+            sp.GetRequiredService<TimeProvider>(), logger, new ExtractiveWriter());
     }
 
     /// <summary>Runs the start-up validation of every options section (hosts that are never started call this).</summary>
