@@ -443,7 +443,7 @@ public sealed partial class AnswerService
     }
 
     private static BriefingSource ToSource(int number, ToolSource s) =>
-        new(number, s.Kind, s.ArticleId, s.Outlet, s.Title, s.Url, s.PublishedAt);
+        new(number, s.Kind, s.ArticleId, s.Outlet, s.Title, s.Url, s.PublishedAt, s.Sample);
 
     // The note of an abstention: what was searched, so the reader can judge the "does not say".
     private string Searched(IReadOnlyList<ToolStep> steps, string question)

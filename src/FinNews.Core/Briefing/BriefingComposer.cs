@@ -71,7 +71,8 @@ public sealed class BriefingComposer
             material.Add(new SectionMaterial("watchlist", "Watchlist", watch, []));
         }
 
-        var markets = MarketMoves(end);
+        var closes = new Dictionary<string, IReadOnlyList<decimal>>(StringComparer.Ordinal);
+        var markets = MarketMoves(end, closes);
         if (markets.Count > 0)
         {
             material.Add(new SectionMaterial("markets", "Markets", [], markets));
@@ -91,7 +92,7 @@ public sealed class BriefingComposer
             drafts = await _writer.WriteAsync(material, cancellationToken);
         }
 
-        var document = Number(drafts, material, articles, markets, notes, start, end, now, requested, run);
+        var document = Number(drafts, material, articles, markets, closes, notes, start, end, now, requested, run);
         _store.SaveBriefing(document);
         _logger.LogInformation("Briefing {BriefingId}: {Bullets} bullets, {Sources} sources from {Articles} articles in window",
             document.Id, document.Sections.Sum(s => s.Bullets.Count), document.Sources.Count, articles.Count);
@@ -135,7 +136,10 @@ public sealed class BriefingComposer
         return picked;
     }
 
-    private List<MarketMove> MarketMoves(DateTimeOffset end)
+    /// <summary>Sessions of closes a markets-table sparkline shows.</summary>
+    public const int SparklineSessions = 20;
+
+    private List<MarketMove> MarketMoves(DateTimeOffset end, Dictionary<string, IReadOnlyList<decimal>> closes)
     {
         // A day's bar is final only after the close: an as-of instant before it sees the previous day.
         var lastFinal = DateOnly.FromDateTime(end.UtcDateTime.AddHours(-_options.MarketCloseHourUtc));
@@ -144,7 +148,7 @@ public sealed class BriefingComposer
         var moves = new List<MarketMove>();
         foreach (var symbol in _store.BarSymbols().OrderBy(s => order.GetValueOrDefault(s, -1)).ThenBy(s => s, StringComparer.Ordinal))
         {
-            var bars = _store.GetBars(symbol, lastFinal, 6);
+            var bars = _store.GetBars(symbol, lastFinal, SparklineSessions);
             if (bars.Count == 0 || bars[0].Date < lastFinal.AddDays(-7))
             {
                 continue;
@@ -154,13 +158,14 @@ public sealed class BriefingComposer
                 ? Math.Round((bars[0].Close - bars[back].Close) / bars[back].Close * 100, 2)
                 : null;
             moves.Add(new MarketMove(symbol, names.GetValueOrDefault(symbol), bars[0], Change(1), Change(5), bars[0].Source));
+            closes[symbol] = bars.Select(b => b.Close).Reverse().ToList();
         }
 
         return moves;
     }
 
     private BriefingDocument Number(IReadOnlyList<DraftSection> drafts, List<SectionMaterial> material,
-        IReadOnlyList<Article> articles, List<MarketMove> markets, List<string> notes,
+        IReadOnlyList<Article> articles, List<MarketMove> markets, Dictionary<string, IReadOnlyList<decimal>> closes, List<string> notes,
         DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, DateTimeOffset asOf, WriterReport? run)
     {
         // Only what the writer was given may be cited: a key outside this set is a fabricated source.
@@ -171,6 +176,39 @@ public sealed class BriefingComposer
         var sources = new List<BriefingSource>();
         var sections = new List<BriefingSection>();
         var dropped = 0;
+
+        // The number of a given source, numbering it on first use; null for a key that was not given.
+        int? NumberOf(string key)
+        {
+            if (numbers.TryGetValue(key, out var n))
+            {
+                return n;
+            }
+
+            BriefingSource? source = null;
+            if (given.TryGetValue(key, out var article))
+            {
+                source = new BriefingSource(sources.Count + 1, SourceKind.Article, article.Id, article.Outlet, article.Title,
+                    article.Url, article.PublishedAt, article.Sample);
+            }
+            else if (givenMarkets.TryGetValue(key, out var move))
+            {
+                var close = new DateTimeOffset(move.Latest.Date.ToDateTime(new TimeOnly(_options.MarketCloseHourUtc, 0)), TimeSpan.Zero);
+                source = new BriefingSource(sources.Count + 1, SourceKind.MarketData, null, move.Source,
+                    string.Create(CultureInfo.InvariantCulture, $"{move.Symbol} daily bars to {move.Latest.Date:yyyy-MM-dd}"),
+                    $"/market/{Uri.EscapeDataString(move.Symbol)}", close, move.Latest.Sample);
+            }
+
+            if (source is null)
+            {
+                return null;
+            }
+
+            sources.Add(source);
+            numbers[key] = source.Number;
+            return source.Number;
+        }
+
         foreach (var draft in drafts)
         {
             var bullets = new List<BriefingBullet>();
@@ -179,35 +217,14 @@ public sealed class BriefingComposer
                 var cited = new List<int>();
                 foreach (var key in bullet.SourceKeys.Distinct(StringComparer.Ordinal))
                 {
-                    if (numbers.TryGetValue(key, out var n))
+                    if (NumberOf(key) is { } n)
                     {
                         cited.Add(n);
-                        continue;
                     }
-
-                    BriefingSource? source = null;
-                    if (given.TryGetValue(key, out var article))
-                    {
-                        source = new BriefingSource(sources.Count + 1, SourceKind.Article, article.Id, article.Outlet, article.Title,
-                            article.Url, article.PublishedAt);
-                    }
-                    else if (givenMarkets.TryGetValue(key, out var move))
-                    {
-                        var close = new DateTimeOffset(move.Latest.Date.ToDateTime(new TimeOnly(_options.MarketCloseHourUtc, 0)), TimeSpan.Zero);
-                        source = new BriefingSource(sources.Count + 1, SourceKind.MarketData, null, move.Source,
-                            string.Create(CultureInfo.InvariantCulture, $"{move.Symbol} daily bars to {move.Latest.Date:yyyy-MM-dd}"),
-                            $"/market/{Uri.EscapeDataString(move.Symbol)}", close);
-                    }
-
-                    if (source is null)
+                    else
                     {
                         _logger.LogWarning("Writer {Writer} cited unknown source {Key}; citation removed", _writer.Name, key);
-                        continue;
                     }
-
-                    sources.Add(source);
-                    numbers[key] = source.Number;
-                    cited.Add(source.Number);
                 }
 
                 if (cited.Count == 0)
@@ -222,6 +239,24 @@ public sealed class BriefingComposer
             if (bullets.Count > 0)
             {
                 sections.Add(new BriefingSection(draft.Key, draft.Title, bullets));
+            }
+        }
+
+        if (markets.Count > 0)
+        {
+            // The markets table: every row straight from the stored bars, citing them (numbered here if no statement did).
+            var rows = markets.Select(m => new MarketRow(m.Symbol, m.Name, m.Latest.Date, m.Latest.Close, m.DayChangePercent,
+                m.FiveDayChangePercent, closes[m.Symbol], m.Latest.Flags,
+                NumberOf(ExtractiveWriter.MarketKey(m))!.Value)).ToList();
+            var at = sections.FindIndex(s => s.Key == "markets");
+            if (at >= 0)
+            {
+                sections[at] = sections[at] with { Rows = rows };
+            }
+            else
+            {
+                var draft = material.First(m => m.Key == "markets");
+                sections.Add(new BriefingSection(draft.Key, draft.Title, [], rows));
             }
         }
 

@@ -43,10 +43,58 @@ public sealed record BriefingDocument(
 
     /// <summary>Looks up a source by its citation number.</summary>
     public BriefingSource? Source(int number) => Sources.FirstOrDefault(s => s.Number == number);
+
+    /// <summary>How much of the briefing rests on bundled sample data.</summary>
+    [JsonIgnore]
+    public SampleShare SampleShare => Sources.Count == 0 || !Sources.Any(s => s.Sample) ? SampleShare.None
+        : Sources.All(s => s.Sample) ? SampleShare.All : SampleShare.Some;
+}
+
+/// <summary>How much of a briefing rests on sample data.</summary>
+public enum SampleShare
+{
+    /// <summary>No source is sample data.</summary>
+    None,
+
+    /// <summary>Some sources are sample data.</summary>
+    Some,
+
+    /// <summary>Every source is sample data.</summary>
+    All,
 }
 
 /// <summary>A section of a briefing (Top stories, Watchlist, Markets...).</summary>
-public sealed record BriefingSection(string Key, string Title, IReadOnlyList<BriefingBullet> Bullets);
+/// <param name="Key">Section key (top, watchlist, markets).</param>
+/// <param name="Title">Heading.</param>
+/// <param name="Bullets">The statements, each cited.</param>
+/// <param name="Rows">The markets section's table: one row of stored figures per symbol, each citing its bars (null
+/// for other sections and for briefings written before the table existed).</param>
+public sealed record BriefingSection(string Key, string Title, IReadOnlyList<BriefingBullet> Bullets,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MarketRow>? Rows = null);
+
+/// <summary>
+/// One symbol in the markets table, copied from the stored bars when the briefing was written (so the table reads the
+/// same later), citing the market-data source its figures come from.
+/// </summary>
+/// <param name="Symbol">Ticker.</param>
+/// <param name="Name">Company name from the watchlist, when listed there.</param>
+/// <param name="Date">Date of the latest final bar.</param>
+/// <param name="Close">Its close.</param>
+/// <param name="DayChangePercent">Change from the previous session's close, percent (2 decimals).</param>
+/// <param name="FiveDayChangePercent">Change from the close five sessions earlier, percent.</param>
+/// <param name="Closes">Recent closes, oldest first, ending with <paramref name="Close"/> (the sparkline).</param>
+/// <param name="Flags">Data-quality flags on the latest bar.</param>
+/// <param name="Citation">Number of the source (the stored bars) every figure in the row rests on.</param>
+public sealed record MarketRow(
+    string Symbol,
+    string? Name,
+    DateOnly Date,
+    decimal Close,
+    decimal? DayChangePercent,
+    decimal? FiveDayChangePercent,
+    IReadOnlyList<decimal> Closes,
+    IReadOnlyList<string> Flags,
+    int Citation);
 
 /// <summary>One statement, with the numbers of the sources it rests on.</summary>
 /// <param name="Headline">Optional lead-in (the event's headline or the ticker).</param>
@@ -70,6 +118,8 @@ public enum SourceKind
 /// <param name="Title">Article title, or a description of the bars.</param>
 /// <param name="Url">Link to the original (articles) or to this service's market endpoint.</param>
 /// <param name="PublishedAt">Publication time, or the bar date's close.</param>
+/// <param name="Sample">True when the source is bundled sample data (a sample feed's fictional article, or sample market
+/// bars): readers see a "sample" badge. Absent (false) in briefings stored before the flag existed.</param>
 public sealed record BriefingSource(
     int Number,
     SourceKind Kind,
@@ -77,7 +127,8 @@ public sealed record BriefingSource(
     string Outlet,
     string Title,
     string Url,
-    DateTimeOffset PublishedAt);
+    DateTimeOffset PublishedAt,
+    bool Sample = false);
 
 /// <summary>A briefing's header for listings.</summary>
 /// <param name="AsOf">The instant it covers news up to (its edition is that instant's UTC date).</param>

@@ -4,9 +4,16 @@ namespace FinNews.Core.Briefing;
 public sealed class BriefingPublisher
 {
     private readonly string _directory;
+    private readonly SiteLinks _links;
 
     /// <param name="directory">Folder for the files (created if missing).</param>
-    public BriefingPublisher(string directory) => _directory = directory;
+    /// <param name="publicBaseUrl">The site's public address (Web:PublicBaseUrl): links to its pages in the files are made
+    /// absolute under it; without one they are plain text (a relative link would point into the file system).</param>
+    public BriefingPublisher(string directory, string? publicBaseUrl = null)
+    {
+        _directory = directory;
+        _links = SiteLinks.Standalone(publicBaseUrl);
+    }
 
     /// <summary>The built-in stylesheet, shared by the web pages and the standalone HTML files.</summary>
     public static string Css { get; } = LoadCss();
@@ -19,8 +26,8 @@ public sealed class BriefingPublisher
         var stem = Path.Combine(_directory, briefing.Id);
         var files = new[]
         {
-            (Path: stem + ".md", Text: BriefingRenderer.ToMarkdown(briefing)),
-            (Path: stem + ".html", Text: BriefingRenderer.ToHtmlDocument(briefing, Css)),
+            (Path: stem + ".md", Text: BriefingRenderer.ToMarkdown(briefing, _links)),
+            (Path: stem + ".html", Text: BriefingRenderer.ToHtmlDocument(briefing, Css, _links)),
             (Path: stem + ".json", Text: BriefingRenderer.ToJson(briefing)),
         };
         foreach (var (path, text) in files)

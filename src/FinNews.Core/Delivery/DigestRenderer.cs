@@ -181,6 +181,11 @@ public sealed partial class DigestRenderer
             sb.AppendLine(filters);
         }
 
+        if (BriefingRenderer.SampleBanner(b) is { } banner)
+        {
+            sb.AppendLine().AppendLine(banner);
+        }
+
         foreach (var note in b.Notes)
         {
             sb.AppendLine().Append("Note: ").AppendLine(OneLine(note));
@@ -212,7 +217,7 @@ public sealed partial class DigestRenderer
             sb.AppendLine().AppendLine("SOURCES").AppendLine("-------");
             foreach (var s in b.Sources)
             {
-                sb.AppendLine(C, $"[{s.Number}] {OneLine(s.Outlet)}: {OneLine(s.Title)}");
+                sb.AppendLine(C, $"[{s.Number}] {OneLine(s.Outlet)}{(s.Sample ? " (sample)" : "")}: {OneLine(s.Title)}");
                 if (AbsoluteUrl(s.Url) is { } url)
                 {
                     sb.Append("    ").AppendLine(url);
@@ -248,6 +253,11 @@ public sealed partial class DigestRenderer
         if (FilterLine(subscriber) is { } filters)
         {
             sb.Append("<p style=\"").Append(Muted).Append("\">").Append(Html.Encode(filters)).Append("</p>");
+        }
+
+        if (BriefingRenderer.SampleBanner(b) is { } banner)
+        {
+            sb.Append("<p class=\"sample-banner\" style=\"background:#fff1dc;border-left:4px solid #d9822b;padding:6px 10px\">").Append(Html.Encode(banner)).Append("</p>");
         }
 
         foreach (var note in b.Notes)
@@ -291,7 +301,7 @@ public sealed partial class DigestRenderer
             sb.Append("<h2 style=\"font-size:17px;margin:20px 0 6px;border-bottom:1px solid #d8dde3\">Sources</h2><ol style=\"padding-left:28px;margin:0;font-size:13px\">");
             foreach (var s in b.Sources)
             {
-                sb.Append(C, $"<li id=\"src-{s.Number}\" value=\"{s.Number}\" style=\"margin:0 0 6px\"><span style=\"font-weight:bold\">{Html.Encode(s.Outlet)}</span>: ");
+                sb.Append(C, $"<li id=\"src-{s.Number}\" value=\"{s.Number}\" style=\"margin:0 0 6px\"><span style=\"font-weight:bold\">{Html.Encode(s.Outlet)}</span>{(s.Sample ? SampleBadge : "")}: ");
                 if (AbsoluteUrl(s.Url) is { } url)
                 {
                     sb.Append("<a href=\"").Append(Html.Encode(url)).Append("\" style=\"").Append(Link).Append("\">").Append(Html.Encode(s.Title)).Append("</a>");
@@ -314,6 +324,9 @@ public sealed partial class DigestRenderer
         sb.Append(" from these digests (sent to ").Append(Html.Encode(subscriber.Email)).Append(").</p></div></body></html>");
         return sb.ToString();
     }
+
+    // Email clients drop stylesheets: the badge carries its style inline.
+    private const string SampleBadge = " <span class=\"sample-badge\" style=\"background:#fde2b8;color:#6b3d00;font-size:11px;font-weight:bold;padding:0 4px;border-radius:3px\">SAMPLE</span>";
 
     /// <summary>An absolute http(s) link for a source: external URLs as they are, this service's paths under the base URL.</summary>
     private string? AbsoluteUrl(string url) => BriefingRenderer.SafeUrl(url) is { } safe ? (safe.StartsWith('/') ? _baseUrl + safe : safe) : null;

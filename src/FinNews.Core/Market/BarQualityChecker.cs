@@ -36,6 +36,19 @@ public static class BarQualityChecker
 
     private static readonly double[] SplitRatios = [2, 3, 4, 5, 8, 10, 20, 1.5];
 
+    /// <summary>What a flag means, in words a reader of the market page understands; the flag itself when unknown.</summary>
+    public static string Describe(string flag) => flag switch
+    {
+        NonPositive => "a price at or below zero",
+        InconsistentRange => "open or close outside the day's high-low range",
+        UnitError => "about 100 times off its neighbours (a currency sub-unit mix-up?)",
+        SuspectedSplit => "a jump by a split-like ratio that was not adjusted for",
+        MissingDividendAdjustment => "adjusted close not adjusted for a later dividend",
+        SuspectDividend => "a dividend implausibly large against the price",
+        Gap => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"more than {MaxGapDays} calendar days after the previous bar"),
+        _ => flag,
+    };
+
     /// <summary>Returns the bars (any order in, date order out, per symbol) with their flags set.</summary>
     public static IReadOnlyList<DailyBar> Check(IEnumerable<DailyBar> bars)
     {

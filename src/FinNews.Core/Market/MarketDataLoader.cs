@@ -11,6 +11,9 @@ public sealed class MarketFileOptions
 
     /// <summary>Provider name shown when bars are cited.</summary>
     public string Source { get; set; } = "";
+
+    /// <summary>True for sample (fictional) data such as the bundled file: its bars are badged "sample" wherever they are shown.</summary>
+    public bool Sample { get; set; }
 }
 
 /// <summary>An HTTP market-data provider (section "Market:Providers").</summary>
@@ -109,7 +112,7 @@ public sealed class MarketDataLoader
             var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(_configDirectory, file.Path));
             try
             {
-                var bars = BarQualityChecker.Check(OhlcvCsv.Read(path, file.Source));
+                var bars = BarQualityChecker.Check(OhlcvCsv.Read(path, file.Source)).Select(b => b with { Sample = file.Sample }).ToList();
                 total += _store.UpsertBars(bars);
                 _logger.LogInformation("Market data {Path}: {Count} bars, {Flagged} flagged", path, bars.Count, bars.Count(b => b.Flags.Count > 0));
             }

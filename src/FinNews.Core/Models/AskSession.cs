@@ -7,8 +7,9 @@ namespace FinNews.Core.Models;
 /// <summary>A source a tool found, before it is numbered.</summary>
 /// <param name="Key">Identity for de-duplication: the article id, or <c>market:SYMBOL:FROM:TO</c>.</param>
 /// <param name="Text">What the model reads (title and excerpt, or the bars), not yet escaped.</param>
+/// <param name="Sample">The article or bars are bundled sample data (shown with a "sample" badge).</param>
 public sealed record ToolSource(string Key, SourceKind Kind, string? ArticleId, string Outlet, string Title, string Url,
-    DateTimeOffset PublishedAt, string Text, IReadOnlyList<string> Tickers, MarketMove? Market = null, string? StoryId = null);
+    DateTimeOffset PublishedAt, string Text, IReadOnlyList<string> Tickers, MarketMove? Market = null, string? StoryId = null, bool Sample = false);
 
 /// <summary>What one tool call returns: sources, ranked best first, and a line that says what was looked up.</summary>
 public sealed record NewsToolResult(IReadOnlyList<ToolSource> Sources, string Summary);
@@ -189,7 +190,7 @@ public sealed class AskSession
         var number = _sources.Count + 1;
         _numbers[s.Key] = number;
         var numbered = new NumberedSource(number, s.Key, s.Text, s.Tickers, DateOnly.FromDateTime(s.PublishedAt.UtcDateTime), s.Market);
-        _sources.Add(new AskSource(numbered, new BriefingSource(number, s.Kind, s.ArticleId, s.Outlet, s.Title, s.Url, s.PublishedAt), s.Text, s.Tickers));
+        _sources.Add(new AskSource(numbered, new BriefingSource(number, s.Kind, s.ArticleId, s.Outlet, s.Title, s.Url, s.PublishedAt, s.Sample), s.Text, s.Tickers));
         return number;
     }
 

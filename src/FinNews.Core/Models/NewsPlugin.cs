@@ -187,7 +187,7 @@ public sealed class NewsPlugin(ISearchIndex index, SqliteStore store)
         var close = new DateTimeOffset(latest.Date.ToDateTime(new TimeOnly(21, 0)), TimeSpan.Zero);
         var source = new ToolSource(string.Create(c, $"market:{sym}:{shown[0].Date:yyyy-MM-dd}:{latest.Date:yyyy-MM-dd}"), SourceKind.MarketData, null,
             latest.Source, string.Create(c, $"{sym} daily bars {shown[0].Date:yyyy-MM-dd} to {latest.Date:yyyy-MM-dd}"),
-            $"/market/{Uri.EscapeDataString(sym)}", close, text.ToString().TrimEnd(), [sym], move);
+            $"/market/{Uri.EscapeDataString(sym)}", close, text.ToString().TrimEnd(), [sym], move, Sample: latest.Sample);
         return new NewsToolResult([source], string.Create(c, $"market_bars {sym} {shown[0].Date:yyyy-MM-dd} to {latest.Date:yyyy-MM-dd}: {shown.Count} bar(s){(notes.Count > 0 ? "; " + string.Join("; ", notes) : "")}"));
     }
 
@@ -208,7 +208,7 @@ public sealed class NewsPlugin(ISearchIndex index, SqliteStore store)
     }
 
     private static ToolSource FromArticle(Article a, string text, string? cluster) =>
-        new(a.Id, SourceKind.Article, a.Id, a.Outlet, a.Title, a.Url, a.PublishedAt, text, a.Tickers, null, cluster);
+        new(a.Id, SourceKind.Article, a.Id, a.Outlet, a.Title, a.Url, a.PublishedAt, text, a.Tickers, null, cluster, a.Sample);
 
     private static DateTimeOffset? Instant(string? value, string name, List<string> notes)
     {

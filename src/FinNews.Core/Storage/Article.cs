@@ -16,6 +16,7 @@ namespace FinNews.Core.Storage;
 /// <param name="Categories">Category terms.</param>
 /// <param name="ContentHash">Hash of normalized title + text, for exact-duplicate detection across feeds.</param>
 /// <param name="Repaired">The source document needed lenient repair.</param>
+/// <param name="Sample">The feed it came from is a bundled sample (fictional news); set by the store from the feed list.</param>
 public sealed record Article(
     string Id,
     string FeedId,
@@ -31,7 +32,8 @@ public sealed record Article(
     IReadOnlyList<string> Authors,
     IReadOnlyList<string> Categories,
     string ContentHash,
-    bool Repaired = false)
+    bool Repaired = false,
+    bool Sample = false)
 {
     /// <summary>Title and summary and body in one string, for indexing and lead-sentence extraction.</summary>
     public string FullText => string.IsNullOrEmpty(Body) ? $"{Title}. {Summary}" : $"{Title}. {Summary}\n{Body}";

@@ -144,6 +144,8 @@ public sealed class SqliteStore
         ("feeds", "position", "INTEGER"),
         ("feeds", "added_at", "INTEGER"),
         ("articles", "cluster_id", "TEXT"),
+        // Bars loaded from a file marked sample (Market:Files:n:Sample), shown with a "sample" badge.
+        ("market_bars", "sample", "INTEGER NOT NULL DEFAULT 0"),
         ("briefings", "approved_at", "INTEGER"),
         ("briefings", "approved_by", "TEXT"),
         ("briefings", "original_json", "TEXT"),
@@ -521,16 +523,19 @@ public sealed class SqliteStore
 
     // ---- articles ----
 
+    // An article is sample data when the feed it came from is marked sample in the feed list (config/feeds.json).
+    private const string ArticleColumns = "articles.*, COALESCE((SELECT sample FROM feeds WHERE feeds.id = articles.feed_id), 0) AS sample";
+
     public Article? GetArticle(string id)
     {
         using var c = Open();
-        return c.Query<ArticleRow>("SELECT * FROM articles WHERE id = @id", new { id }).Select(r => r.ToArticle()).SingleOrDefault();
+        return c.Query<ArticleRow>($"SELECT {ArticleColumns} FROM articles WHERE id = @id", new { id }).Select(r => r.ToArticle()).SingleOrDefault();
     }
 
     public IReadOnlyList<Article> GetArticles(IEnumerable<string> ids)
     {
         using var c = Open();
-        return c.Query<ArticleRow>("SELECT * FROM articles WHERE id IN @ids", new { ids = ids.ToArray() })
+        return c.Query<ArticleRow>($"SELECT {ArticleColumns} FROM articles WHERE id IN @ids", new { ids = ids.ToArray() })
             .Select(r => r.ToArticle()).ToList();
     }
 
@@ -541,10 +546,27 @@ public sealed class SqliteStore
     public IReadOnlyList<Article> ArticlesInWindow(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? knownBefore = null, int limit = 5000)
     {
         using var c = Open();
-        return c.Query<ArticleRow>("""
-            SELECT * FROM articles WHERE published_at >= @from AND published_at < @to AND first_seen_at <= @known
+        return c.Query<ArticleRow>($"""
+            SELECT {ArticleColumns} FROM articles WHERE published_at >= @from AND published_at < @to AND first_seen_at <= @known
             ORDER BY published_at DESC LIMIT @limit
             """, new { from = from.ToUnixTimeMilliseconds(), to = to.ToUnixTimeMilliseconds(), known = (knownBefore ?? to).ToUnixTimeMilliseconds(), limit })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
+    /// <summary>
+    /// The newest articles tagged with <paramref name="symbol"/> that were published and first seen by
+    /// <paramref name="knownBefore"/>, newest first.
+    /// </summary>
+    public IReadOnlyList<Article> ArticlesTagged(string symbol, DateTimeOffset knownBefore, int limit = 10)
+    {
+        using var c = Open();
+        // instr() cheaply narrows to rows whose ticker list holds the quoted symbol; json_each() then checks it is one of the tags.
+        return c.Query<ArticleRow>($"""
+            SELECT {ArticleColumns} FROM articles
+            WHERE first_seen_at <= @known AND published_at <= @known AND instr(tickers, @quoted) > 0
+              AND EXISTS (SELECT 1 FROM json_each(articles.tickers) WHERE json_each.value = @symbol)
+            ORDER BY published_at DESC, id LIMIT @limit
+            """, new { symbol, quoted = $"\"{symbol}\"", known = knownBefore.ToUnixTimeMilliseconds(), limit })
             .Select(r => r.ToArticle()).ToList();
     }
 
@@ -567,7 +589,7 @@ public sealed class SqliteStore
     public IReadOnlyList<Article> UnindexedArticles(int batchSize)
     {
         using var c = Open();
-        return c.Query<ArticleRow>("SELECT * FROM articles WHERE indexed = 0 ORDER BY first_seen_at, id LIMIT @batchSize", new { batchSize })
+        return c.Query<ArticleRow>($"SELECT {ArticleColumns} FROM articles WHERE indexed = 0 ORDER BY first_seen_at, id LIMIT @batchSize", new { batchSize })
             .Select(r => r.ToArticle()).ToList();
     }
 
@@ -633,8 +655,8 @@ public sealed class SqliteStore
     public IReadOnlyList<StoryRow> ListStories(DateTimeOffset since, int limit = 200)
     {
         using var c = Open();
-        var rows = c.Query<ArticleRow>("""
-            SELECT * FROM articles WHERE cluster_id IN
+        var rows = c.Query<ArticleRow>($"""
+            SELECT {ArticleColumns} FROM articles WHERE cluster_id IN
               (SELECT DISTINCT cluster_id FROM articles WHERE cluster_id IS NOT NULL AND published_at >= @since)
             ORDER BY published_at
             """, new { since = since.ToUnixTimeMilliseconds() });
@@ -658,7 +680,7 @@ public sealed class SqliteStore
     public IReadOnlyList<Article> StoryArticles(string clusterId)
     {
         using var c = Open();
-        return c.Query<ArticleRow>("SELECT * FROM articles WHERE cluster_id = @clusterId ORDER BY published_at, id", new { clusterId })
+        return c.Query<ArticleRow>($"SELECT {ArticleColumns} FROM articles WHERE cluster_id = @clusterId ORDER BY published_at, id", new { clusterId })
             .Select(r => r.ToArticle()).ToList();
     }
 
@@ -673,10 +695,10 @@ public sealed class SqliteStore
         foreach (var b in bars)
         {
             n += c.Execute("""
-                INSERT INTO market_bars(symbol, date, open, high, low, close, volume, source, flags)
-                VALUES (@Symbol, @Date, @Open, @High, @Low, @Close, @Volume, @Source, @Flags)
+                INSERT INTO market_bars(symbol, date, open, high, low, close, volume, source, flags, sample)
+                VALUES (@Symbol, @Date, @Open, @High, @Low, @Close, @Volume, @Source, @Flags, @Sample)
                 ON CONFLICT(symbol, date) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
-                  close = excluded.close, volume = excluded.volume, source = excluded.source, flags = excluded.flags
+                  close = excluded.close, volume = excluded.volume, source = excluded.source, flags = excluded.flags, sample = excluded.sample
                 """, new
             {
                 b.Symbol,
@@ -689,6 +711,7 @@ public sealed class SqliteStore
                 b.Volume,
                 b.Source,
                 Flags = string.Join(',', b.Flags),
+                Sample = b.Sample ? 1 : 0,
             }, tx);
         }
 
@@ -878,10 +901,11 @@ public sealed class SqliteStore
         public long repaired { get; set; }
         public long indexed { get; set; }
         public string? cluster_id { get; set; }
+        public long sample { get; set; }
 
         public Article ToArticle() => new(id, feed_id, outlet, title, url, summary, body,
             DateTimeOffset.FromUnixTimeMilliseconds(published_at), DateTimeOffset.FromUnixTimeMilliseconds(first_seen_at),
-            published_fallback != 0, List(tickers), List(authors), List(categories), content_hash, repaired != 0);
+            published_fallback != 0, List(tickers), List(authors), List(categories), content_hash, repaired != 0, sample != 0);
 
         private static IReadOnlyList<string> List(string json) =>
             JsonSerializer.Deserialize(json, StorageJsonContext.Default.IReadOnlyListString) ?? [];
@@ -943,10 +967,11 @@ public sealed class SqliteStore
         public long volume { get; set; }
         public string source { get; set; } = "";
         public string flags { get; set; } = "";
+        public long sample { get; set; }
 
         public DailyBar ToBar() => new(symbol, DateOnly.ParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture),
             (decimal)open, (decimal)high, (decimal)low, (decimal)close, volume, source,
-            flags.Length == 0 ? [] : flags.Split(','));
+            flags.Length == 0 ? [] : flags.Split(','), Sample: sample != 0);
     }
 #pragma warning restore CA1812, IDE1006
 }

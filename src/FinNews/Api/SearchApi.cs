@@ -112,7 +112,7 @@ internal static class SearchApi
         {
             var a = articles[h.ArticleId];
             return new SearchResult(a.Id, a.Title, a.Outlet, a.Url, a.PublishedAt, a.Tickers, h.Score, h.Text.Length > 300 ? h.Text[..300] + "…" : h.Text,
-                clusters.GetValueOrDefault(a.Id));
+                clusters.GetValueOrDefault(a.Id), a.Sample);
         }).ToList();
     }
 
@@ -130,9 +130,9 @@ internal static class SearchApi
     }
 }
 
-/// <summary>A search hit with its article.</summary>
+/// <summary>A search hit with its article; <paramref name="Sample"/> when it comes from a bundled sample feed (fictional news).</summary>
 /// <param name="Score">Relevance; comparable only within one result list.</param>
 /// <param name="Snippet">The best-matching passage, at most 300 characters.</param>
 /// <param name="StoryId">The story (the same event across outlets) the article belongs to, when clustered.</param>
 public sealed record SearchResult(string ArticleId, string Title, string Outlet, string Url, DateTimeOffset PublishedAt,
-    IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId);
+    IReadOnlyList<string> Tickers, double Score, string Snippet, string? StoryId, bool Sample = false);

@@ -481,11 +481,13 @@ public static class FinNewsCli
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css);
+            // A file has no site around it: links to the site's pages go under Web:PublicBaseUrl, or become plain text.
+            var links = FinNews.Core.Briefing.SiteLinks.Standalone(host.Services.GetRequiredService<IOptions<WebOptions>>().Value.PublicBaseUrl);
+            var html = FinNews.Core.Briefing.BriefingRenderer.ToHtmlDocument(briefing, FinNews.Core.Briefing.BriefingPublisher.Css, links);
             switch (fmt)
             {
                 case "md":
-                    await File.WriteAllTextAsync(path, FinNews.Core.Briefing.BriefingRenderer.ToMarkdown(briefing), ct);
+                    await File.WriteAllTextAsync(path, FinNews.Core.Briefing.BriefingRenderer.ToMarkdown(briefing, links), ct);
                     break;
                 case "html":
                     await File.WriteAllTextAsync(path, html, ct);

@@ -101,7 +101,7 @@ public static class FinNewsServices
         services.AddSingleton(sp => Value<BriefingOptions>(sp));
         services.AddSingleton<BriefingComposer>();
         services.AddSingleton(sp => new BriefingPublisher(Path.Combine(
-            sp.GetRequiredService<AppPaths>().FromRoot(Value<FinNewsOptions>(sp).DataDirectory), "briefings")));
+            sp.GetRequiredService<AppPaths>().FromRoot(Value<FinNewsOptions>(sp).DataDirectory), "briefings"), Value<WebOptions>(sp).PublicBaseUrl));
         services.AddSingleton(sp => new StoryClusterer(Value<BriefingOptions>(sp).ClusterThreshold));
         services.AddSingleton<StoryAssigner>();
         services.AddSingleton<FinNewsPipeline>();

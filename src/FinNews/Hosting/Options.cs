@@ -24,6 +24,13 @@ public sealed class WebOptions
 {
     /// <summary>Listen URLs, separated by ';'.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// The address readers reach the site at (e.g. <c>https://news.example.com</c>), which may differ from the listen
+    /// URLs behind a proxy. Links to the site's own pages (a market citation's <c>/market/NVLX</c>) in exported and
+    /// published files are made absolute under it; empty (the default): such links are written as plain text there.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "";
 }
 
 /// <summary>Background schedules (section "Scheduler").</summary>
@@ -94,6 +101,13 @@ public sealed class FinNewsOptionsValidator :
     public ValidateOptionsResult Validate(string? name, WebOptions o)
     {
         var errors = new List<string?> { Required("Web:Urls", o.Urls) };
+        if (!string.IsNullOrEmpty(o.PublicBaseUrl)
+            && (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var publicUrl) || (publicUrl.Scheme != "http" && publicUrl.Scheme != "https")
+                || !string.IsNullOrEmpty(publicUrl.Query) || !string.IsNullOrEmpty(publicUrl.Fragment)))
+        {
+            errors.Add($"Web:PublicBaseUrl = '{o.PublicBaseUrl}': not an absolute http(s) URL without query or fragment (e.g. 'https://news.example.com').");
+        }
+
         foreach (var url in (o.Urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https"))

@@ -236,7 +236,7 @@ internal static class Pages
                     var url = BriefingRenderer.SafeUrl(r.Url);
                     sb.Append("<li>");
                     sb.Append(url is null ? E.Encode(r.Title) : $"<a href=\"{E.Encode(url)}\" rel=\"noopener noreferrer nofollow\">{E.Encode(r.Title)}</a>");
-                    sb.Append(C, $" <span class=\"muted\">{E.Encode(r.Outlet)}, {r.PublishedAt:yyyy-MM-dd HH:mm} UTC{(r.Tickers.Count > 0 ? " · " + E.Encode(string.Join(' ', r.Tickers)) : "")}</span>");
+                    sb.Append(C, $" <span class=\"muted\"><span class=\"outlet\">{E.Encode(r.Outlet)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}, {r.PublishedAt:yyyy-MM-dd HH:mm} UTC{(r.Tickers.Count > 0 ? " · " + E.Encode(string.Join(' ', r.Tickers)) : "")}</span>");
                     sb.Append("<p>").Append(E.Encode(r.Snippet)).Append("</p></li>");
                 }
 
@@ -280,7 +280,7 @@ internal static class Pages
                 foreach (var source in answer.Sources)
                 {
                     var url = BriefingRenderer.SafeUrl(source.Url);
-                    sb.Append(C, $"<li id=\"src-{source.Number}\" value=\"{source.Number}\"><span class=\"outlet\">{E.Encode(source.Outlet)}</span> ");
+                    sb.Append(C, $"<li id=\"src-{source.Number}\" value=\"{source.Number}\"><span class=\"outlet\">{E.Encode(source.Outlet)}</span> {(source.Sample ? BriefingRenderer.SampleBadge + " " : "")}");
                     sb.Append(url is null ? E.Encode(source.Title) : $"<a href=\"{E.Encode(url)}\" rel=\"noopener noreferrer nofollow\">{E.Encode(source.Title)}</a>");
                     sb.Append(C, $" <time datetime=\"{source.PublishedAt:O}\">{source.PublishedAt:yyyy-MM-dd HH:mm} UTC</time></li>");
                 }
@@ -312,56 +312,19 @@ internal static class Pages
 
         app.MapGet("/feeds", (FinNews.Hosting.FeedHealth health) =>
         {
-            var sb = new StringBuilder("<h1>Feed health</h1><table><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
+            // On a phone each row stacks into a card, every cell labelled from data-label (see site.css, table.stack).
+            var sb = new StringBuilder("<h1>Feed health</h1><table class=\"stack feeds\"><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
             foreach (var r in health.List())
             {
-                sb.Append(C, $"<tr><td>{E.Encode(r.Name)}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
-                sb.Append(C, $"<td>{Time(r.LastSuccessAt)}</td><td class=\"num\">{r.ErrorCount}</td><td>{Time(r.NextPollAt)}</td><td class=\"num\">{r.ItemsPerDay:0.0}</td>");
-                sb.Append("<td>").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
+                sb.Append(C, $"<tr><td data-label=\"Feed\"><span class=\"outlet\">{E.Encode(r.Name)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td data-label=\"Status\" class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<td data-label=\"Last success\">{Time(r.LastSuccessAt)}</td><td data-label=\"Errors\" class=\"num\">{r.ErrorCount}</td><td data-label=\"Next poll\">{Time(r.NextPollAt)}</td><td data-label=\"Items/day\" class=\"num\">{r.ItemsPerDay:0.0}</td>");
+                sb.Append("<td data-label=\"Last error\" class=\"error-text\">").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
             }
 
             return Layout.Page("Feed health", sb.Append("</tbody></table>").ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/markets", (SqliteStore store) =>
-        {
-            var sb = new StringBuilder("<h1>Markets</h1><table><thead><tr><th>Symbol</th><th>Last close</th><th>Day</th><th>30 sessions</th><th>Flags</th></tr></thead><tbody>");
-            foreach (var symbol in store.BarSymbols())
-            {
-                var bars = store.GetBars(symbol, DateOnly.MaxValue, 30);
-                if (bars.Count == 0)
-                {
-                    continue;
-                }
-
-                var day = bars.Count > 1 && bars[1].Close != 0 ? (bars[0].Close - bars[1].Close) / bars[1].Close * 100 : (decimal?)null;
-                sb.Append(C, $"<tr><td><a href=\"/market/{Uri.EscapeDataString(symbol)}\">{E.Encode(symbol)}</a></td><td class=\"num\">{bars[0].Close:0.00}<br><span class=\"muted\">{bars[0].Date:yyyy-MM-dd}</span></td>");
-                sb.Append(C, $"<td class=\"num {(day >= 0 ? "up" : "down")}\">{(day is { } d ? $"{d:+0.0;-0.0}%" : "-")}</td><td>{Sparkline(bars)}</td>");
-                sb.Append("<td>").Append(E.Encode(string.Join(", ", bars.SelectMany(b => b.Flags).Distinct()))).Append("</td></tr>");
-            }
-
-            return Layout.Page("Markets", sb.Append("</tbody></table>").ToString());
-        }).ExcludeFromDescription();
-
-        app.MapGet("/market/{symbol}", (SqliteStore store, string symbol) =>
-        {
-            var bars = store.GetBars(symbol.ToUpperInvariant(), DateOnly.MaxValue, 60);
-            if (bars.Count == 0)
-            {
-                return Layout.Page("Not found", $"<h1>Not found</h1><p>No market data for {E.Encode(symbol)}.</p>", status: 404);
-            }
-
-            var sb = new StringBuilder();
-            sb.Append(C, $"<h1>{E.Encode(bars[0].Symbol)} daily bars</h1><p class=\"muted\">Source: {E.Encode(bars[0].Source)}</p>");
-            sb.Append("<table><thead><tr><th>Date</th><th>Open</th><th>High</th><th>Low</th><th>Close</th><th>Volume</th><th>Flags</th></tr></thead><tbody>");
-            foreach (var b in bars)
-            {
-                sb.Append(C, $"<tr><td>{b.Date:yyyy-MM-dd}</td><td class=\"num\">{b.Open:0.00}</td><td class=\"num\">{b.High:0.00}</td><td class=\"num\">{b.Low:0.00}</td><td class=\"num\">{b.Close:0.00}</td><td class=\"num\">{b.Volume:N0}</td><td>{E.Encode(string.Join(", ", b.Flags))}</td></tr>");
-            }
-
-            sb.Append("</tbody></table>");
-            return Layout.Page($"{bars[0].Symbol} market data", sb.ToString());
-        }).ExcludeFromDescription();
+        app.MapMarketPages();
     }
 
     /// <summary>
@@ -453,23 +416,6 @@ internal static class Pages
     }
 
     private static string Time(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", C) ?? "-";
-
-    /// <summary>An inline SVG line of closes (oldest left), drawn server-side: no script, allowed by the CSP.</summary>
-    internal static string Sparkline(IReadOnlyList<FinNews.Core.Market.DailyBar> newestFirst, int width = 120, int height = 28)
-    {
-        var closes = newestFirst.Reverse().Select(b => (double)b.Close).ToList();
-        if (closes.Count < 2)
-        {
-            return "";
-        }
-
-        double min = closes.Min(), max = closes.Max();
-        var range = max > min ? max - min : 1;
-        var points = string.Join(' ', closes.Select((c, i) => string.Create(C,
-            $"{i * (width - 2) / (double)(closes.Count - 1) + 1:0.#},{height - 1 - ((c - min) / range * (height - 2)):0.#}")));
-        var trend = closes[^1] >= closes[0] ? "up" : "down";
-        return string.Create(C, $"<svg class=\"spark {trend}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{closes.Count} closes from {closes[0]:0.00} to {closes[^1]:0.00}\"><polyline fill=\"none\" stroke-width=\"1.5\" points=\"{points}\"/></svg>");
-    }
 
     /// <summary>
     /// Where a briefing stands among the versions of its edition: a banner on a superseded one pointing to the current

@@ -70,9 +70,14 @@ public class DigestDeliveryTests(ITestOutputHelper output)
         foreach (var n in cited)
         {
             var source = briefing.Source(n)!;
-            text.Should().Contain($"[{n}] {source.Outlet}: {source.Title}");
+            // The bundled day is sample data: each of its outlets says so.
+            source.Sample.Should().BeTrue();
+            text.Should().Contain($"[{n}] {source.Outlet} (sample): {source.Title}");
             html.Should().Contain($"data-source=\"{n}\"").And.Contain($"id=\"src-{n}\"").And.Contain(WebUtility.HtmlEncode(source.Outlet).Replace("&#39;", "&#x27;", StringComparison.Ordinal));
         }
+
+        text.Should().Contain("Sample data: this briefing is built from the bundled sample feeds");
+        html.Should().Contain("class=\"sample-banner\"").And.Contain("class=\"sample-badge\"");
 
         text.Should().Contain($"Unsubscribe: https://finnews.example/unsubscribe/{ann.UnsubscribeToken}");
         html.Should().Contain($"href=\"https://finnews.example/unsubscribe/{ann.UnsubscribeToken}\"");

@@ -5,8 +5,6 @@ using FinNews.Core.Storage;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -16,7 +14,6 @@ namespace FinNews.SystemTests.Web;
 /// <summary>The real web host in the real browser: Playwright .NET driving Debian's /usr/bin/chromium (never `playwright install`).</summary>
 public class BrowserTests(ITestOutputHelper output)
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string HostileTitle = "<img src=x onerror=alert(1)> Novalux <script>alert(2)</script>";
 
     [Fact]
@@ -114,31 +111,7 @@ public class BrowserTests(ITestOutputHelper output)
         briefing.Sources.Should().Contain(s => s.Title == HostileTitle, "the test needs the hostile article on the page");
     }
 
-    private static async Task<BrowserHandle> LaunchAsync()
-    {
-        var installError = RealComponents.EnsureInstalled();
-        File.Exists(Chromium).Should().BeTrue($"{Chromium} is required (apt-get install -y chromium fonts-dejavu-core; never `playwright install`) {installError}");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        return new BrowserHandle(playwright, browser);
-    }
+    private static Task<BrowserHandle> LaunchAsync() => Browser.LaunchAsync();
 
-    private static string Address(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-
-    private sealed class BrowserHandle(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
-    {
-        public Task<IPage> NewPageAsync() => browser.NewPageAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
-        }
-    }
+    private static string Address(WebApplication app) => Browser.Address(app);
 }
