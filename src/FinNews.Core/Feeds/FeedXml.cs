@@ -15,6 +15,7 @@ internal static class FeedNamespaces
     public static readonly XNamespace DcTerms = "http://purl.org/dc/terms/";
     public static readonly XNamespace Content = "http://purl.org/rss/1.0/modules/content/";
     public static readonly XNamespace Xhtml = "http://www.w3.org/1999/xhtml";
+    public static readonly XNamespace Itunes = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 
     // Media RSS is published both with and without the trailing slash.
     public static readonly XNamespace Media = "http://search.yahoo.com/mrss/";
@@ -59,22 +60,35 @@ internal static partial class FeedXml
         return null;
     }
 
-    public static DateTimeOffset? FirstDate(XElement parent, params XName[] names)
+    /// <summary>
+    /// The first readable date among the children named <paramref name="names"/>, tried in order. When none reads but
+    /// one was given, the result carries the first one's <see cref="DateIssue"/> (and no value: nothing is guessed).
+    /// </summary>
+    public static FeedDate FirstDate(XElement parent, params XName[] names)
     {
+        var issue = DateIssue.None;
         foreach (var name in names)
         {
             foreach (var child in parent.Elements(name))
             {
-                var date = FeedDates.Parse(child.Value);
-                if (date is not null)
+                var date = FeedDates.Read(child.Value);
+                if (date.Value is not null)
                 {
                     return date;
+                }
+
+                if (issue == DateIssue.None)
+                {
+                    issue = date.Issue;
                 }
             }
         }
 
-        return null;
+        return new FeedDate(null, issue);
     }
+
+    /// <summary>The worse of two date readings' issues, for an item that has a published and an updated date.</summary>
+    public static DateIssue Worst(FeedDate a, FeedDate b) => (DateIssue)Math.Max((int)a.Issue, (int)b.Issue);
 
     public static string? Attr(XElement element, XName name) => NullIfBlank(element.Attribute(name)?.Value);
 
@@ -190,6 +204,96 @@ internal static partial class FeedXml
             }
         }
     }
+
+    /// <summary>
+    /// A person as a feed writes one in text: "email (Name)" (RSS 2.0), "Name &lt;email&gt;", "Name (email)", a bare
+    /// address or a bare name. Null when blank.
+    /// </summary>
+    public static FeedAuthor? Person(string? text)
+    {
+        text = NullIfBlank(text);
+        if (text is null)
+        {
+            return null;
+        }
+
+        text = Whitespace().Replace(text, " ");
+        var m = EmailThenName().Match(text);
+        if (m.Success)
+        {
+            return new FeedAuthor(NullIfBlank(m.Groups["name"].Value), m.Groups["email"].Value);
+        }
+
+        m = NameThenEmail().Match(text);
+        if (m.Success)
+        {
+            return new FeedAuthor(NullIfBlank(m.Groups["name"].Value.Trim('"', ' ')), m.Groups["email"].Value);
+        }
+
+        return BareEmail().IsMatch(text) ? new FeedAuthor(null, text.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) ? text[7..] : text) : new FeedAuthor(text);
+    }
+
+    /// <summary>Adds <paramref name="author"/> unless null or already present (same name and e-mail).</summary>
+    public static void AddAuthor(List<FeedAuthor> list, FeedAuthor? author)
+    {
+        if (author is null || list.Contains(author))
+        {
+            return;
+        }
+
+        // "Jane Roe" from dc:creator and "jane@x (Jane Roe)" from author are one person: keep the fuller one.
+        var same = list.FindIndex(a => a.Name is not null && string.Equals(a.Name, author.Name, StringComparison.Ordinal));
+        if (same >= 0)
+        {
+            if (list[same].Email is null && author.Email is not null)
+            {
+                list[same] = author;
+            }
+
+            return;
+        }
+
+        list.Add(author);
+    }
+
+    [GeneratedRegex(@"^(?:mailto:)?(?<email>[^\s@()<>]+@[^\s@()<>]+)\s*\((?<name>[^()]*)\)$", RegexOptions.CultureInvariant)]
+    private static partial Regex EmailThenName();
+
+    [GeneratedRegex(@"^(?<name>[^<>()]*?)\s*[<(](?:mailto:)?(?<email>[^\s@()<>]+@[^\s@()<>]+)[>)]$", RegexOptions.CultureInvariant)]
+    private static partial Regex NameThenEmail();
+
+    [GeneratedRegex(@"^(?:mailto:)?[^\s@()<>]+@[^\s@()<>]+\.[^\s@()<>]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex BareEmail();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    /// <summary>Plain text escaped for HTML: only the characters that would otherwise be read as markup.</summary>
+    public static string HtmlEscape(string text)
+    {
+        if (text.AsSpan().IndexOfAny("&<>\"") < 0)
+        {
+            return text;
+        }
+
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '&' => sb.Append("&amp;"),
+                '<' => sb.Append("&lt;"),
+                '>' => sb.Append("&gt;"),
+                '"' => sb.Append("&quot;"),
+                _ => sb.Append(c),
+            };
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Plain text from a text value: whitespace runs collapsed to one space, trimmed; null when blank.</summary>
+    public static string? PlainText(string? text) => NullIfBlank(text) is { } t ? Whitespace().Replace(t, " ") : null;
 
     public static void AddEnclosure(List<Enclosure> list, Enclosure enclosure)
     {
