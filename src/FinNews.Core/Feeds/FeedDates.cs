@@ -30,14 +30,28 @@ public static partial class FeedDates
         }
 
         // Publishers pad dates with newlines and tabs, and some append a zone comment such as "(UTC)".
-        var text = Whitespace().Replace(s, " ").Trim();
-        text = ParenComment().Replace(text, string.Empty).Trim();
-        if (text.Length == 0 || text.Length > 100)
+        var text = s.Trim();
+        if (text.Length > 100)
         {
             return new FeedDate(null, DateIssue.Unreadable);
         }
 
-        var parts = TryIso(text) ?? TryKorean(text) ?? TryHungarian(text) ?? TryPerforce(text) ?? TryAsctime(text) ?? TryRfc822(text);
+        text = ExtraWhitespace().Replace(text, " ");
+        if (text.Contains('(', StringComparison.Ordinal))
+        {
+            text = ParenComment().Replace(text, string.Empty).Trim();
+        }
+
+        if (text.Length == 0)
+        {
+            return new FeedDate(null, DateIssue.Unreadable);
+        }
+
+        // Forms that start with a digit (ISO 8601, the Korean and Hungarian ones, RFC 822 without a day name) are tried
+        // apart from those that start with a name (RFC 822, month first, asctime, Perforce): fewer patterns per date.
+        var parts = char.IsAsciiDigit(text[0]) || text[0] == '-'
+            ? TryIso(text) ?? TryKorean(text) ?? TryHungarian(text) ?? TryRfc822(text) ?? TryPerforce(text)
+            : TryRfc822(text) ?? TryAsctime(text) ?? TryPerforce(text);
         if (parts is null)
         {
             return new FeedDate(null, DateIssue.Unreadable);
@@ -128,8 +142,9 @@ public static partial class FeedDates
     [GeneratedRegex(@"^(?<y>\d{4})-(?<mo>\d{1,2})-(?<d>\d{1,2})\s+(?<ampm>오전|오후)\s*(?<h>\d{1,2}):(?<mi>\d{2})(?::(?<s>\d{2}))?$", RegexOptions.CultureInvariant)]
     private static partial Regex NatePattern();
 
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
+    // Anything but single spaces: runs of whitespace, tabs, newlines.
+    [GeneratedRegex(@"\s{2,}|[\t\r\n\f\v\u00A0]")]
+    private static partial Regex ExtraWhitespace();
 
     [GeneratedRegex(@"\s*\([^)]*\)\s*$")]
     private static partial Regex ParenComment();

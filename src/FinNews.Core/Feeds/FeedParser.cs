@@ -203,7 +203,15 @@ public static class FeedParser
     // overflow the stack (which no catch can handle). A first, cheap streaming pass refuses such documents.
     internal const int MaxDepth = 256;
 
-    private static XDocument Load(string text)
+    // Elements whose children are other elements of the format, never text: feed, channel, item and entry levels,
+    // person constructs, RDF sequences and Media RSS groups.
+    private static readonly HashSet<string> StructuralElements = new(StringComparer.Ordinal)
+    {
+        "rss", "channel", "item", "RDF", "feed", "entry", "source", "author", "contributor", "image", "textinput", "textInput",
+        "items", "Seq", "group", "owner", "category", "cloud",
+    };
+
+    internal static XDocument Load(string text)
     {
         var settings = new XmlReaderSettings
         {
@@ -293,9 +301,13 @@ public static class FeedParser
                         throw TooLong(reader, "A text field");
                     }
 
-                    if (current is XElement)
+                    // Whitespace between the elements of the feed's structure (channel, item, entry…) is indentation, never
+                    // content: not kept (a pretty-printed feed has one such node per element). Inside fields it is kept,
+                    // since in mixed markup ("<b>x</b> <i>y</i>") it separates words.
+                    if (current is XElement parent
+                        && !(reader.NodeType == XmlNodeType.Whitespace && StructuralElements.Contains(parent.Name.LocalName)))
                     {
-                        current.Add(reader.NodeType == XmlNodeType.CDATA ? new XCData(textValue) : new XText(textValue));
+                        parent.Add(reader.NodeType == XmlNodeType.CDATA ? new XCData(textValue) : new XText(textValue));
                     }
 
                     break;

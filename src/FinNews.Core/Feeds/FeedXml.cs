@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 
@@ -144,28 +145,112 @@ internal static partial class FeedXml
         && Uri.TryCreate(value, UriKind.Absolute, out _);
 
     /// <summary>
-    /// The markup inside <paramref name="element"/> as a string. Elements in the feed's own or the XHTML namespace are
-    /// written without a namespace so consumers see plain HTML, not <c>&lt;p xmlns="…"&gt;</c>.
+    /// The markup inside <paramref name="element"/> as an HTML string. Elements in the feed's own or the XHTML namespace
+    /// are written without a namespace so consumers see plain HTML, not <c>&lt;p xmlns="…"&gt;</c>; others keep their
+    /// prefix. Namespace declarations are left out; text (CDATA included) and attribute values are escaped.
     /// </summary>
     public static string InnerXml(XElement element)
     {
-        var unwrap = new HashSet<XNamespace> { FeedNamespaces.Xhtml, FeedNamespaces.Atom10, FeedNamespaces.Atom03, element.Name.Namespace };
+        var sb = new StringBuilder();
+        var feedNs = element.Name.Namespace;
 
-        // Work on a copy, renaming in place with a flat walk: hostile content can nest elements deeply enough to
-        // overflow the stack of a recursive rewrite, and a stack overflow cannot be caught.
-        var copy = new XElement(element);
-        foreach (var e in copy.Descendants().ToList())
+        // A flat walk over the tree (first child, next sibling, back up through parents): hostile content can nest
+        // elements deeply enough to overflow the stack of a recursive writer, and a stack overflow cannot be caught.
+        var node = element.FirstNode;
+        while (node is not null)
         {
-            if (unwrap.Contains(e.Name.Namespace))
+            if (node is XElement e)
             {
-                e.Name = XName.Get(e.Name.LocalName);
+                var name = QualifiedName(e, feedNs);
+                sb.Append('<').Append(name);
+                foreach (var attribute in e.Attributes())
+                {
+                    if (attribute.IsNamespaceDeclaration)
+                    {
+                        continue;
+                    }
+
+                    sb.Append(' ');
+                    if (attribute.Name.Namespace != XNamespace.None)
+                    {
+                        sb.Append(attribute.Name.Namespace == XNamespace.Xml ? "xml" : e.GetPrefixOfNamespace(attribute.Name.Namespace) ?? "ns").Append(':');
+                    }
+
+                    sb.Append(attribute.Name.LocalName).Append("=\"");
+                    Escape(sb, attribute.Value, quotes: true);
+                    sb.Append('"');
+                }
+
+                if (e.FirstNode is { } child)
+                {
+                    sb.Append('>');
+                    node = child;
+                    continue;
+                }
+
+                sb.Append(VoidElements.Contains(e.Name.LocalName) ? " />" : $"></{name}>");
+            }
+            else if (node is XText text)
+            {
+                Escape(sb, text.Value, quotes: false);
             }
 
-            // Serialization re-declares whatever prefixes are still in use.
-            e.Attributes().Where(a => a.IsNamespaceDeclaration).Remove();
+            // Next: the sibling, or climb and close parents until one has a sibling (stopping at the element itself).
+            while (node.NextNode is null)
+            {
+                var parent = node.Parent;
+                if (parent is null || parent == element)
+                {
+                    return sb.ToString().Trim();
+                }
+
+                sb.Append("</").Append(QualifiedName(parent, feedNs)).Append('>');
+                node = parent;
+            }
+
+            node = node.NextNode;
         }
 
-        return string.Concat(copy.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting))).Trim();
+        return sb.ToString().Trim();
+    }
+
+    private static readonly HashSet<string> VoidElements = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+    };
+
+    private static string QualifiedName(XElement e, XNamespace feedNs)
+    {
+        var ns = e.Name.Namespace;
+        if (ns == XNamespace.None || ns == feedNs || ns == FeedNamespaces.Xhtml || ns == FeedNamespaces.Atom10 || ns == FeedNamespaces.Atom03)
+        {
+            return e.Name.LocalName;
+        }
+
+        return e.GetPrefixOfNamespace(ns) is { Length: > 0 } prefix ? $"{prefix}:{e.Name.LocalName}" : e.Name.LocalName;
+    }
+
+    private static void Escape(StringBuilder sb, string text, bool quotes)
+    {
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var replacement = text[i] switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' when quotes => "&quot;",
+                _ => null,
+            };
+            if (replacement is not null)
+            {
+                sb.Append(text, start, i - start).Append(replacement);
+                start = i + 1;
+            }
+        }
+
+        sb.Append(text, start, text.Length - start);
     }
 
     /// <summary>Markup-bearing text (description, content:encoded): inner XML when a publisher embedded raw XHTML elements, else the text.</summary>
@@ -276,7 +361,7 @@ internal static partial class FeedXml
             return text;
         }
 
-        var sb = new System.Text.StringBuilder(text.Length + 16);
+        var sb = new StringBuilder(text.Length + 16);
         foreach (var c in text)
         {
             _ = c switch

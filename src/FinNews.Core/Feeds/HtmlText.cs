@@ -10,6 +10,7 @@ namespace FinNews.Core.Feeds;
 public static partial class HtmlText
 {
     private static readonly HtmlParser Parser = new();
+    private static readonly System.Buffers.SearchValues<char> TitleSpecials = System.Buffers.SearchValues.Create("<&\n\r\t\f\v\u00A0");
     private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "math", "head", "form", "button",
@@ -204,6 +205,12 @@ public static partial class HtmlText
         if (string.IsNullOrWhiteSpace(title))
         {
             return "";
+        }
+
+        // Most titles are already plain: no markup, no entity, no whitespace to collapse.
+        if (title.AsSpan().IndexOfAny(TitleSpecials) < 0 && !title.Contains("  ", StringComparison.Ordinal))
+        {
+            return title.Trim();
         }
 
         // Titles are plain text: inline tags vanish, any other tag (<div>, <p>, <h1>...) becomes a space.
