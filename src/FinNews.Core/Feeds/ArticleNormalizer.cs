@@ -16,7 +16,8 @@ public sealed class ArticleNormalizer
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(feed);
-        // Titles arrive as plain text from the parser: decoding or stripping again would alter text such as "x &lt;b&gt;".
+        // Titles arrive as plain text from the parser: decoding or stripping them again would alter a title such as
+        // "Use &lt;b&gt; for bold" (an Atom text title that literally contains "<b>").
         var title = FeedXml.PlainText(item.Title) ?? "";
         var url = UrlCanonicalizer.Canonicalize(item.Link);
         var summary = item.SummaryText;
