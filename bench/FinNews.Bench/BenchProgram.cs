@@ -34,6 +34,11 @@ internal static class BenchProgram
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
                 return 0;
+            case "es":
+                await EsBench.RunAsync(
+                    int.Parse(options.Get("documents") ?? "10000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture));
+                return 0;
             case "parse":
                 ParseBench.Run(
                     int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
@@ -62,6 +67,10 @@ internal static class BenchProgram
                 await WriterBench.RunAsync(int.Parse(options.Get("runs") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-writer"));
                 return 0;
+            case "ask":
+                await AskBench.RunAsync(int.Parse(options.Get("runs") ?? "20", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ask"));
+                return 0;
             case "scan-bdn":
                 BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
                 return 0;
@@ -81,11 +90,13 @@ internal static class BenchProgram
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           peers  --list FILE [--probe true] [--runs 10] [--warmup 3]   (FeedParser and CodeHollow.FeedReader; see bench/peers/run.sh)
           conformance [--folder ../shared/corpora/feeds]   (FeedParser vs FeedReader against rss-parser's recorded outputs)
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
-          writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (prompt tokens per section, validator time per briefing)
+          writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)
+          ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]

@@ -6,7 +6,7 @@ namespace FinNews.Core.Briefing;
 /// <summary>An answer to a question, written from stored articles, every sentence citing the sources it rests on.</summary>
 /// <param name="Question">The question as asked.</param>
 /// <param name="AsOf">Point in time of the answer: only articles published and first seen before it were used (null: now).</param>
-/// <param name="Text">The sentences joined, each with its <c>[n]</c> markers (or "The sources do not say.").</param>
+/// <param name="Text">The sentences joined, each with its <c>[n]</c> markers (or "The stored news does not say.").</param>
 /// <param name="Sentences">The sentences that passed the citation checks, with their source numbers.</param>
 /// <param name="Sources">The numbered sources (numbers as cited).</param>
 /// <param name="Writer"><c>llm</c> or <c>extractive</c>.</param>
@@ -16,6 +16,12 @@ namespace FinNews.Core.Briefing;
 /// <param name="InputTokens">Prompt tokens reported by the endpoint (0 for extractive answers).</param>
 /// <param name="OutputTokens">Completion tokens reported by the endpoint.</param>
 /// <param name="LatencyMs">Time spent in model calls.</param>
+/// <param name="Tools">The tool calls that ran (the model's, or the extractive answer's one search), in order: what was
+/// searched, with which filters, and the numbers of the sources each returned.</param>
+/// <param name="PromptTokens">Prompt tokens counted before each model call with the model family's tokenizer, all calls.</param>
+/// <param name="TokenCount">How <see cref="PromptTokens"/> was counted: the encoding (o200k_base, cl100k_base) or
+/// "estimate (chars/4)" for models without a known tokenizer; null without a model.</param>
+/// <param name="ModelCalls">Round trips to the model.</param>
 public sealed record Answer(
     string Question,
     DateTimeOffset? AsOf,
@@ -28,7 +34,11 @@ public sealed record Answer(
     IReadOnlyList<DroppedSentence> Dropped,
     long InputTokens,
     long OutputTokens,
-    long LatencyMs)
+    long LatencyMs,
+    IReadOnlyList<FinNews.Core.Models.ToolStep>? Tools = null,
+    long PromptTokens = 0,
+    string? TokenCount = null,
+    int ModelCalls = 0)
 {
     /// <summary>Looks up a source by its citation number.</summary>
     public BriefingSource? Source(int number) => Sources.FirstOrDefault(s => s.Number == number);
@@ -41,11 +51,18 @@ public sealed record AnswerSentence(string Text, IReadOnlyList<int> Citations);
 public sealed record DroppedSentence(string Text, IReadOnlyList<string> Reasons);
 
 /// <summary>
-/// One event of a streamed answer: <c>delta</c> carries text as it is written (model text before validation), <c>done</c>
-/// carries the validated <see cref="Answer"/>, whose <see cref="Answer.Text"/> replaces everything streamed before.
+/// One event of a streamed answer: <c>tool</c> carries a tool call as it completes, <c>delta</c> carries text as it is
+/// written (model text before validation), <c>done</c> carries the validated <see cref="Answer"/>, whose
+/// <see cref="Answer.Text"/> replaces everything streamed before.
 /// </summary>
-public sealed record AnswerEvent(string Type, string? Delta, Answer? Final)
+public sealed record AnswerEvent(string Type, string? Delta, Answer? Final, FinNews.Core.Models.ToolStep? Tool = null)
 {
+    /// <summary>The <see cref="Type"/> of a tool event.</summary>
+    public const string ToolType = "tool";
+
+    /// <summary>A tool event.</summary>
+    public static AnswerEvent ForTool(FinNews.Core.Models.ToolStep step) => new(ToolType, null, null, step);
+
     /// <summary>The <see cref="Type"/> of a text event.</summary>
     public const string DeltaType = "delta";
 

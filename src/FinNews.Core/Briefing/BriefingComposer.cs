@@ -34,11 +34,18 @@ public sealed class BriefingComposer
         _logger = logger;
     }
 
-    /// <summary>Writes and stores a briefing of the news before <paramref name="asOf"/> (default: now).</summary>
+    /// <summary>An as-of instant more than this many minutes before the writing time makes a back-dated briefing (titled "as of").</summary>
+    public const int BackDatedAfterMinutes = 60;
+
+    /// <summary>
+    /// Writes and stores a briefing of the news before <paramref name="asOf"/> (default: now). It becomes a version of
+    /// the edition of that instant's UTC date and supersedes any earlier briefing of the same edition.
+    /// </summary>
     public async Task<BriefingDocument> ComposeAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
-        var end = (asOf ?? now).ToUniversalTime();
+        var requested = (asOf ?? now).ToUniversalTime();
+        var end = requested;
         var known = end;
         var start = end.AddHours(-_options.LookbackHours);
         var notes = new List<string>();
@@ -84,7 +91,7 @@ public sealed class BriefingComposer
             drafts = await _writer.WriteAsync(material, cancellationToken);
         }
 
-        var document = Number(drafts, material, articles, markets, notes, start, end, now, run);
+        var document = Number(drafts, material, articles, markets, notes, start, end, now, requested, run);
         _store.SaveBriefing(document);
         _logger.LogInformation("Briefing {BriefingId}: {Bullets} bullets, {Sources} sources from {Articles} articles in window",
             document.Id, document.Sections.Sum(s => s.Bullets.Count), document.Sources.Count, articles.Count);
@@ -154,7 +161,7 @@ public sealed class BriefingComposer
 
     private BriefingDocument Number(IReadOnlyList<DraftSection> drafts, List<SectionMaterial> material,
         IReadOnlyList<Article> articles, List<MarketMove> markets, List<string> notes,
-        DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, WriterReport? run)
+        DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, DateTimeOffset asOf, WriterReport? run)
     {
         // Only what the writer was given may be cited: a key outside this set is a fabricated source.
         var given = material.SelectMany(m => m.Stories).SelectMany(c => c.Articles)
@@ -231,8 +238,14 @@ public sealed class BriefingComposer
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join('\n', sources.Select(s => s.ArticleId ?? s.Title)) + end.ToString("O", CultureInfo.InvariantCulture))))[..6];
         var id = string.Create(CultureInfo.InvariantCulture, $"{now:yyyyMMdd-HHmmss}-{fingerprint}");
-        var title = string.Create(CultureInfo.InvariantCulture, $"Financial briefing, {end.AddTicks(-1):dddd d MMMM yyyy}");
+        // Titled by the day it was asked for; a back-dated briefing says so, so it is never mistaken for that day's edition of record.
+        var title = string.Create(CultureInfo.InvariantCulture, $"Financial briefing, {asOf:dddd d MMMM yyyy}");
+        if (asOf < now.AddMinutes(-BackDatedAfterMinutes))
+        {
+            title += string.Create(CultureInfo.InvariantCulture, $" (as of {asOf:HH:mm} UTC)");
+        }
+
         var model = run is null || run.Writer == "extractive" ? null : $"{run.Profile}: {run.Model}";
-        return new BriefingDocument(id, now, start, end, title, run?.Writer ?? _writer.Name, model, notes, sections, sources, run);
+        return new BriefingDocument(id, now, start, end, title, run?.Writer ?? _writer.Name, model, notes, sections, sources, run, asOf);
     }
 }

@@ -15,6 +15,10 @@ namespace FinNews.Core.Briefing;
 /// <param name="Sections">Sections in reading order.</param>
 /// <param name="Sources">Every cited source, numbered from 1 in order of first citation.</param>
 /// <param name="Run">How the writer ran: model, tokens, latency, validator results and dropped statements (null for older briefings).</param>
+/// <param name="AsOf">
+/// The instant the briefing was asked for (now, or <c>--as-of</c>); its UTC date is the briefing's edition. Null in
+/// briefings stored before it was recorded: <see cref="WindowEnd"/> stands in.
+/// </param>
 public sealed record BriefingDocument(
     string Id,
     DateTimeOffset CreatedAt,
@@ -26,8 +30,17 @@ public sealed record BriefingDocument(
     IReadOnlyList<string> Notes,
     IReadOnlyList<BriefingSection> Sections,
     IReadOnlyList<BriefingSource> Sources,
-    WriterReport? Run = null)
+    WriterReport? Run = null,
+    DateTimeOffset? AsOf = null)
 {
+    /// <summary>The instant the briefing covers news up to: <see cref="AsOf"/>, or the window end for older briefings.</summary>
+    [JsonIgnore]
+    public DateTimeOffset CoveredUntil => AsOf ?? WindowEnd;
+
+    /// <summary>The edition: the UTC date of <see cref="CoveredUntil"/>. A later briefing of the same edition supersedes it.</summary>
+    [JsonIgnore]
+    public DateOnly Edition => DateOnly.FromDateTime(CoveredUntil.UtcDateTime);
+
     /// <summary>Looks up a source by its citation number.</summary>
     public BriefingSource? Source(int number) => Sources.FirstOrDefault(s => s.Number == number);
 }
@@ -67,13 +80,21 @@ public sealed record BriefingSource(
     DateTimeOffset PublishedAt);
 
 /// <summary>A briefing's header for listings.</summary>
+/// <param name="AsOf">The instant it covers news up to (its edition is that instant's UTC date).</param>
+/// <param name="Edition">The covered day (UTC), yyyy-MM-dd.</param>
+/// <param name="Version">1 for the first briefing of its edition, 2 for the next re-run, and so on.</param>
+/// <param name="SupersededBy">The id of the newer version of the same edition, when there is one.</param>
 public sealed record BriefingSummary(
     string Id,
     DateTimeOffset CreatedAt,
     DateTimeOffset WindowStart,
     DateTimeOffset WindowEnd,
     string Title,
-    string Writer);
+    string Writer,
+    DateTimeOffset AsOf,
+    string Edition,
+    int Version,
+    string? SupersededBy);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(BriefingDocument))]

@@ -4,11 +4,13 @@ using System.Text.Json;
 using FinNews.Core.Models;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Microsoft.SemanticKernel;
 
 namespace FinNews.Core.Briefing;
 
 /// <summary>
-/// The hybrid writer: the finance-tuned model profile writes each section from fresh, numbered sources, and every
+/// The hybrid writer: the finance-tuned model profile writes each section from fresh, numbered sources (a Semantic
+/// Kernel prompt function, <see cref="PromptLibrary.WriteSection"/>, on the profile's kernel), and every
 /// statement is checked by the <see cref="CitationValidator"/>. Violations get one repair round; statements still
 /// violating are dropped and recorded; if the model fails, the extractive writer fills in and the report says so.
 /// </summary>
@@ -17,31 +19,35 @@ namespace FinNews.Core.Briefing;
 /// uses) and fenced as untrusted data in <c>&lt;source&gt;</c> blocks whose text is entity-escaped, so nothing in a feed
 /// can close the fence or pose as an instruction outside it; the system prompt is constant. Output is JSON against
 /// <see cref="BulletFormats.JsonSchema"/> when the profile supports json_schema, else strict Markdown bullets.
+/// Context budget: the sources are fenced one by one and taken in rank order while they fit the model's window less
+/// the reply allowance and the fixed prompt (exact counts for known model families, <see cref="ModelTokenizer"/>);
+/// the lowest-ranked are left out whole, with a note.
 /// A transport failure (after the client's retries) or timeout makes this and every later section extractive, since
 /// calling a failing endpoint again only adds latency; an unreadable reply after repair affects its section only.
 /// </remarks>
 public sealed class LlmWriter : IReportingBriefingWriter
 {
     internal const int MaxSourceChars = 1500;
-    private static readonly Lazy<Dictionary<string, string>> Prompts = new(LoadPrompts);
-
-    private readonly IChatClient _chat;
+    private readonly Kernel _kernel;
+    private readonly ModelTokenizer _tokenizer;
     private readonly ModelProfile _profile;
     private readonly CitationValidator _validator;
     private readonly ExtractiveWriter _fallback;
     private readonly TimeProvider _time;
     private readonly ILogger<LlmWriter> _logger;
 
-    /// <param name="chat">The chat client of the briefing profile (normally <see cref="OpenAIChatClient"/>).</param>
+    /// <param name="kernel">The briefing profile's kernel (<see cref="ModelKernels"/>).</param>
     /// <param name="profile">The profile: model id, output format support.</param>
     /// <param name="validator">Checks each statement against its cited sources.</param>
     /// <param name="time">Clock for latency.</param>
     /// <param name="logger">Logs fallbacks and drops.</param>
     /// <param name="fallback">Writes sections the model could not (default: a new <see cref="ExtractiveWriter"/>).</param>
-    public LlmWriter(IChatClient chat, ModelProfile profile, CitationValidator validator, TimeProvider time, ILogger<LlmWriter> logger,
+    public LlmWriter(Kernel kernel, ModelProfile profile, CitationValidator validator, TimeProvider time, ILogger<LlmWriter> logger,
         ExtractiveWriter? fallback = null)
     {
-        _chat = chat;
+        ArgumentNullException.ThrowIfNull(profile);
+        _kernel = kernel;
+        _tokenizer = ModelTokenizer.For(profile.Model);
         _profile = profile;
         _validator = validator;
         _time = time;
@@ -53,11 +59,7 @@ public sealed class LlmWriter : IReportingBriefingWriter
     public string Name => "llm";
 
     /// <summary>The constant system prompt (Prompts/system.txt).</summary>
-    public static string SystemPrompt => Prompts.Value["system"];
-
-    /// <summary>Approximate token count: characters / 4, rounded up. Close to OpenAI's BPE for English news text
-    /// (±15%); no tokenizer package exists in this registry. Reported beside the endpoint's real counts.</summary>
-    public static int EstimateTokens(string text) => string.IsNullOrEmpty(text) ? 0 : (text.Length + 3) / 4;
+    public static string SystemPrompt => PromptLibrary.WriterSystem;
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<DraftSection>> WriteAsync(IReadOnlyList<SectionMaterial> material, CancellationToken cancellationToken) =>
@@ -90,7 +92,13 @@ public sealed class LlmWriter : IReportingBriefingWriter
                 continue;
             }
 
-            var run = new SectionState(m, sources);
+            var run = new SectionState(m, Fit(m, sources, out var leftOut)) { LeftOut = leftOut };
+            if (leftOut > 0)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{leftOut} lower-ranked source(s) of \"{m.Title}\" were left out to fit the model's context window."));
+            }
+
             try
             {
                 var draft = await WriteSectionAsync(run, cancellationToken);
@@ -140,32 +148,24 @@ public sealed class LlmWriter : IReportingBriefingWriter
         };
         var report = new WriterReport(writer, _profile.Name, modelId ?? _profile.Model,
             runs.Sum(r => r.InputTokens), runs.Sum(r => r.OutputTokens), runs.Sum(r => r.Calls), runs.Sum(r => r.LatencyMs),
-            runs.Sum(r => r.ValidatorMs), notes, dropped, runs);
+            runs.Sum(r => r.ValidatorMs), notes, dropped, runs, runs.Sum(r => r.CountedPromptTokens), _tokenizer.Encoding);
         return new WriterOutcome(sections, report);
     }
 
     private async Task<DraftSection?> WriteSectionAsync(SectionState s, CancellationToken cancellationToken)
     {
-        var format = _profile.SupportsJsonSchema ? Prompts.Value["format-json"] : Prompts.Value["format-markdown"];
-        var user = Prompts.Value["section"]
-            .Replace("{{section}}", Escape(s.Material.Title), StringComparison.Ordinal)
-            .Replace("{{sources}}", FenceSources(s.Material, s.Sources), StringComparison.Ordinal)
-            .Replace("{{format}}", format, StringComparison.Ordinal);
-        var messages = new List<ChatMessage> { new(ChatRole.System, SystemPrompt), new(ChatRole.User, user) };
-        s.PromptChars = SystemPrompt.Length + user.Length;
-
-        var reply = await CallAsync(s, messages, cancellationToken);
+        var format = Format();
+        var prompt = new SectionPromptArguments(Escape(s.Material.Title), FenceSources(s.Material, s.Sources), format);
+        var reply = await CallAsync(s, PromptLibrary.WriteSection, prompt.ToKernelArguments(Settings()), cancellationToken);
+        s.PromptTokens = (int)s.CountedPromptTokens;
         var parsed = Parse(reply);
         var byNumber = s.Sources.ToDictionary(x => x.Number);
         if (parsed.Failed)
         {
             // Unreadable: ask once for the whole section again.
-            messages.Add(new ChatMessage(ChatRole.Assistant, reply));
-            messages.Add(new ChatMessage(ChatRole.User, Prompts.Value["repair-format"]
-                .Replace("{{error}}", parsed.Error, StringComparison.Ordinal)
-                .Replace("{{format}}", format, StringComparison.Ordinal)));
             s.Repaired = true;
-            parsed = Parse(await CallAsync(s, messages, cancellationToken));
+            parsed = Parse(await CallAsync(s, PromptLibrary.RepairFormat,
+                new FormatRepairArguments(prompt, reply, parsed.Error ?? "").ToKernelArguments(Settings()), cancellationToken));
             if (parsed.Failed)
             {
                 s.LastError = parsed.Error;
@@ -187,7 +187,6 @@ public sealed class LlmWriter : IReportingBriefingWriter
             return ToDraft(s, kept);
         }
 
-        messages.Add(new ChatMessage(ChatRole.Assistant, reply));
         var problems = new StringBuilder();
         var i = 0;
         foreach (var v in violations)
@@ -195,11 +194,9 @@ public sealed class LlmWriter : IReportingBriefingWriter
             problems.Append(CultureInfo.InvariantCulture, $"{++i}. {BulletFormats.Render(v.Bullet)}\n   Problems: {string.Join("; ", v.Reasons)}\n");
         }
 
-        messages.Add(new ChatMessage(ChatRole.User, Prompts.Value["repair"]
-            .Replace("{{problems}}", problems.ToString().TrimEnd(), StringComparison.Ordinal)
-            .Replace("{{format}}", format, StringComparison.Ordinal)));
         s.Repaired = true;
-        var repaired = Parse(await CallAsync(s, messages, cancellationToken));
+        var repaired = Parse(await CallAsync(s, PromptLibrary.RepairSection,
+            new SectionRepairArguments(prompt, reply, problems.ToString().TrimEnd()).ToKernelArguments(Settings()), cancellationToken));
         if (repaired.Failed)
         {
             Drop(s, violations, $"repair reply unreadable: {repaired.Error}");
@@ -212,29 +209,58 @@ public sealed class LlmWriter : IReportingBriefingWriter
         return ToDraft(s, kept);
     }
 
-    private async Task<string> CallAsync(SectionState s, List<ChatMessage> messages, CancellationToken cancellationToken)
+    private string Format() => _profile.SupportsJsonSchema ? PromptLibrary.Text("format-json") : PromptLibrary.Text("format-markdown");
+
+    // The sources that fit the model's window for this section, best-ranked first; the rest are left out whole.
+    private List<NumberedSource> Fit(SectionMaterial m, IReadOnlyList<NumberedSource> sources, out int leftOut)
     {
-        var options = new ChatOptions
+        var fixedTokens = _tokenizer.CountChat([("system", SystemPrompt), ("user", PromptLibrary.Text("section") + m.Title + Format())]);
+        var fit = ContextBudget.Fit(sources.Select(x => FenceSources(m, [x])).ToList(), ContextBudget.ForSources(_profile, fixedTokens), _tokenizer);
+        leftOut = fit.LeftOut;
+        return sources.Take(fit.Kept).ToList();
+    }
+
+    private PromptExecutionSettings Settings()
+    {
+        var settings = new PromptExecutionSettings { ExtensionData = new Dictionary<string, object>(StringComparer.Ordinal) };
+        if (_profile.Temperature is { } temperature)
         {
-            ModelId = _profile.Model,
-            Temperature = _profile.Temperature,
-            MaxOutputTokens = _profile.MaxOutputTokens,
-            ResponseFormat = _profile.SupportsJsonSchema
-                ? ChatResponseFormat.ForJsonSchema(SchemaElement, "briefing_section", "Cited bullets of one briefing section")
-                : ChatResponseFormat.Text,
-        };
+            settings.ExtensionData["temperature"] = temperature;
+        }
+
+        if (_profile.MaxOutputTokens is { } max)
+        {
+            settings.ExtensionData["max_tokens"] = max;
+        }
+
+        if (_profile.SupportsJsonSchema)
+        {
+            settings.ExtensionData["response_format"] = SchemaElement;
+        }
+
+        return settings;
+    }
+
+    private async Task<string> CallAsync(SectionState s, KernelFunction function, KernelArguments arguments, CancellationToken cancellationToken)
+    {
+        var ledger = new TokenLedger();
         var started = _time.GetTimestamp();
         try
         {
-            var response = await _chat.GetResponseAsync(messages, options, cancellationToken);
-            s.InputTokens += response.Usage?.InputTokenCount ?? 0;
-            s.OutputTokens += response.Usage?.OutputTokenCount ?? 0;
-            s.ModelId ??= response.ModelId;
-            return response.Text;
+            using (TokenLedger.Begin(ledger))
+            {
+                var result = await _kernel.InvokeAsync(function, arguments, cancellationToken);
+                var response = result.GetValue<ChatResponse>();
+                s.ModelId ??= response?.ModelId;
+                return response?.Text ?? result.GetValue<object>()?.ToString() ?? "";
+            }
         }
         finally
         {
             s.Calls++;
+            s.InputTokens += ledger.InputTokens;
+            s.OutputTokens += ledger.OutputTokens;
+            s.CountedPromptTokens += ledger.CountedPromptTokens.Sum();
             s.LatencyMs += (long)_time.GetElapsedTime(started).TotalMilliseconds;
         }
     }
@@ -371,8 +397,40 @@ public sealed class LlmWriter : IReportingBriefingWriter
         var text = string.IsNullOrWhiteSpace(body) || body.StartsWith(summary, StringComparison.Ordinal) && summary.Length > 0
             ? (string.IsNullOrWhiteSpace(body) ? summary : body)
             : $"{summary}\n{body}";
-        return text.Length <= MaxSourceChars ? text : text[..MaxSourceChars] + " …";
+        return Cut(text, MaxSourceChars);
     }
+
+    /// <summary>
+    /// The text up to <paramref name="maxChars"/>, ended at the last sentence end that fits (else the last word), with
+    /// " …" to say that more follows: a source never reaches the model stopped mid-sentence when a sentence end exists.
+    /// </summary>
+    internal static string Cut(string text, int maxChars)
+    {
+        if (text.Length <= maxChars)
+        {
+            return text;
+        }
+
+        var window = text[..maxChars];
+        var end = -1;
+        for (var i = window.Length - 1; i > maxChars / 3; i--)
+        {
+            if (window[i] is '.' or '!' or '?' && (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1])))
+            {
+                end = i + 1;
+                break;
+            }
+        }
+
+        if (end < 0)
+        {
+            var space = window.LastIndexOf(' ');
+            end = space > 0 ? space : maxChars;
+        }
+
+        return window[..end].TrimEnd() + " …";
+    }
+
 
     /// <summary>A short reader-facing reason for a model failure ("HTTP 500", "timed out").</summary>
     internal static string Describe(Exception ex) => ex switch
@@ -386,36 +444,15 @@ public sealed class LlmWriter : IReportingBriefingWriter
 
     private static readonly JsonElement SchemaElement = JsonDocument.Parse(BulletFormats.JsonSchema).RootElement.Clone();
 
-    private static Dictionary<string, string> LoadPrompts()
-    {
-        var assembly = typeof(LlmWriter).Assembly;
-        var prompts = new Dictionary<string, string>(StringComparer.Ordinal);
-        const string prefix = "FinNews.Core.Briefing.Prompts.";
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            prompts[name[prefix.Length..^".txt".Length]] = reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
-        }
-
-        foreach (var required in new[] { "system", "section", "format-json", "format-markdown", "repair", "repair-format" })
-        {
-            if (!prompts.ContainsKey(required))
-            {
-                throw new InvalidOperationException($"Embedded prompt Briefing/Prompts/{required}.txt is missing.");
-            }
-        }
-
-        return prompts;
-    }
-
     // Mutable per-section bookkeeping while one section is written.
     private sealed class SectionState(SectionMaterial material, IReadOnlyList<NumberedSource> sources)
     {
         public SectionMaterial Material { get; } = material;
         public IReadOnlyList<NumberedSource> Sources { get; } = sources;
         public List<DroppedBullet> Dropped { get; } = [];
-        public int PromptChars { get; set; }
+        public int PromptTokens { get; set; }
+        public long CountedPromptTokens { get; set; }
+        public int LeftOut { get; set; }
         public long InputTokens { get; set; }
         public long OutputTokens { get; set; }
         public int Calls { get; set; }
@@ -427,7 +464,7 @@ public sealed class LlmWriter : IReportingBriefingWriter
         public string? ModelId { get; set; }
         public string? LastError { get; set; }
 
-        public SectionRun ToRun(int bullets) => new(Material.Key, Sources.Count, PromptChars, (PromptChars + 3) / 4,
-            InputTokens, OutputTokens, Calls, LatencyMs, ValidatorMs, FirstRoundViolations, Repaired, bullets, Dropped.Count, FellBack);
+        public SectionRun ToRun(int bullets) => new(Material.Key, Sources.Count, LeftOut, PromptTokens,
+            InputTokens, OutputTokens, Calls, LatencyMs, ValidatorMs, FirstRoundViolations, Repaired, bullets, Dropped.Count, FellBack, CountedPromptTokens);
     }
 }

@@ -24,6 +24,8 @@ public sealed record WriterOutcome(IReadOnlyList<DraftSection> Sections, WriterR
 /// <param name="Notes">Reader-facing facts (fallbacks); the composer adds them to the briefing's notes.</param>
 /// <param name="Dropped">Statements removed after the repair round, with why.</param>
 /// <param name="Sections">Per-section figures (for benches and the eval).</param>
+/// <param name="CountedPromptTokens">Prompt tokens counted before each call with the model family's tokenizer, all calls.</param>
+/// <param name="TokenCount">How they were counted: o200k_base, cl100k_base, or "estimate (chars/4)" for unknown models.</param>
 public sealed record WriterReport(
     string Writer,
     string? Profile,
@@ -35,7 +37,9 @@ public sealed record WriterReport(
     double ValidatorMs,
     IReadOnlyList<string> Notes,
     IReadOnlyList<DroppedBullet> Dropped,
-    IReadOnlyList<SectionRun> Sections);
+    IReadOnlyList<SectionRun> Sections,
+    long CountedPromptTokens = 0,
+    string? TokenCount = null);
 
 /// <summary>A statement the validator rejected twice (or that could not be repaired), kept for review.</summary>
 /// <param name="Section">Section key.</param>
@@ -46,8 +50,9 @@ public sealed record DroppedBullet(string Section, string Text, IReadOnlyList<st
 /// <summary>Per-section figures of one writer run.</summary>
 /// <param name="Key">Section key.</param>
 /// <param name="Sources">Numbered sources given.</param>
-/// <param name="PromptChars">Characters of system plus user prompt of the first call.</param>
-/// <param name="EstimatedPromptTokens">PromptChars / 4 rounded up (see <see cref="LlmWriter.EstimateTokens"/>).</param>
+/// <param name="SourcesLeftOut">Lower-ranked sources left out to fit the model's context window.</param>
+/// <param name="PromptTokens">Prompt tokens of the first call, counted with the model family's tokenizer
+/// (<see cref="FinNews.Core.Models.ModelTokenizer"/>; an estimate for unknown models).</param>
 /// <param name="InputTokens">Prompt tokens the endpoint reported for this section.</param>
 /// <param name="OutputTokens">Completion tokens the endpoint reported for this section.</param>
 /// <param name="Calls">Chat calls for this section (1, or 2 with a repair).</param>
@@ -58,11 +63,12 @@ public sealed record DroppedBullet(string Section, string Text, IReadOnlyList<st
 /// <param name="Bullets">Bullets kept.</param>
 /// <param name="Dropped">Bullets dropped.</param>
 /// <param name="FellBack">The extractive writer wrote this section.</param>
+/// <param name="CountedPromptTokens">Prompt tokens counted over all calls of this section (first and repair).</param>
 public sealed record SectionRun(
     string Key,
     int Sources,
-    int PromptChars,
-    int EstimatedPromptTokens,
+    int SourcesLeftOut,
+    int PromptTokens,
     long InputTokens,
     long OutputTokens,
     int Calls,
@@ -72,4 +78,5 @@ public sealed record SectionRun(
     bool Repaired,
     int Bullets,
     int Dropped,
-    bool FellBack);
+    bool FellBack,
+    long CountedPromptTokens = 0);

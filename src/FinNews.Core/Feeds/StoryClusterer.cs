@@ -66,8 +66,8 @@ public sealed partial class StoryClusterer
 
     /// <summary>Clusters articles; clusters ordered by outlet count, then recency.</summary>
     /// <remarks>
-    /// Pairs above the threshold are joined strongest first, and two groups join only when their members are, on
-    /// average, still alike (<see cref="GroupFactor"/> of the threshold): articles that share only a name ("Donald
+    /// Pairs above the threshold are joined strongest first, and two groups join only when their centroids are still
+    /// alike (<see cref="GroupFactor"/> of the threshold): articles that share only a name ("Donald
     /// Trump") and the day's theme ("inauguration") no longer chain five events into one story, while the copies of
     /// one event, which all share its specifics, still meet.
     /// </remarks>
@@ -77,7 +77,6 @@ public sealed partial class StoryClusterer
         var features = articles.Select(Features).ToArray();
         WeighByRarity(features);
         var parent = Enumerable.Range(0, articles.Count).ToArray();
-        var members = Enumerable.Range(0, articles.Count).Select(i => new List<int> { i }).ToArray();
         int Find(int i)
         {
             while (parent[i] != i)
@@ -89,63 +88,12 @@ public sealed partial class StoryClusterer
             return i;
         }
 
-        // Candidate pairs come from an inverted index over the features, skipping features so common they say nothing
-        // (in more than MaxPosting articles): near-linear in the window instead of comparing every pair.
-        var postings = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        for (var i = 0; i < features.Length; i++)
-        {
-            foreach (var key in features[i].Keys)
-            {
-                if (!postings.TryGetValue(key, out var list))
-                {
-                    postings[key] = list = [];
-                }
+        var pairs = CandidatePairs(articles, features);
 
-                list.Add(i);
-            }
-        }
-
-        var similarities = new Dictionary<long, double>();
-        double Sim(int i, int j)
-        {
-            var key = i < j ? ((long)i << 32) | (uint)j : ((long)j << 32) | (uint)i;
-            if (!similarities.TryGetValue(key, out var value))
-            {
-                value = (articles[i].PublishedAt - articles[j].PublishedAt).Duration() <= _span ? Similarity(features[i], features[j]) : 0;
-                similarities[key] = value;
-            }
-
-            return value;
-        }
-
-        var pairs = new List<(int I, int J, double Similarity)>();
-        foreach (var list in postings.Values)
-        {
-            if (list.Count < 2 || list.Count > MaxPosting)
-            {
-                continue;
-            }
-
-            for (var x = 0; x < list.Count; x++)
-            {
-                for (var y = x + 1; y < list.Count; y++)
-                {
-                    int i = list[x], j = list[y];
-                    var key = ((long)i << 32) | (uint)j;
-                    if (similarities.ContainsKey(key))
-                    {
-                        continue;
-                    }
-
-                    var similarity = Sim(i, j);
-                    if (similarity >= _threshold)
-                    {
-                        pairs.Add((i, j, similarity));
-                    }
-                }
-            }
-        }
-
+        // Each group keeps the sum of its members' feature weights: its centroid is that sum over its size, and two
+        // groups join only when their centroids are alike (centroid linkage, a cheap stand-in for average linkage).
+        var sums = features.Select(f => new Dictionary<string, double>(f, StringComparer.Ordinal)).ToArray();
+        var sizes = Enumerable.Repeat(1, articles.Count).ToArray();
         foreach (var (i, j, _) in pairs.OrderByDescending(p => p.Similarity).ThenBy(p => p.I).ThenBy(p => p.J))
         {
             int a = Find(i), b = Find(j);
@@ -154,23 +102,24 @@ public sealed partial class StoryClusterer
                 continue;
             }
 
-            double total = 0;
-            foreach (var x in members[a])
-            {
-                foreach (var y in members[b])
-                {
-                    total += Sim(x, y);
-                }
-            }
-
-            if (total / (members[a].Count * members[b].Count) < _threshold * GroupFactor)
+            if (sizes[a] + sizes[b] > 2 && Similarity(sums[a], 1.0 / sizes[a], sums[b], 1.0 / sizes[b]) < _threshold * GroupFactor)
             {
                 continue;
             }
 
+            if (sizes[a] > sizes[b])
+            {
+                (a, b) = (b, a);
+            }
+
             parent[a] = b;
-            members[b].AddRange(members[a]);
-            members[a].Clear();
+            sizes[b] += sizes[a];
+            foreach (var (key, weight) in sums[a])
+            {
+                sums[b][key] = sums[b].GetValueOrDefault(key) + weight;
+            }
+
+            sums[a].Clear();
         }
 
         return Enumerable.Range(0, articles.Count)
@@ -216,13 +165,112 @@ public sealed partial class StoryClusterer
         }
     }
 
-    /// <summary>Two groups join only if the average similarity across them is at least this share of the threshold.</summary>
+    /// <summary>
+    /// Every pair within the time span whose weighted Jaccard similarity reaches the threshold. Candidates come from an
+    /// inverted index over the features, skipping features so common they say nothing (in more than MaxPosting
+    /// articles): for each article the shared weight (the sum of minima) with every other is accumulated in one array
+    /// pass over its features' postings, so the similarity I / (Wa + Wb - I) needs no per-pair dictionary work; the
+    /// skipped common features are added back for the candidates only.
+    /// </summary>
+    private List<(int I, int J, double Similarity)> CandidatePairs(IReadOnlyList<Article> articles, Dictionary<string, double>[] features)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new List<string>();
+        var postings = new List<List<(int Article, double Weight)>>();
+        var vectors = new (int Feature, double Weight)[features.Length][];
+        var totals = new double[features.Length];
+        for (var i = 0; i < features.Length; i++)
+        {
+            var vector = new (int, double)[features[i].Count];
+            var k = 0;
+            foreach (var (key, weight) in features[i])
+            {
+                if (!ids.TryGetValue(key, out var id))
+                {
+                    ids[key] = id = postings.Count;
+                    names.Add(key);
+                    postings.Add([]);
+                }
+
+                postings[id].Add((i, weight));
+                vector[k++] = (id, weight);
+                totals[i] += weight;
+            }
+
+            vectors[i] = vector;
+        }
+
+        var shared = new double[features.Length];
+        var touched = new List<int>();
+        var pairs = new List<(int I, int J, double Similarity)>();
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            List<(int Feature, double Weight)>? common = null;
+            foreach (var (feature, weight) in vectors[i])
+            {
+                var posting = postings[feature];
+                if (posting.Count > MaxPosting)
+                {
+                    (common ??= []).Add((feature, weight));
+                    continue;
+                }
+
+                // Postings are in article order: only later articles, so each pair is seen from its first member.
+                for (var p = posting.Count - 1; p >= 0 && posting[p].Article > i; p--)
+                {
+                    var (j, other) = posting[p];
+                    if (shared[j] == 0)
+                    {
+                        touched.Add(j);
+                    }
+
+                    shared[j] += Math.Min(weight, other);
+                }
+            }
+
+            foreach (var j in touched)
+            {
+                var intersection = shared[j];
+                shared[j] = 0;
+                if ((articles[i].PublishedAt - articles[j].PublishedAt).Duration() > _span)
+                {
+                    continue;
+                }
+
+                if (common is not null)
+                {
+                    foreach (var (feature, weight) in common)
+                    {
+                        if (features[j].TryGetValue(names[feature], out var other))
+                        {
+                            intersection += Math.Min(weight, other);
+                        }
+                    }
+                }
+
+                var similarity = intersection / (totals[i] + totals[j] - intersection);
+                if (similarity >= _threshold)
+                {
+                    pairs.Add((i, j, similarity));
+                }
+            }
+
+            touched.Clear();
+        }
+
+        return pairs;
+    }
+
+    /// <summary>Two groups join only if their centroids' similarity is at least this share of the threshold.</summary>
     public const double GroupFactor = 0.75;
 
     /// <summary>Weighted Jaccard similarity of two articles (0..1), exposed for tuning and tests.</summary>
     public static double Similarity(Article a, Article b) => Similarity(Features(a), Features(b));
 
-    private static double Similarity(Dictionary<string, double> a, Dictionary<string, double> b)
+    private static double Similarity(Dictionary<string, double> a, Dictionary<string, double> b) => Similarity(a, 1, b, 1);
+
+    // Weighted Jaccard of two weight vectors, each scaled (a group's sum scaled by 1/size is its centroid).
+    private static double Similarity(Dictionary<string, double> a, double scaleA, Dictionary<string, double> b, double scaleB)
     {
         if (a.Count == 0 || b.Count == 0)
         {
@@ -230,10 +278,12 @@ public sealed partial class StoryClusterer
         }
 
         double intersection = 0, union = 0;
-        foreach (var (key, wa) in a)
+        foreach (var (key, raw) in a)
         {
-            if (b.TryGetValue(key, out var wb))
+            var wa = raw * scaleA;
+            if (b.TryGetValue(key, out var other))
             {
+                var wb = other * scaleB;
                 intersection += Math.Min(wa, wb);
                 union += Math.Max(wa, wb);
             }
@@ -247,11 +297,11 @@ public sealed partial class StoryClusterer
         {
             if (!a.ContainsKey(key))
             {
-                union += wb;
+                union += wb * scaleB;
             }
         }
 
-        return intersection / union;
+        return union > 0 ? intersection / union : 0;
     }
 
     private static Dictionary<string, double> Features(Article a)

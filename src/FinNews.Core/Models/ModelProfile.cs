@@ -55,6 +55,22 @@ public sealed record ModelProfile
     /// <summary>Inputs per embeddings request.</summary>
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>The model's context window in tokens (prompt plus reply); null = the known size of the model family
+    /// (<see cref="ModelTokenizer.DefaultContextWindow"/>).</summary>
+    public int? ContextWindow { get; init; }
+
+    /// <summary>Most model round trips of one <c>ask</c> that may call tools; the last one is offered no tools.</summary>
+    public int MaxToolSteps { get; init; } = 5;
+
+    /// <summary>Wall time one <c>ask</c> may spend (all model calls and tools together).</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>Prompt tokens one <c>ask</c> may send in all its model calls together (counted before each call).</summary>
+    public int AskTokenBudget { get; init; } = 30_000;
+
+    /// <summary>The context window in effect: the configured one, else the model family's.</summary>
+    public int EffectiveContextWindow => ContextWindow ?? ModelTokenizer.DefaultContextWindow(Model);
+
     /// <summary>
     /// Reads the API key from <see cref="ApiKeyEnv"/>. Local servers without a key get a placeholder, because the SDK
     /// insists on a credential and such servers ignore it.
@@ -204,6 +220,10 @@ public sealed class ModelProfiles
         Check(p.MaxOutputTokens is null or > 0, Where("maxOutputTokens"), p.MaxOutputTokens, "must be positive");
         Check(p.Dimensions is null or > 0, Where("dimensions"), p.Dimensions, "must be positive");
         Check(p.BatchSize is null or > 0 and <= 2048, Where("batchSize"), p.BatchSize, "must be in [1, 2048]");
+        Check(p.ContextWindowTokens is null or >= 1024, Where("contextWindowTokens"), p.ContextWindowTokens, "must be at least 1024");
+        Check(p.MaxToolSteps is null or >= 1 and <= 20, Where("maxToolSteps"), p.MaxToolSteps, "must be in [1, 20]");
+        Check(p.AskTimeoutSeconds is null or > 0 and <= 3600, Where("askTimeoutSeconds"), p.AskTimeoutSeconds, "must be in (0, 3600]");
+        Check(p.AskTokenBudget is null or >= 1000, Where("askTokenBudget"), p.AskTokenBudget, "must be at least 1000");
         Check(p.ApiKeyEnv is null || p.ApiKeyEnv.Length > 0, Where("apiKeyEnv"), "''", "must name a variable or be omitted");
 
         return new ModelProfile
@@ -222,6 +242,10 @@ public sealed class ModelProfiles
             MaxOutputTokens = p.MaxOutputTokens,
             Dimensions = p.Dimensions,
             BatchSize = p.BatchSize ?? 64,
+            ContextWindow = p.ContextWindowTokens,
+            MaxToolSteps = p.MaxToolSteps ?? 5,
+            AskTimeout = TimeSpan.FromSeconds(p.AskTimeoutSeconds ?? 90),
+            AskTokenBudget = p.AskTokenBudget ?? 30_000,
         };
     }
 
@@ -246,6 +270,10 @@ public sealed class ModelProfiles
         public int? MaxOutputTokens { get; set; }
         public int? Dimensions { get; set; }
         public int? BatchSize { get; set; }
+        public int? ContextWindowTokens { get; set; }
+        public int? MaxToolSteps { get; set; }
+        public double? AskTimeoutSeconds { get; set; }
+        public int? AskTokenBudget { get; set; }
     }
 }
 

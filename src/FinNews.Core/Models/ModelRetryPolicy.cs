@@ -10,6 +10,12 @@ namespace FinNews.Core.Models;
 /// <c>Retry-After</c> (seconds or HTTP date) up to <see cref="ModelProfile.MaxRetryDelay"/>.
 /// </summary>
 /// <remarks>
+/// Kept after the move to Microsoft.Extensions.AI and Semantic Kernel because the SDK's own retry does not do this:
+/// System.ClientModel's default <see cref="ClientRetryPolicy"/> (what the OpenAI SDK uses unless told otherwise)
+/// classifies 408/429/5xx as retriable but waits a fixed exponential backoff (0.8 s, 1.6 s, ...) with no jitter,
+/// ignores <c>Retry-After</c> and <c>retry-after-ms</c>, has no cap (so it cannot refuse a Retry-After of hours), and
+/// waits on the real clock instead of an injected <see cref="TimeProvider"/>. The M.E.AI chat and embedding clients
+/// (<c>AsIChatClient</c>, <c>AsIEmbeddingGenerator</c>) sit on that same pipeline, so this policy covers them all.
 /// Living inside the pipeline means chat (streaming and not) and embeddings share one behaviour and the SDK never
 /// retries on its own. A Retry-After longer than the cap stops retrying rather than calling back early: the server said
 /// when it will accept the call, and the writer has an extractive fallback.

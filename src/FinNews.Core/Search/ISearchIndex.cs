@@ -34,6 +34,16 @@ public sealed record SearchQuery(
 /// <param name="Text">The chunk text.</param>
 public sealed record SearchHit(string ArticleId, string ChunkId, double Score, string Text);
 
+/// <summary>How one search ran: the backend, the path it took and the fusion, for <c>finnews search --explain</c>.</summary>
+/// <param name="Backend">The backend, e.g. <c>sqlite (embedded)</c> or <c>elasticsearch 9.1.0, licence basic</c>.</param>
+/// <param name="Path">What was executed, e.g. <c>_msearch (multi_match + knn), fused client-side</c>.</param>
+/// <param name="Fusion">The fusion and its weights, when two rankings were fused (null otherwise).</param>
+/// <param name="Notes">Anything else worth knowing (why a configured path was not taken, candidate counts).</param>
+public sealed record SearchExplanation(string Backend, string Path, string? Fusion, IReadOnlyList<string> Notes);
+
+/// <summary>The hits of a search with the explanation of how they were found.</summary>
+public sealed record ExplainedSearch(IReadOnlyList<SearchHit> Hits, SearchExplanation Explanation);
+
 /// <summary>The search index over article chunks: BM25, vectors and their fusion.</summary>
 /// <remarks>
 /// Implementations must be idempotent: indexing the same article twice replaces its chunks (ids are
@@ -51,8 +61,19 @@ public interface ISearchIndex
     /// <summary>Runs a query with its filters.</summary>
     Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs a query like <see cref="SearchAsync"/> and says which path ran and how the rankings were fused.</summary>
+    async Task<ExplainedSearch> ExplainAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
+        new(await SearchAsync(query, cancellationToken), new SearchExplanation(GetType().Name, "not described by this index", null, []));
+
     /// <summary>Removes the chunks of these articles (retention, deletions).</summary>
     Task DeleteAsync(IReadOnlyCollection<string> articleIds, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Retention in bulk: drops whatever the backend stores by period and lies wholly before <paramref name="cutoff"/>
+    /// (Elasticsearch: whole monthly indices). Returns how many such units were dropped; the default does nothing, and
+    /// <see cref="DeleteAsync"/> still removes the remaining old articles one by one.
+    /// </summary>
+    Task<int> DropBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) => Task.FromResult(0);
 
     /// <summary>Removes every chunk (used by reindex).</summary>
     Task ClearAsync(CancellationToken cancellationToken = default);

@@ -256,14 +256,19 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
+        (await ExplainAsync(query, cancellationToken)).Hits;
+
+    /// <inheritdoc/>
+    public async Task<ExplainedSearch> ExplainAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(query.Limit);
         await InitializeAsync(cancellationToken);
+        var fusion = _options.FusionSettings;
         if (query.Limit == 0 || string.IsNullOrWhiteSpace(query.Text))
         {
-            return [];
+            return new ExplainedSearch([], Explain("nothing to search for", null));
         }
 
         var filter = new VectorFilter(
@@ -272,21 +277,25 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             query.Tickers is { Count: > 0 } ? NormalizeTickers(query.Tickers) : null,
             query.Sources is { Count: > 0 } ? query.Sources : null);
 
-        // Deeper than the limit: several chunks may belong to one article, and fusion needs overlap to work with.
-        var depth = Math.Max(query.Limit * 5, 50);
-        List<Ranked> ranked;
+        var depth = HybridRanking.CandidateDepth(query.Limit);
+        List<RankedChunk> ranked;
+        SearchExplanation explanation;
         switch (query.Mode)
         {
             case SearchMode.Lexical:
                 ranked = await LexicalAsync(query.Text, filter, depth, cancellationToken);
+                explanation = Explain($"FTS5 BM25 ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Vector:
                 ranked = await VectorAsync(query.Text, filter, depth, cancellationToken);
+                explanation = Explain($"exact cosine scan ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
                 var lexical = await LexicalAsync(query.Text, filter, depth, cancellationToken);
                 var vector = await VectorAsync(query.Text, filter, depth, cancellationToken);
-                ranked = Fuse(lexical, vector);
+                ranked = HybridRanking.Fuse(lexical, vector, fusion);
+                explanation = Explain(
+                    $"FTS5 BM25 ({lexical.Count} candidates) + exact cosine scan ({vector.Count} candidates), fused in process", fusion.Describe());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
@@ -295,29 +304,21 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         if (_options.RecencyHalfLife is { } halfLife)
         {
             ranked = ApplyRecency(ranked, halfLife, _options.TimeProvider!.GetUtcNow());
+            explanation = explanation with { Notes = [.. explanation.Notes, string.Create(CultureInfo.InvariantCulture, $"recency half-life {halfLife}")] };
         }
 
         // Lists are best first, so the first chunk seen of an article is its best one.
-        var best = new List<Ranked>(query.Limit);
-        var articles = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var hit in ranked)
-        {
-            if (articles.Add(hit.ArticleId))
-            {
-                best.Add(hit);
-                if (best.Count == query.Limit)
-                {
-                    break;
-                }
-            }
-        }
-
+        var best = HybridRanking.BestPerArticle(ranked, query.Limit);
         var texts = await ReadTextsAsync(best.ConvertAll(h => h.ChunkId), cancellationToken);
         // A chunk replaced between ranking and reading is skipped rather than returned without text.
-        return best
+        var hits = best
             .Where(h => texts.ContainsKey(h.ChunkId))
             .Select(h => new SearchHit(h.ArticleId, h.ChunkId, h.Score, texts[h.ChunkId]))
             .ToList();
+        return new ExplainedSearch(hits, explanation);
+
+        SearchExplanation Explain(string path, string? fused) =>
+            new("sqlite (embedded)", path, fused, [$"tokenizer '{_options.Tokenizer}'", $"embedder '{_embedderName}' ({_dimensions} dims)"]);
     }
 
     /// <inheritdoc/>
@@ -421,7 +422,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         _tableLock.Dispose();
     }
 
-    private async Task<List<Ranked>> LexicalAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
+    private async Task<List<RankedChunk>> LexicalAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
     {
         var match = FtsQuery.Build(text, _options.DropStopWords);
         if (match is null)
@@ -496,19 +497,19 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         return await ReadRankedAsync(command, cancellationToken);
     }
 
-    private static async Task<List<Ranked>> ReadRankedAsync(SqliteCommand command, CancellationToken cancellationToken)
+    private static async Task<List<RankedChunk>> ReadRankedAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
-        var results = new List<Ranked>();
+        var results = new List<RankedChunk>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            results.Add(new Ranked(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2), reader.GetInt64(3)));
+            results.Add(new RankedChunk(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2), reader.GetInt64(3)));
         }
 
         return results;
     }
 
-    private async Task<List<Ranked>> VectorAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
+    private async Task<List<RankedChunk>> VectorAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
     {
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
         var query = Normalized(embeddings[0].Vector);
@@ -523,7 +524,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         {
             return _table is null
                 ? []
-                : _table.Search(query, filter, depth).ConvertAll(c => new Ranked(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
+                : _table.Search(query, filter, depth).ConvertAll(c => new RankedChunk(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
         }
         finally
         {
@@ -756,55 +757,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Fuses the two rankings of a hybrid search as configured; both lists are best first.</summary>
-    private List<Ranked> Fuse(List<Ranked> lexical, List<Ranked> vector)
-    {
-        var byChunk = new Dictionary<string, Ranked>(StringComparer.Ordinal);
-        foreach (var hit in lexical.Concat(vector))
-        {
-            byChunk.TryAdd(hit.ChunkId, hit);
-        }
-
-        var w = _options.VectorWeight;
-        if (_options.Fusion == HybridFusion.ReciprocalRank)
-        {
-            return ReciprocalRankFusion
-                .Fuse([(lexical.ConvertAll(h => h.ChunkId), 2 * (1 - w)), (vector.ConvertAll(h => h.ChunkId), 2 * w)], _options.RrfK)
-                .Select(f => byChunk[f.Id] with { Score = f.Score })
-                .ToList();
-        }
-
-        // Convex: min-max normalize each list to [0, 1] (a chunk missing from a list scores 0 there), then mix.
-        var scores = new Dictionary<string, double>(StringComparer.Ordinal);
-        void Add(List<Ranked> list, double weight)
-        {
-            if (list.Count == 0 || weight == 0)
-            {
-                return;
-            }
-
-            var max = list.Max(h => h.Score);
-            var min = list.Min(h => h.Score);
-            var span = max - min;
-            foreach (var hit in list)
-            {
-                var normalized = span > 0 ? (hit.Score - min) / span : 1.0;
-                scores[hit.ChunkId] = scores.GetValueOrDefault(hit.ChunkId) + (weight * normalized);
-            }
-        }
-
-        Add(lexical, 1 - w);
-        Add(vector, w);
-        var order = byChunk.Keys.Select((id, i) => (Id: id, First: i)).ToDictionary(x => x.Id, x => x.First, StringComparer.Ordinal);
-        return scores
-            .OrderByDescending(p => p.Value)
-            .ThenBy(p => order[p.Key])
-            .Select(p => byChunk[p.Key] with { Score = p.Value })
-            .ToList();
-    }
-
     /// <summary>Scales scores by <c>0.5^(age / halfLife)</c> and re-sorts (stable, so ties keep their order).</summary>
-    private static List<Ranked> ApplyRecency(List<Ranked> ranked, TimeSpan halfLife, DateTimeOffset now)
+    private static List<RankedChunk> ApplyRecency(List<RankedChunk> ranked, TimeSpan halfLife, DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var halfLifeMs = halfLife.TotalMilliseconds;
@@ -817,6 +771,4 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     /// <summary>The decay factor for an age in milliseconds; an article from the future counts as brand new.</summary>
     internal static double RecencyFactor(double ageMs, double halfLifeMs) => Math.Pow(0.5, Math.Max(0, ageMs) / halfLifeMs);
 
-    /// <summary>A ranked chunk before its text is read.</summary>
-    private sealed record Ranked(string ArticleId, string ChunkId, double Score, long PublishedMs);
 }

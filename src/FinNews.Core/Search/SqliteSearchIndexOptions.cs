@@ -45,6 +45,9 @@ public sealed record SqliteSearchIndexOptions
     /// <summary>The RRF smoothing constant.</summary>
     public int RrfK { get; init; } = ReciprocalRankFusion.DefaultK;
 
+    /// <summary>Fusion, vector weight and k as the shared <see cref="Search.FusionSettings"/> (the Elasticsearch index takes the same).</summary>
+    public FusionSettings FusionSettings => new(Fusion, VectorWeight, RrfK);
+
     /// <summary>
     /// When set, every score is multiplied by <c>0.5^(age / half-life)</c>, age measured from <see cref="TimeProvider"/>'s
     /// now to the article's publication (future dates count as age zero), and results are re-sorted.

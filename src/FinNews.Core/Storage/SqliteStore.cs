@@ -147,6 +147,12 @@ public sealed class SqliteStore
         ("briefings", "approved_at", "INTEGER"),
         ("briefings", "approved_by", "TEXT"),
         ("briefings", "original_json", "TEXT"),
+        // Editions: the UTC date a briefing covers news up to (its as-of instant); a later briefing of the same edition
+        // is its next version and supersedes it. Rows from before these columns get them in BackfillEditions.
+        ("briefings", "as_of", "INTEGER"),
+        ("briefings", "edition", "TEXT"),
+        ("briefings", "version", "INTEGER"),
+        ("briefings", "superseded_by", "TEXT"),
     ];
 
     private static void AddMissingColumns(SqliteConnection c)
@@ -166,8 +172,50 @@ public sealed class SqliteStore
         }
 
         c.Execute("CREATE INDEX IF NOT EXISTS ix_articles_cluster ON articles(cluster_id)", transaction: tx);
+        BackfillEditions(c, tx);
+        c.Execute("CREATE INDEX IF NOT EXISTS ix_briefings_edition ON briefings(edition, version)", transaction: tx);
         tx.Commit();
     }
+
+    // Briefings stored before editions were recorded: as-of from the document (else the window end), versions in
+    // order of writing within each edition, every version but the last superseded by the last.
+    private static void BackfillEditions(SqliteConnection c, SqliteTransaction tx)
+    {
+        var rows = c.Query<(string Id, long CreatedAt, string Json)>(
+            "SELECT id AS Id, created_at AS CreatedAt, json AS Json FROM briefings WHERE edition IS NULL", transaction: tx).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var documents = rows.Select(r => JsonSerializer.Deserialize(r.Json, BriefingJsonContext.Default.BriefingDocument)!).ToList();
+        foreach (var edition in documents.GroupBy(d => d.Edition))
+        {
+            var ordered = edition.OrderBy(d => d.CreatedAt).ThenBy(d => d.Id, StringComparer.Ordinal).ToList();
+            var start = c.ExecuteScalar<long>("SELECT COALESCE(MAX(version), 0) FROM briefings WHERE edition = @edition",
+                new { edition = EditionKey(edition.Key) }, tx);
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                c.Execute("UPDATE briefings SET as_of = @asOf, edition = @edition, version = @version WHERE id = @id", new
+                {
+                    asOf = ordered[i].CoveredUntil.ToUnixTimeMilliseconds(),
+                    edition = EditionKey(edition.Key),
+                    version = start + i + 1,
+                    id = ordered[i].Id,
+                }, tx);
+            }
+
+            MarkSuperseded(c, tx, EditionKey(edition.Key));
+        }
+    }
+
+    private static string EditionKey(DateOnly edition) => edition.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    // Every version of an edition but its newest points at the newest.
+    private static void MarkSuperseded(SqliteConnection c, SqliteTransaction tx, string edition) => c.Execute("""
+        UPDATE briefings SET superseded_by = (SELECT id FROM briefings WHERE edition = @edition ORDER BY version DESC LIMIT 1)
+        WHERE edition = @edition AND id != (SELECT id FROM briefings WHERE edition = @edition ORDER BY version DESC LIMIT 1)
+        """, new { edition }, tx);
 
     // ---- feeds ----
 
@@ -606,6 +654,14 @@ public sealed class SqliteStore
             .Take(limit).ToList();
     }
 
+    /// <summary>Every article of one story cluster, oldest first (the outlets that carried it).</summary>
+    public IReadOnlyList<Article> StoryArticles(string clusterId)
+    {
+        using var c = Open();
+        return c.Query<ArticleRow>("SELECT * FROM articles WHERE cluster_id = @clusterId ORDER BY published_at, id", new { clusterId })
+            .Select(r => r.ToArticle()).ToList();
+    }
+
     // ---- market bars ----
 
     /// <summary>Upserts bars (one row per symbol and date: reloading a file never duplicates).</summary>
@@ -658,12 +714,20 @@ public sealed class SqliteStore
 
     // ---- briefings ----
 
+    /// <summary>
+    /// Stores a newly written briefing as the next version of its edition (see <see cref="BriefingDocument.Edition"/>);
+    /// earlier versions of the edition are marked superseded by it. Saving the same id again only refreshes its content.
+    /// </summary>
     public void SaveBriefing(BriefingDocument briefing)
     {
+        ArgumentNullException.ThrowIfNull(briefing);
         using var c = Open();
+        using var tx = c.BeginTransaction();
+        var edition = EditionKey(briefing.Edition);
         c.Execute("""
-            INSERT INTO briefings(id, created_at, window_start, window_end, title, writer, json)
-            VALUES (@Id, @CreatedAt, @WindowStart, @WindowEnd, @Title, @Writer, @Json)
+            INSERT INTO briefings(id, created_at, window_start, window_end, title, writer, json, as_of, edition, version)
+            VALUES (@Id, @CreatedAt, @WindowStart, @WindowEnd, @Title, @Writer, @Json, @AsOf, @Edition,
+                    (SELECT COALESCE(MAX(version), 0) + 1 FROM briefings WHERE edition = @Edition))
             ON CONFLICT(id) DO UPDATE SET json = excluded.json, title = excluded.title, writer = excluded.writer
             """, new
         {
@@ -674,7 +738,11 @@ public sealed class SqliteStore
             briefing.Title,
             briefing.Writer,
             Json = JsonSerializer.Serialize(briefing, BriefingJsonContext.Default.BriefingDocument),
-        });
+            AsOf = briefing.CoveredUntil.ToUnixTimeMilliseconds(),
+            Edition = edition,
+        }, tx);
+        MarkSuperseded(c, tx, edition);
+        tx.Commit();
     }
 
     public BriefingDocument? GetBriefing(string id)
@@ -684,24 +752,55 @@ public sealed class SqliteStore
         return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
     }
 
+    /// <summary>
+    /// The briefing of record: the current version of the newest edition (the latest covered day), not merely the last
+    /// one written, so a back-dated briefing never replaces today's.
+    /// </summary>
     public BriefingDocument? LatestBriefing()
     {
         using var c = Open();
-        var json = c.ExecuteScalar<string?>("SELECT json FROM briefings ORDER BY created_at DESC, id DESC LIMIT 1");
+        var json = c.ExecuteScalar<string?>("""
+            SELECT json FROM briefings WHERE superseded_by IS NULL ORDER BY edition DESC, version DESC, created_at DESC, id DESC LIMIT 1
+            """);
         return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
     }
 
-    /// <summary>Briefing headers, newest first.</summary>
-    public IReadOnlyList<BriefingSummary> ListBriefings(int skip, int take)
+    /// <summary>
+    /// Briefing headers, newest edition first. By default only each edition's current version; with
+    /// <paramref name="allVersions"/>, superseded versions too (newest version first within an edition).
+    /// </summary>
+    public IReadOnlyList<BriefingSummary> ListBriefings(int skip, int take, bool allVersions = false)
     {
         using var c = Open();
-        return c.Query<(string Id, long CreatedAt, long WindowStart, long WindowEnd, string Title, string Writer)>("""
-            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer
-            FROM briefings ORDER BY created_at DESC, id DESC LIMIT @take OFFSET @skip
+        return c.Query<SummaryRow>($"""
+            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer,
+                   as_of AS AsOf, edition AS Edition, version AS Version, superseded_by AS SupersededBy
+            FROM briefings {(allVersions ? "" : "WHERE superseded_by IS NULL")}
+            ORDER BY edition DESC, version DESC, created_at DESC, id DESC LIMIT @take OFFSET @skip
             """, new { skip, take })
-            .Select(r => new BriefingSummary(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(r.WindowEnd), r.Title, r.Writer))
+            .Select(r => r.ToSummary())
             .ToList();
+    }
+
+    /// <summary>Every version of one edition (yyyy-MM-dd), newest first.</summary>
+    public IReadOnlyList<BriefingSummary> BriefingVersions(DateOnly edition)
+    {
+        using var c = Open();
+        return c.Query<SummaryRow>("""
+            SELECT id AS Id, created_at AS CreatedAt, window_start AS WindowStart, window_end AS WindowEnd, title AS Title, writer AS Writer,
+                   as_of AS AsOf, edition AS Edition, version AS Version, superseded_by AS SupersededBy
+            FROM briefings WHERE edition = @edition ORDER BY version DESC
+            """, new { edition = EditionKey(edition) })
+            .Select(r => r.ToSummary())
+            .ToList();
+    }
+
+    private sealed record SummaryRow(string Id, long CreatedAt, long WindowStart, long WindowEnd, string Title, string Writer, long AsOf,
+        string Edition, long Version, string? SupersededBy)
+    {
+        public BriefingSummary ToSummary() => new(Id, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
+            DateTimeOffset.FromUnixTimeMilliseconds(WindowStart), DateTimeOffset.FromUnixTimeMilliseconds(WindowEnd), Title, Writer,
+            DateTimeOffset.FromUnixTimeMilliseconds(AsOf), Edition, (int)Version, SupersededBy);
     }
 
     /// <summary>Marks a briefing approved by an analyst (approved briefings feed the fine-tuning dataset). False if unknown.</summary>
@@ -733,10 +832,11 @@ public sealed class SqliteStore
             """, new { edited.Id, Json = JsonSerializer.Serialize(edited, BriefingJsonContext.Default.BriefingDocument) });
     }
 
-    public long CountBriefings()
+    /// <summary>How many briefings <see cref="ListBriefings"/> lists: current versions only, unless <paramref name="allVersions"/>.</summary>
+    public long CountBriefings(bool allVersions = false)
     {
         using var c = Open();
-        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM briefings");
+        return c.ExecuteScalar<long>(allVersions ? "SELECT COUNT(*) FROM briefings" : "SELECT COUNT(*) FROM briefings WHERE superseded_by IS NULL");
     }
 
     private static object ToParams(Article a) => new

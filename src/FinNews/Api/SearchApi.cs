@@ -60,10 +60,23 @@ internal static class SearchApi
     /// </summary>
     internal static async Task<IReadOnlyList<SearchResult>> SearchWithArticlesAsync(ISearchIndex index, SqliteStore store, SearchQuery query,
         CancellationToken ct, bool collapse = true,
-        (Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> Embedder, double Weight)? diversify = null)
+        (Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> Embedder, double Weight)? diversify = null,
+        Action<SearchExplanation>? explained = null)
     {
         var wanted = query.Limit;
-        var hits = await index.SearchAsync(query with { Limit = collapse || diversify is not null ? Math.Min(100, wanted * 4) : wanted }, ct);
+        var indexQuery = query with { Limit = collapse || diversify is not null ? Math.Min(100, wanted * 4) : wanted };
+        IReadOnlyList<SearchHit> hits;
+        if (explained is null)
+        {
+            hits = await index.SearchAsync(indexQuery, ct);
+        }
+        else
+        {
+            var run = await index.ExplainAsync(indexQuery, ct);
+            explained(run.Explanation);
+            hits = run.Hits;
+        }
+
         var clusters = store.ClusterIds(hits.Select(h => h.ArticleId));
         if (collapse)
         {

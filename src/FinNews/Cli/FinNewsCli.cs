@@ -169,6 +169,13 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
+            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            if (versions.Count > 1)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Version {versions[0].Version} of the {versions[0].Edition} edition: it replaces {string.Join(", ", versions.Skip(1).Select(v => v.Id))} as that day's briefing."));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{briefing.Sections.Sum(s => s.Bullets.Count)} statements citing {briefing.Sources.Count} sources, {briefing.WindowStart:yyyy-MM-dd HH:mm} to {briefing.WindowEnd:yyyy-MM-dd HH:mm} UTC ({briefing.Writer} writer)"));
             foreach (var note in briefing.Notes)
@@ -357,7 +364,8 @@ public static class FinNewsCli
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var everyOutlet = new Option<bool>("--every-outlet") { Description = "Show every outlet's copy of a story instead of its best hit" };
         var diverse = new Option<double>("--diversity") { Description = "0..1: weight on novelty when re-ranking (maximal marginal relevance); 0 is off", DefaultValueFactory = _ => 0 };
-        var command = new Command("search", "Search stored articles (BM25, vectors, or both fused); one hit per story by default") { text, mode, since, ticker, limit, json, everyOutlet, diverse };
+        var explain = new Option<bool>("--explain") { Description = "Say how the search ran: backend, path (client-side fusion or a server-side retriever) and fusion weights" };
+        var command = new Command("search", "Search stored articles (BM25, vectors, or both fused); one hit per story by default") { text, mode, since, ticker, limit, json, everyOutlet, diverse, explain };
         command.SetAction((parse, ct) => Guard(async () =>
         {
             if (!Api.SearchApi.TryMode(parse.GetValue(mode), out var m))
@@ -390,7 +398,8 @@ public static class FinNewsCli
             var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
             var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
                 host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, Math.Clamp(parse.GetValue(limit), 1, 100), from, null, tickers), ct,
-                !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null);
+                !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null,
+                parse.GetValue(explain) ? e => PrintExplanation(e, parse.GetValue(json) ? Console.Error : Console.Out) : null);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(results.ToList(), CliJsonContext.Default.ListSearchResult));
@@ -580,16 +589,64 @@ public static class FinNewsCli
                 Console.WriteLine($"{answer.Dropped.Count} sentence(s) dropped by the citation check.");
             }
 
+            foreach (var step in answer.Tools ?? [])
+            {
+                var found = step.Sources.Count == 0 ? "no sources" : string.Concat(step.Sources.Select(n => string.Create(CultureInfo.InvariantCulture, $"[{n}]")));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Tool (step {step.Step}): {step.Tool}({step.Arguments}) -> {found}{(step.Note is null ? "" : $" ({step.Note})")}"));
+            }
+
+            if (answer.ModelCalls > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Tokens: {answer.PromptTokens} prompt tokens counted ({answer.TokenCount}) over {answer.ModelCalls} model call(s); endpoint reported {answer.InputTokens} in, {answer.OutputTokens} out; {answer.LatencyMs} ms"));
+            }
+
             return 0;
         }));
         return command;
     }
 
+    private static void PrintExplanation(SearchExplanation explanation, TextWriter output)
+    {
+        output.WriteLine($"backend: {explanation.Backend}");
+        output.WriteLine($"path:    {explanation.Path}");
+        if (explanation.Fusion is { } fusion)
+        {
+            output.WriteLine($"fusion:  {fusion}");
+        }
+
+        foreach (var note in explanation.Notes)
+        {
+            output.WriteLine($"note:    {note}");
+        }
+
+        output.WriteLine();
+    }
+
     private static Command ReindexCommand()
     {
-        var command = new Command("reindex", "Rebuild the search index from the stored articles (after an embedder or backend change)");
+        var to = new Option<string?>("--to")
+        {
+            Description = "Copy the stored articles into this backend (sqlite or elasticsearch) while the installation keeps running: " +
+                "checkpointed (a crashed copy resumes; a second run copies only what is new), counts verified at the end",
+        };
+        to.AcceptOnlyFromAmong("sqlite", "elasticsearch");
+        var restart = new Option<bool>("--restart") { Description = "With --to: ignore the checkpoint, clear the target and copy everything" };
+        var batch = new Option<int>("--batch") { Description = "With --to: articles per batch (one bulk write and checkpoint each)", DefaultValueFactory = _ => 256 };
+        var command = new Command("reindex", "Rebuild the search index from the stored articles (after an embedder change), or copy them into another backend with --to") { to, restart, batch };
         command.SetAction((parse, ct) => Guard(async () =>
         {
+            if (parse.GetValue(to) is { } backend)
+            {
+                if (parse.GetValue(batch) is < 1 or > 10_000)
+                {
+                    await Console.Error.WriteLineAsync($"--batch {parse.GetValue(batch)} must be between 1 and 10000.");
+                    return 2;
+                }
+
+                return await CopyToBackendAsync(parse, backend, parse.GetValue(restart), parse.GetValue(batch), ct);
+            }
+
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var store = host.Services.GetRequiredService<SqliteStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
@@ -610,6 +667,67 @@ public static class FinNewsCli
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>`reindex --to`: copies the store into a backend with a checkpoint beside the database; exit 1 when the counts differ.</summary>
+    private static async Task<int> CopyToBackendAsync(ParseResult parse, string backend, bool restart, int batchSize, CancellationToken ct)
+    {
+        using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
+        var services = host.Services;
+        var store = services.GetRequiredService<SqliteStore>();
+        var search = services.GetRequiredService<IOptions<SearchOptions>>().Value;
+        var target = FinNewsServices.CreateSearchIndex(services, backend);
+        try
+        {
+            var where = backend == "elasticsearch"
+                ? $"elasticsearch {FinNewsServices.ElasticsearchOptionsFrom(services).DisplayTarget}"
+                : $"sqlite {store.DatabasePath}";
+            var checkpoint = Path.Combine(Path.GetDirectoryName(store.DatabasePath)!, $"reindex-{backend}.checkpoint.json");
+            var copier = new SearchIndexCopier(store, target, where, search.Embedder,
+                services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(), checkpoint, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SearchIndexCopier>>());
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            CopyReport? report = null;
+            if (Console.IsOutputRedirected)
+            {
+                // Plain lines for logs (the compose one-shot service): one per batch would be noise, so every ~10 %.
+                long lastShown = -1;
+                report = await copier.CopyAsync(batchSize, restart, (done, total) =>
+                {
+                    var step = Math.Max(1, total / 10);
+                    if (done / step != lastShown)
+                    {
+                        lastShown = done / step;
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reindex --to {backend}: {done}/{total} articles"));
+                    }
+                }, ct);
+            }
+            else
+            {
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .StartAsync(async pc =>
+                    {
+                        var task = pc.AddTask($"Copying to {backend}", maxValue: Math.Max(1, store.CountArticles()));
+                        report = await copier.CopyAsync(batchSize, restart, (done, total) =>
+                        {
+                            task.MaxValue = Math.Max(1, total);
+                            task.Value = done;
+                        }, ct);
+                    });
+            }
+
+            Console.WriteLine(CopyReportText.Summary(report!, backend, watch.Elapsed));
+            if (report!.Verified && search.Backend != backend)
+            {
+                Console.WriteLine($"To switch, set Search:Backend to {backend} (FINNEWS_Search__Backend={backend}) and restart; then run this command once more to copy what arrived in between.");
+            }
+
+            return report.Verified ? 0 : 1;
+        }
+        finally
+        {
+            (target as IDisposable)?.Dispose();
+        }
     }
 
     private static Command SubscribersCommand()

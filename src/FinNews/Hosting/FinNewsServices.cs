@@ -92,6 +92,11 @@ public static class FinNewsServices
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
         services.AddSingleton(sp => ModelProfiles.Load(sp.GetRequiredService<AppPaths>().FromConfig("models.json")));
+        services.AddSingleton(sp => new CitationValidator(sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol)));
+        services.AddSingleton(sp => new Relevance(sp.GetRequiredService<TickerTagger>()));
+        // One Semantic Kernel per configured model profile; disabled profiles have none (the extractive fallbacks).
+        services.AddSingleton(sp => new ModelKernels(sp.GetRequiredService<ModelProfiles>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<CitationValidator>(), sp.GetRequiredService<Relevance>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IBriefingWriter>(sp => BriefingWriter(sp));
         services.AddSingleton(sp => Value<BriefingOptions>(sp));
         services.AddSingleton<BriefingComposer>();
@@ -102,12 +107,10 @@ public static class FinNewsServices
         services.AddSingleton<FinNewsPipeline>();
         services.AddSingleton(sp =>
         {
-            var profile = sp.GetRequiredService<ModelProfiles>().Configured("briefing", out _);
-            var time = sp.GetRequiredService<TimeProvider>();
-            var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
-            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(),
-                profile is null ? null : new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time,
-                sp.GetRequiredService<ILogger<AnswerService>>());
+            var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out _);
+            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(), kernel,
+                kernel is null ? null : sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing), sp.GetRequiredService<Relevance>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AnswerService>>());
         });
         services.AddSingleton<FeedHealth>();
         services.AddSingleton(sp =>
@@ -126,9 +129,9 @@ public static class FinNewsServices
         if (search.Embedder == "openai")
         {
             // Any OpenAI-compatible endpoint, from the "embedding" profile of config/models.json.
-            var profile = sp.GetRequiredService<ModelProfiles>().Configured("embedding", out var reason)
+            var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Embedding, out var reason)
                 ?? throw new InvalidDataException($"Search:Embedder = 'openai' but the 'embedding' model profile is not usable: {reason}.");
-            return new OpenAIEmbeddingGenerator(profile, sp.GetRequiredService<TimeProvider>());
+            return kernel.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
         }
 
         if (search.Embedder != "glove")
@@ -143,24 +146,41 @@ public static class FinNewsServices
     }
 
     /// <summary>The embedded SQLite index by default; Elasticsearch when Search:Backend says so.</summary>
-    private static ISearchIndex SearchIndex(IServiceProvider sp)
+    private static ISearchIndex SearchIndex(IServiceProvider sp) => CreateSearchIndex(sp, Value<SearchOptions>(sp).Backend);
+
+    /// <summary>
+    /// A search index for <paramref name="backend"/> ("sqlite" or "elasticsearch") whatever Search:Backend says, with the
+    /// configured embedder and fusion (`finnews reindex --to` builds its target with this). Both backends take the same
+    /// Search:Fusion, VectorWeight and RrfK, so hybrid results agree across them.
+    /// </summary>
+    public static ISearchIndex CreateSearchIndex(IServiceProvider sp, string backend)
     {
         var search = Value<SearchOptions>(sp);
         var embedder = sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
-        if (search.Backend != "elasticsearch")
+        var fusion = search.FusionSettings();
+        switch (backend)
         {
-            return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder);
+            case "sqlite":
+                return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder,
+                    SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK });
+            case "elasticsearch":
+                return new ElasticsearchSearchIndex(ElasticsearchOptionsFrom(sp), embedder, search.Embedder, fusion,
+                    sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(), sp.GetRequiredService<TimeProvider>());
+            default:
+                throw new ArgumentException($"unknown search backend '{backend}' (use sqlite or elasticsearch)", nameof(backend));
         }
+    }
 
+    /// <summary>The "Elasticsearch" section, with the connection and secrets from the environment (never from files).</summary>
+    public static ElasticsearchOptions ElasticsearchOptionsFrom(IServiceProvider sp)
+    {
         var options = sp.GetRequiredService<IConfiguration>().GetSection("Elasticsearch").Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
-        // Connection and secrets from the environment (deploy/docker-compose.yml), never from files.
         options.Url = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_URL") ?? options.Url;
         options.ApiKey = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_API_KEY") ?? options.ApiKey;
         options.Username = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_USERNAME") ?? options.Username;
         options.Password = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_PASSWORD") ?? options.Password;
         options.CertificateFingerprint = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_FINGERPRINT") ?? options.CertificateFingerprint;
-        return new ElasticsearchSearchIndex(options, embedder, search.Embedder, sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(),
-            sp.GetRequiredService<TimeProvider>());
+        return options;
     }
 
     /// <summary>
@@ -169,18 +189,16 @@ public static class FinNewsServices
     /// </summary>
     private static IBriefingWriter BriefingWriter(IServiceProvider sp)
     {
-        var profiles = sp.GetRequiredService<ModelProfiles>();
-        var profile = profiles.Configured("briefing", out var reason);
+        var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out var reason);
         var logger = sp.GetRequiredService<ILogger<LlmWriter>>();
-        if (profile is null)
+        if (kernel is null)
         {
             logger.LogInformation("Briefing model not configured ({Reason}); using the extractive writer", reason);
             return new ExtractiveWriter($"Written by the extractive writer: no language model is configured ({reason}).");
         }
 
-        var time = sp.GetRequiredService<TimeProvider>();
-        var symbols = sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol);
-        return new LlmWriter(new OpenAIChatClient(profile, time), profile, new CitationValidator(symbols), time, logger, new ExtractiveWriter());
+        return new LlmWriter(kernel, sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing)!, sp.GetRequiredService<CitationValidator>(),
+            sp.GetRequiredService<TimeProvider>(), logger, new ExtractiveWriter());
     }
 
     /// <summary>Runs the start-up validation of every options section (hosts that are never started call this).</summary>

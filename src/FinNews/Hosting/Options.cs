@@ -53,6 +53,22 @@ public sealed class SearchOptions
 
     /// <summary>Vector dimension of the hashing embedder.</summary>
     public int Dimensions { get; set; } = 256;
+
+    /// <summary>
+    /// Hybrid fusion for every backend: "convex" (min-max normalized score mix, the default) or "rrf" (weighted reciprocal
+    /// rank). Elasticsearch's client-side path runs the same code with the same weights, so results agree across backends.
+    /// </summary>
+    public string Fusion { get; set; } = "convex";
+
+    /// <summary>Weight of the vector side in hybrid fusion, 0..1 (0.15 suits the offline embedders; see bench/README.md).</summary>
+    public double VectorWeight { get; set; } = FinNews.Core.Search.FusionSettings.Default.VectorWeight;
+
+    /// <summary>The reciprocal-rank constant k (also the rank_constant of Elasticsearch's rrf retriever).</summary>
+    public int RrfK { get; set; } = FinNews.Core.Search.FusionSettings.Default.RrfK;
+
+    /// <summary>The fusion settings both backends take.</summary>
+    public FinNews.Core.Search.FusionSettings FusionSettings() =>
+        new(FinNews.Core.Search.FusionSettings.TryParseFusion(Fusion, out var fusion) ? fusion : FinNews.Core.Search.HybridFusion.Convex, VectorWeight, RrfK);
 }
 
 /// <summary>Validates every options section; each failure names the configuration key and the bad value.</summary>
@@ -96,9 +112,11 @@ public sealed class FinNewsOptionsValidator :
         Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
 
     public ValidateOptionsResult Validate(string? name, SearchOptions o) => Check(
-        o.Backend is "sqlite" or "elasticsearch" ? null : $"Search:Backend = '{o.Backend}': use 'sqlite' or 'elasticsearch'.",
-        o.Embedder is "hashing" or "glove" or "openai" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, glove, openai).",
-        Range("Search:Dimensions", o.Dimensions, 16, 4096));
+        [o.Backend is "sqlite" or "elasticsearch" ? null : $"Search:Backend = '{o.Backend}': use 'sqlite' or 'elasticsearch'.",
+         o.Embedder is "hashing" or "glove" or "openai" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, glove, openai).",
+         Range("Search:Dimensions", o.Dimensions, 16, 4096),
+         FinNews.Core.Search.FusionSettings.TryParseFusion(o.Fusion, out _) ? null : $"Search:Fusion = '{o.Fusion}': use 'convex' or 'rrf'.",
+         .. o.FusionSettings().Problems("Search")]);
 
     public ValidateOptionsResult Validate(string? name, BriefingOptions o) => Check(
         Range("Briefing:LookbackHours", o.LookbackHours, 1, 24 * 31),

@@ -120,6 +120,8 @@ public sealed class RetentionJob(FinNews.Core.Storage.SqliteStore store, FinNews
         }
 
         // Index first: a crash in between leaves stored articles without chunks (reindex restores them), never the reverse.
+        // Whole periods go at once where the backend stores by period (Elasticsearch: monthly indices), the rest by id.
+        await index.DropBeforeAsync(cutoff, cancellationToken);
         await index.DeleteAsync(ids, cancellationToken);
         var deleted = store.DeleteArticles(ids);
         logger.LogInformation("Retention: deleted {Count} articles published before {Cutoff:yyyy-MM-dd}", deleted, cutoff);

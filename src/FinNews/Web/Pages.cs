@@ -83,7 +83,7 @@ internal static class Pages
                 actions.Append("<p class=\"muted\">Read-only. ").Append(E.Encode(refusal)).Append("</p>");
             }
 
-            return Layout.Page(briefing.Title, BriefingRenderer.ToHtmlFragment(briefing) + actions.Append("</section>"));
+            return Layout.Page(briefing.Title, Versions(store, briefing) + BriefingRenderer.ToHtmlFragment(briefing) + actions.Append("</section>"));
         }).ExcludeFromDescription();
 
         // Approving and editing need an editor (or admin) key when Auth:Enabled, and a request from this machine when not.
@@ -285,7 +285,26 @@ internal static class Pages
                     sb.Append(C, $" <time datetime=\"{source.PublishedAt:O}\">{source.PublishedAt:yyyy-MM-dd HH:mm} UTC</time></li>");
                 }
 
-                sb.Append("</ol></section></article>");
+                sb.Append("</ol></section>");
+                if (answer.Tools is { Count: > 0 } tools)
+                {
+                    sb.Append("<section class=\"tools\"><h2>Tools that ran</h2><ol>");
+                    foreach (var step in tools)
+                    {
+                        sb.Append(C, $"<li><code>{E.Encode(step.Tool)}</code> {E.Encode(step.Summary)}");
+                        foreach (var n in step.Sources)
+                        {
+                            // Only cited sources are listed above, so a link appears only where its target does.
+                            sb.Append(answer.Source(n) is null ? $" [{n}]" : $" <a class=\"cite\" href=\"#src-{n}\">[{n}]</a>");
+                        }
+
+                        sb.Append(step.Note is null ? "" : $" <span class=\"note\">({E.Encode(step.Note)})</span>").Append("</li>");
+                    }
+
+                    sb.Append("</ol></section>");
+                }
+
+                sb.Append("</article>");
             }
 
             return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Ask" : $"Ask: {q}", sb.ToString());
@@ -452,6 +471,35 @@ internal static class Pages
         return string.Create(C, $"<svg class=\"spark {trend}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{closes.Count} closes from {closes[0]:0.00} to {closes[^1]:0.00}\"><polyline fill=\"none\" stroke-width=\"1.5\" points=\"{points}\"/></svg>");
     }
 
+    /// <summary>
+    /// Where a briefing stands among the versions of its edition: a banner on a superseded one pointing to the current
+    /// version, and on a re-run the versions it replaced.
+    /// </summary>
+    private static string Versions(SqliteStore store, BriefingDocument briefing)
+    {
+        var versions = store.BriefingVersions(briefing.Edition);
+        if (versions.Count < 2)
+        {
+            return "";
+        }
+
+        var sb = new StringBuilder();
+        var current = versions[0];
+        var self = versions.FirstOrDefault(v => v.Id == briefing.Id);
+        sb.Append(C, $"<aside class=\"versions{(current.Id == briefing.Id ? "" : " superseded")}\"><p>");
+        sb.Append(current.Id == briefing.Id
+            ? string.Create(C, $"Version {current.Version} of the {E.Encode(current.Edition)} edition; it replaces earlier versions:")
+            : string.Create(C, $"Superseded: this is version {self?.Version} of the {E.Encode(current.Edition)} edition. The current version is <a href=\"/briefings/{Uri.EscapeDataString(current.Id)}\">version {current.Version}</a>, written {current.CreatedAt:yyyy-MM-dd HH:mm} UTC. All versions:"));
+        sb.Append("</p><ul>");
+        foreach (var v in versions)
+        {
+            sb.Append("<li>").Append(v.Id == briefing.Id ? $"version {v.Version} (this page)" : $"<a href=\"/briefings/{Uri.EscapeDataString(v.Id)}\">version {v.Version}</a>");
+            sb.Append(C, $" <span class=\"muted\">as of {v.AsOf:yyyy-MM-dd HH:mm} UTC, written {v.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(v.Writer)} writer</span></li>");
+        }
+
+        return sb.Append("</ul></aside>").ToString();
+    }
+
     private static string PastList(IReadOnlyList<BriefingSummary> items, string? heading)
     {
         if (items.Count == 0)
@@ -468,7 +516,7 @@ internal static class Pages
         sb.Append("<ul class=\"briefing-list\">");
         foreach (var b in items)
         {
-            sb.Append(C, $"<li><a href=\"/briefings/{Uri.EscapeDataString(b.Id)}\">{E.Encode(b.Title)}</a> <span class=\"muted\">written {b.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(b.Writer)} writer</span></li>");
+            sb.Append(C, $"<li><a href=\"/briefings/{Uri.EscapeDataString(b.Id)}\">{E.Encode(b.Title)}</a> <span class=\"muted\">news to {b.AsOf:yyyy-MM-dd HH:mm} UTC{(b.Version > 1 ? $", version {b.Version}" : "")}, written {b.CreatedAt:yyyy-MM-dd HH:mm} UTC by the {E.Encode(b.Writer)} writer</span></li>");
         }
 
         return sb.Append("</ul>").ToString();

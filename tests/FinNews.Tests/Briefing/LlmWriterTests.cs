@@ -34,8 +34,13 @@ public class LlmWriterTests
     ], []);
 
     private static LlmWriter Writer(ScriptedOpenAIServer server, bool json = true, int maxRetries = 1, double timeout = 10) =>
-        new(new OpenAIChatClient(server.Profile(json, maxRetries, timeout), Clock), server.Profile(json, maxRetries, timeout),
-            new CitationValidator(["NVLX"]), Clock, NullLogger<LlmWriter>.Instance);
+        Writer(server.Profile(json, maxRetries, timeout));
+
+    private static LlmWriter Writer(ModelProfile profile)
+    {
+        var validator = new CitationValidator(["NVLX"]);
+        return new(ModelKernels.Build(profile, Clock, validator, new Relevance()), profile, validator, Clock, NullLogger<LlmWriter>.Instance);
+    }
 
     private static string Bullets(params (string? Headline, string Text, int[] Citations)[] bullets) =>
         JsonSerializer.Serialize(new { bullets = bullets.Select(b => new { headline = b.Headline, text = b.Text, citations = b.Citations }) });
@@ -70,7 +75,13 @@ public class LlmWriterTests
         report.Notes.Should().BeEmpty();
         var run = report.Sections.Single();
         run.Sources.Should().Be(3);
-        run.EstimatedPromptTokens.Should().Be((run.PromptChars + 3) / 4).And.BeGreaterThan(100);
+        run.SourcesLeftOut.Should().Be(0);
+        // The prompt the endpoint received, counted with the o200k_base tokenizer (gpt-4o family) by the test itself.
+        var sent = ScriptedOpenAIServer.Messages(server.Requests.Single().Body);
+        var tiktoken = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
+        run.PromptTokens.Should().Be(sent.Sum(m => 3 + tiktoken.CountTokens(m.Role) + tiktoken.CountTokens(m.Content)) + 3).And.BeGreaterThan(300);
+        report.TokenCount.Should().Be("o200k_base");
+        report.CountedPromptTokens.Should().Be(run.PromptTokens);
         using var request = JsonDocument.Parse(server.Requests.Single().Body);
         request.RootElement.GetProperty("response_format").GetProperty("type").GetString().Should().Be("json_schema");
     }
@@ -231,7 +242,33 @@ public class LlmWriterTests
         market.Number.Should().Be(1);
         market.Key.Should().Be(ExtractiveWriter.MarketKey(markets.Markets[0]));
         market.Text.Should().Contain("close 107.42").And.Contain("change on the day +1.50%");
-        LlmWriter.EstimateTokens("abcdefgh").Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Two_hundred_long_sources_are_fitted_to_the_window_lowest_ranked_left_out_whole_with_a_note()
+    {
+        const string sentence = "Novalux Semiconductor said its data-centre revenue rose sharply on demand for accelerators. ";
+        var stories = Enumerable.Range(1, 200).Select(i => new StoryCluster([Some.Article($"a{i:000}", outlet: $"Wire {i}",
+            title: $"Story {i}", summary: string.Concat(Enumerable.Repeat(sentence, 20)))])).ToList();
+        var big = new SectionMaterial("top", "Top stories", stories, []);
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        server.ThenChat(Bullets((null, "Novalux said its data-centre revenue rose sharply.", [1])));
+        var profile = server.Profile() with { ContextWindow = 8192, MaxOutputTokens = 800 };
+
+        var outcome = await Writer(profile).WriteWithReportAsync([big], CancellationToken.None);
+
+        var run = outcome.Report.Sections.Single();
+        (run.Sources + run.SourcesLeftOut).Should().Be(200);
+        run.SourcesLeftOut.Should().BeInRange(150, 199, "hundreds of tokens per source cannot all fit 8,192");
+        run.PromptTokens.Should().BeLessThanOrEqualTo(8192 - 800);
+        outcome.Report.Notes.Should().Contain(n => n.Contains($"{run.SourcesLeftOut} lower-ranked source(s)", StringComparison.Ordinal));
+        var user = UserMessages(server.Requests.Single().Body).Single();
+        var blocks = Regex.Matches(user, "<source id=\"(\\d+)\"[^>]*>\n(?<body>.*?)\n</source>", RegexOptions.Singleline);
+        blocks.Select(b => b.Groups[1].Value).Should().Equal(Enumerable.Range(1, 200 - run.SourcesLeftOut).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            "the best-ranked sources are kept, in order");
+        blocks.Should().OnlyContain(b => b.Groups["body"].Value.TrimEnd().EndsWith('.') || b.Groups["body"].Value.TrimEnd().EndsWith('…'),
+            "a source ends at a sentence end");
+        blocks.Should().OnlyContain(b => !Regex.IsMatch(b.Groups["body"].Value, @"\w …$"), "never cut mid-sentence");
     }
 
     private static MarketMove Move(decimal day) => new("NVLX", "Novalux",

@@ -83,7 +83,92 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
 
     public int Remaining => _script.Count;
 
-    public ModelProfile Profile(bool jsonSchema = true, int maxRetries = 2, double timeoutSeconds = 10) => new()
+    /// <summary>What to answer once the script is used up (default: a 500 "script exhausted").</summary>
+    public Func<HttpContext, Task>? Otherwise { get; set; }
+
+    /// <summary>
+    /// The documented tool-call reply: an assistant message with <c>content: null</c> and <c>tool_calls</c> (each
+    /// <c>{id, type: "function", function: {name, arguments}}</c>, arguments a JSON string), <c>finish_reason: "tool_calls"</c>.
+    /// Several calls in one reply are parallel tool calls.
+    /// </summary>
+    public ScriptedOpenAIServer ThenToolCalls(params (string Id, string Name, string Arguments)[] calls) =>
+        Then(ctx => Json(ctx, 200, ToolCallCompletion(calls)));
+
+    /// <summary>A chat reply written from the request body (e.g. citing the numbers the tool results got).</summary>
+    public ScriptedOpenAIServer ThenChatFrom(Func<string, string> write, int promptTokens = 50, int completionTokens = 20) =>
+        Then(ctx => Json(ctx, 200, ChatCompletion(write(Requests.Last().Body), promptTokens, completionTokens, "ft:gpt-4o-mini-2024-07-18:finnews::abc123")));
+
+    public static object ToolCallCompletion(IReadOnlyList<(string Id, string Name, string Arguments)> calls) => new
+    {
+        id = "chatcmpl-tools-1",
+        @object = "chat.completion",
+        created = 1741569952,
+        model = "ft:gpt-4o-mini-2024-07-18:finnews::abc123",
+        choices = new[]
+        {
+            new
+            {
+                index = 0,
+                message = new
+                {
+                    role = "assistant",
+                    content = (string?)null,
+                    tool_calls = calls.Select(c => new { id = c.Id, type = "function", function = new { name = c.Name, arguments = c.Arguments } }).ToArray(),
+                    refusal = (string?)null,
+                    annotations = Array.Empty<object>(),
+                },
+                logprobs = (object?)null,
+                finish_reason = "tool_calls",
+            },
+        },
+        usage = new { prompt_tokens = 300, completion_tokens = 18, total_tokens = 318 },
+        system_fingerprint = "fp_fc9f1d7035",
+    };
+
+    /// <summary>The documented streaming shape of a tool call: a first chunk with the call's id, type and name, then
+    /// argument fragments in <c>delta.tool_calls[].function.arguments</c>, then <c>finish_reason: "tool_calls"</c>.</summary>
+    public ScriptedOpenAIServer ThenStreamToolCall(string id, string name, string arguments) => Then(async ctx =>
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream";
+        async Task Send(object chunk)
+        {
+            await ctx.Response.WriteAsync("data: " + JsonSerializer.Serialize(chunk) + "\n\n");
+            await ctx.Response.Body.FlushAsync();
+        }
+
+        object Chunk(object delta, string? finish) => new
+        {
+            id = "chatcmpl-456", @object = "chat.completion.chunk", created = 1694268190, model = "gpt-4o-mini-2024-07-18",
+            choices = new[] { new { index = 0, delta, logprobs = (object?)null, finish_reason = finish } },
+        };
+
+        await Send(Chunk(new { role = "assistant", content = (string?)null, tool_calls = new[] { new { index = 0, id, type = "function", function = new { name, arguments = "" } } } }, null));
+        var half = arguments.Length / 2;
+        foreach (var part in new[] { arguments[..half], arguments[half..] })
+        {
+            await Send(Chunk(new { tool_calls = new[] { new { index = 0, function = new { arguments = part } } } }, null));
+        }
+
+        await Send(Chunk(new { }, "tool_calls"));
+        await ctx.Response.WriteAsync("data: [DONE]\n\n");
+    });
+
+    /// <summary>The messages of a request body as (role, content or tool calls, tool_call_id).</summary>
+    public static List<(string Role, string Content)> Messages(string body)
+    {
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("messages").EnumerateArray().Select(m =>
+        {
+            var role = m.GetProperty("role").GetString()!;
+            var content = m.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()!
+                : m.TryGetProperty("content", out c) && c.ValueKind == JsonValueKind.Array ? string.Concat(c.EnumerateArray().Select(p => p.GetProperty("text").GetString()))
+                : m.TryGetProperty("tool_calls", out var t) ? t.GetRawText() : "";
+            return (role, content);
+        }).ToList();
+    }
+
+    public ModelProfile Profile(bool jsonSchema = true, int maxRetries = 2, double timeoutSeconds = 10, int maxToolSteps = 5) => new()
     {
         Name = "briefing",
         Enabled = true,
@@ -97,6 +182,7 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         SupportsJsonSchema = jsonSchema,
         Temperature = 0.2f,
         MaxOutputTokens = 800,
+        MaxToolSteps = maxToolSteps,
     };
 
     /// <summary>The documented chat completion object (POST /v1/chat/completions, non-streaming).</summary>
@@ -157,6 +243,42 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         await ctx.Response.WriteAsync("data: [DONE]\n\n");
     });
 
+    /// <summary>A streamed reply (documented chunk shape) whose pieces are written from the request body.</summary>
+    public ScriptedOpenAIServer ThenStreamFrom(Func<string, IReadOnlyList<string>> write) => Then(async ctx =>
+    {
+        var pieces = write(Requests.Last().Body);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream";
+        async Task Send(object chunk)
+        {
+            await ctx.Response.WriteAsync("data: " + JsonSerializer.Serialize(chunk) + "\n\n");
+            await ctx.Response.Body.FlushAsync();
+        }
+
+        object Chunk(object delta, string? finish) => new
+        {
+            id = "chatcmpl-789", @object = "chat.completion.chunk", created = 1694268190, model = "gpt-4o-mini-2024-07-18",
+            choices = new[] { new { index = 0, delta, logprobs = (object?)null, finish_reason = finish } },
+        };
+
+        await Send(Chunk(new { role = "assistant", content = "" }, null));
+        foreach (var piece in pieces)
+        {
+            await Send(Chunk(new { content = piece }, null));
+        }
+
+        await Send(Chunk(new { }, "stop"));
+        await ctx.Response.WriteAsync("data: [DONE]\n\n");
+    });
+
+    /// <summary>The number and first line (title) of the first source block in the tool messages of a request.</summary>
+    public static (int Number, string Title) FirstToolSource(string body)
+    {
+        var tools = string.Join("\n", Messages(body).Where(m => m.Role == "tool").Select(m => m.Content));
+        var m = System.Text.RegularExpressions.Regex.Match(tools, "<source id=\"(\\d+)\"[^>]*>\n([^\n]*)");
+        return (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
+    }
+
     /// <summary>The documented embedding list (POST /v1/embeddings); the vector of input i is [i, i+0.5, ...].</summary>
     public ScriptedOpenAIServer ThenEmbeddings(int count, int dimensions, bool reversed = false) => Then(ctx =>
     {
@@ -177,6 +299,12 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         Requests.Enqueue((ctx.Request.Path.Value ?? "", await reader.ReadToEndAsync()));
         if (!_script.TryDequeue(out var step))
         {
+            if (Otherwise is { } otherwise)
+            {
+                await otherwise(ctx);
+                return;
+            }
+
             await Json(ctx, 500, new { error = new { message = "script exhausted", type = "server_error" } });
             return;
         }
@@ -184,7 +312,7 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         await step(ctx);
     }
 
-    private static async Task Json(HttpContext ctx, int status, object body)
+    public static async Task Json(HttpContext ctx, int status, object body)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";

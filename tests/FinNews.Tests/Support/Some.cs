@@ -1,3 +1,4 @@
+using FinNews.Core.Briefing;
 using FinNews.Core.Storage;
 
 namespace FinNews.Tests.Support;
@@ -11,4 +12,13 @@ public static class Some
         IReadOnlyList<string>? tickers = null, string outlet = "Wire", string? summary = null) => new(
         id, feedId, outlet, title ?? $"Headline {id}", $"https://{feedId}.example/{id}", summary ?? $"Summary of {id}.", "",
         published ?? Day, published ?? Day, false, tickers ?? [], [], [], $"hash-{id}");
+
+    /// <summary>A one-statement briefing written at <paramref name="written"/> with news up to then.</summary>
+    public static BriefingDocument Briefing(string id, DateTimeOffset? written = null)
+    {
+        var at = written ?? Day;
+        return new BriefingDocument(id, at, at.AddDays(-1), at, $"Briefing {id}", "extractive", null, [],
+            [new BriefingSection("top", "Top stories", [new BriefingBullet(null, "Markets moved.", [1])])],
+            [new BriefingSource(1, SourceKind.Article, "a1", "Wire", "Markets moved", "https://wire.example/a1", at.AddHours(-1))]);
+    }
 }

@@ -18,7 +18,7 @@ public class ApiTests
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
         env.Clock.Advance(TimeSpan.FromDays(1));
-        var (first, _) = await pipeline.BriefAsync(new DateTimeOffset(2026, 11, 22, 5, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        var (first, _) = await pipeline.BriefAsync(new DateTimeOffset(2026, 11, 21, 23, 0, 0, TimeSpan.Zero), CancellationToken.None);
         env.Clock.Advance(TimeSpan.FromMinutes(5));
         var (second, _) = await pipeline.BriefAsync(null, CancellationToken.None);
         first.Sources.Should().Contain(s => s.Kind == FinNews.Core.Briefing.SourceKind.Article, "the samples were seen before the as-of instant");

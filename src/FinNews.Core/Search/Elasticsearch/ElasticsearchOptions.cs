@@ -9,7 +9,10 @@ namespace FinNews.Core.Search.Elasticsearch;
 /// </remarks>
 public sealed class ElasticsearchOptions
 {
-    /// <summary>Base URL of the cluster, e.g. <c>https://es.internal:9200</c>. Credentials must not be embedded in it.</summary>
+    /// <summary>
+    /// Node URL, e.g. <c>https://es.internal:9200</c>, or several separated by commas (the client then spreads requests
+    /// over them and fails over). Credentials must not be embedded in it.
+    /// </summary>
     public string Url { get; set; } = "http://127.0.0.1:9200";
 
     /// <summary>Prefix of the index template and of the monthly indices <c>{prefix}-yyyy.MM</c>.</summary>
@@ -34,17 +37,27 @@ public sealed class ElasticsearchOptions
     /// </summary>
     public string? CertificateFingerprint { get; set; }
 
-    /// <summary>Primary shards per monthly index.</summary>
+    /// <summary>Primary shards per monthly index (not sent to Serverless, which manages shards itself).</summary>
     public int NumberOfShards { get; set; } = 1;
 
-    /// <summary>Replicas per primary shard.</summary>
+    /// <summary>Replicas per primary shard (not sent to Serverless).</summary>
     public int NumberOfReplicas { get; set; } = 1;
 
     /// <summary>
-    /// <c>dense_vector</c> <c>index_options.type</c>: <c>hnsw</c>, <c>int8_hnsw</c> (default: scalar-quantized, a quarter of
-    /// the memory), <c>int4_hnsw</c>, <c>flat</c>, <c>int8_flat</c> or <c>int4_flat</c>.
+    /// <c>dense_vector</c> <c>index_options.type</c>: <c>int8_hnsw</c> (default: scalar-quantized, a quarter of the float
+    /// memory), <c>bbq_hnsw</c> (better binary quantization, about 1/32 of the memory, rescored with oversampling; needs at
+    /// least 64 dimensions), or <c>hnsw</c>, <c>int4_hnsw</c>, <c>flat</c>, <c>int8_flat</c>, <c>int4_flat</c>, <c>bbq_flat</c>.
     /// </summary>
     public string VectorIndexType { get; set; } = "int8_hnsw";
+
+    /// <summary>
+    /// Server-side hybrid fusion where the licence allows it (Enterprise or trial; always on Serverless): <c>none</c>
+    /// (default: the lexical and kNN searches run together in one <c>_msearch</c> and are fused in the client by the same
+    /// code and weights as the embedded index), <c>rrf</c> (the <c>rrf</c> retriever), <c>linear</c> (the <c>linear</c>
+    /// retriever with min-max normalization, the server-side form of the convex mix), or <c>auto</c> (<c>rrf</c> when
+    /// Search:Fusion is rrf, <c>linear</c> when it is convex). On a basic licence every value fuses client-side.
+    /// </summary>
+    public string HybridRetriever { get; set; } = "none";
 
     /// <summary>HNSW <c>m</c> (neighbours per node); null leaves the server default (16). Only for *hnsw types.</summary>
     public int? HnswM { get; set; }
@@ -55,35 +68,61 @@ public sealed class ElasticsearchOptions
     /// <summary>Chunks per <c>_bulk</c> request.</summary>
     public int BulkBatchSize { get; set; } = 500;
 
-    /// <summary>Retries of a request answered 429, and of bulk items answered 429.</summary>
+    /// <summary>
+    /// Retries of bulk items answered 429 (and of a whole bulk request answered 429). Node failover, connection retries
+    /// and compression are the client's (Elastic.Transport); only the per-item 429 policy is FinNews's own.
+    /// </summary>
     public int MaxRetries { get; set; } = 5;
 
-    /// <summary>First backoff delay in milliseconds; doubled per attempt, with jitter.</summary>
+    /// <summary>First backoff delay before retrying 429 items, in milliseconds; doubled per attempt, with jitter.</summary>
     public int RetryBaseDelayMilliseconds { get; set; } = 250;
 
-    /// <summary>Upper bound of one backoff delay or of an honoured <c>Retry-After</c>, in seconds.</summary>
+    /// <summary>Upper bound of one backoff delay, in seconds.</summary>
     public int RetryMaxDelaySeconds { get; set; } = 30;
 
-    /// <summary>Timeout of one HTTP request, in seconds.</summary>
+    /// <summary>Timeout of one HTTP request, in seconds (the client's RequestTimeout).</summary>
     public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Node URLs (without credentials) and the alias, for messages and the reindex checkpoint.</summary>
+    public string DisplayTarget =>
+        $"{string.Join(',', NodeUris().Select(u => u.GetLeftPart(UriPartial.Path).TrimEnd('/')))} alias {EffectiveAlias}";
 
     /// <summary>The alias searched, <see cref="Alias"/> or else <see cref="IndexPrefix"/>.</summary>
     public string EffectiveAlias => string.IsNullOrWhiteSpace(Alias) ? IndexPrefix : Alias;
 
-    private static readonly string[] IndexTypes = ["flat", "hnsw", "int4_flat", "int4_hnsw", "int8_flat", "int8_hnsw"];
+    /// <summary>The index types the serverless specification lists (bbq_disk needs a licence and is left out).</summary>
+    internal static readonly string[] IndexTypes = ["int8_hnsw", "bbq_hnsw", "hnsw", "int4_hnsw", "flat", "int8_flat", "int4_flat", "bbq_flat"];
+
+    internal static readonly string[] HybridRetrievers = ["none", "rrf", "linear", "auto"];
+
+    /// <summary>The node URLs in <see cref="Url"/>.</summary>
+    public IReadOnlyList<Uri> NodeUris() =>
+        Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(u => new Uri(u)).ToList();
 
     /// <summary>Every problem with these settings, each naming the key and the bad value; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        var urls = (Url ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (urls.Length == 0)
         {
-            errors.Add($"Elasticsearch:Url must be an absolute http(s) URL, got '{Url}'");
+            errors.Add("Elasticsearch:Url must be an absolute http(s) URL, got ''");
         }
-        else if (url.UserInfo.Length > 0)
+
+        foreach (var text in urls)
         {
-            // Printing the value back would leak the password it contains.
-            errors.Add("Elasticsearch:Url must not contain credentials; set Elasticsearch:Username/Password or Elasticsearch:ApiKey from environment variables");
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            {
+                // A URL that does not parse may still carry a password, so echo it only without one.
+                errors.Add(text.Contains('@', StringComparison.Ordinal)
+                    ? "Elasticsearch:Url must be an absolute http(s) URL"
+                    : $"Elasticsearch:Url must be an absolute http(s) URL, got '{text}'");
+            }
+            else if (url.UserInfo.Length > 0)
+            {
+                // Printing the value back would leak the password it contains.
+                errors.Add("Elasticsearch:Url must not contain credentials; set FINNEWS_ELASTICSEARCH_USERNAME/_PASSWORD or _API_KEY in the environment");
+            }
         }
 
         if (!IsValidIndexName(IndexPrefix))
@@ -114,6 +153,11 @@ public sealed class ElasticsearchOptions
         if (!IndexTypes.Contains(VectorIndexType, StringComparer.Ordinal))
         {
             errors.Add($"Elasticsearch:VectorIndexType must be one of {string.Join(", ", IndexTypes)}, got '{VectorIndexType}'");
+        }
+
+        if (!HybridRetrievers.Contains(HybridRetriever, StringComparer.Ordinal))
+        {
+            errors.Add($"Elasticsearch:HybridRetriever must be one of {string.Join(", ", HybridRetrievers)}, got '{HybridRetriever}'");
         }
 
         if ((HnswM is not null || HnswEfConstruction is not null) && !VectorIndexType.EndsWith("hnsw", StringComparison.Ordinal))

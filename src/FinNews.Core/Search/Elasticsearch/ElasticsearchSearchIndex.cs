@@ -1,9 +1,13 @@
 using System.Globalization;
-using System.Net;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using Elastic.Clients.Elasticsearch;
+using Elastic.Clients.Elasticsearch.Core.Bulk;
+using Elastic.Clients.Elasticsearch.Core.Search;
+using Elastic.Clients.Elasticsearch.IndexManagement;
+using Elastic.Clients.Elasticsearch.Mapping;
+using Elastic.Clients.Elasticsearch.QueryDsl;
+using Elastic.Transport;
+using Elastic.Transport.Products.Elasticsearch;
 using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -12,37 +16,32 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FinNews.Core.Search.Elasticsearch;
 
 /// <summary>
-/// The search index in Elasticsearch: chunks in monthly indices <c>{prefix}-yyyy.MM</c> (by publication month, so old
-/// months can be dropped for retention) behind one alias, BM25 on english-analyzed text, kNN on a quantized HNSW
-/// <c>dense_vector</c>, and hybrid search by reciprocal rank fusion: server-side with the <c>rrf</c> retriever on 8.16+,
-/// client-side over two searches on older servers. A typed REST client over HttpClient (no Elastic package exists here).
+/// The search index in Elasticsearch 9.x or Serverless, through the official client (Elastic.Clients.Elasticsearch):
+/// chunks in monthly indices <c>{prefix}-yyyy.MM</c> (by publication month, so retention drops whole months) behind one
+/// alias, BM25 on english-analyzed text, kNN on a quantized HNSW <c>dense_vector</c>. Hybrid search is licence-aware:
+/// on a basic licence the lexical and kNN searches run in one <c>_msearch</c> and are fused client-side by
+/// <see cref="HybridRanking.Fuse"/> with the embedded index's weights; where the licence allows it the server-side
+/// <c>rrf</c> or <c>linear</c> retriever can be configured instead (<see cref="ElasticsearchOptions.HybridRetriever"/>).
 /// </summary>
 /// <remarks>
-/// Bulk writes are per item: items rejected with 429 are retried alone with backoff; 400/409 items are reported and
-/// logged, not retried (they would fail again). <see cref="IndexAsync"/> throws, leaving the batch unindexed for the
-/// next drain, when an item failed transiently (429 after every retry, 5xx) or when every item failed (a systemic
-/// problem such as a mapping conflict); a few permanently bad chunks do not block the queue forever.
+/// Node pools, connection retries, request compression and the product check are the client's. Bulk writes are checked
+/// per item: items rejected with 429 are retried alone with backoff (from the injected clock); 400/409 items are
+/// reported and logged, not retried (they would fail again). <see cref="IndexAsync"/> throws, leaving the batch
+/// unindexed for the next drain, when an item failed transiently (429 after every retry, 5xx) or when every item
+/// failed (a systemic problem such as a mapping conflict); a few permanently bad chunks do not block the queue forever.
 /// </remarks>
-public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
+public sealed class ElasticsearchSearchIndex : ISearchIndex, IDisposable
 {
-    private static readonly HttpMethod Get = HttpMethod.Get;
-    private static readonly HttpMethod Put = HttpMethod.Put;
-    private static readonly HttpMethod Post = HttpMethod.Post;
-    private static readonly HttpMethod Delete = HttpMethod.Delete;
-
-    // Retrievers (standard, knn, rrf) are GA from 8.16 (corpora/elasticsearch-api/SOURCE.md).
-    private static readonly Version RetrieverVersion = new(8, 16);
-
-    // Top-level knn in _search exists from 8.4; older servers only had the _knn_search endpoint.
-    private static readonly Version KnnVersion = new(8, 4);
-
     private const int MaxLoggedItemFailures = 10;
 
     private readonly ElasticsearchOptions _options;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly string _embedderName;
+    private readonly FusionSettings _fusion;
     private readonly ILogger _logger;
-    private readonly ElasticsearchTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly ElasticsearchClient _client;
+    private readonly string _displayUrl;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly HashSet<string> _knownIndices = new(StringComparer.Ordinal);
     private readonly Lock _knownIndicesLock = new();
@@ -54,19 +53,23 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     /// <param name="options">Connection and layout; validated here, every problem named.</param>
     /// <param name="embedder">Embeds chunks and queries; vectors are L2-normalized on the way in.</param>
     /// <param name="embedderName">The configured embedder name, recorded in each index's <c>_meta</c>.</param>
-    /// <param name="logger">Receives request timings, retries and item failures; never a credential.</param>
-    /// <param name="timeProvider">The clock for backoff delays and <c>Retry-After</c> dates.</param>
+    /// <param name="fusion">Hybrid fusion, the same settings the embedded index uses (Search:Fusion, VectorWeight, RrfK).</param>
+    /// <param name="logger">Receives the chosen path, retries and item failures; never a credential.</param>
+    /// <param name="timeProvider">The clock for backoff delays between 429 retries.</param>
     public ElasticsearchSearchIndex(
         ElasticsearchOptions options,
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderName,
+        FusionSettings fusion,
         ILogger<ElasticsearchSearchIndex>? logger,
         TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentException.ThrowIfNullOrWhiteSpace(embedderName);
-        var errors = options.Validate();
+        ArgumentNullException.ThrowIfNull(fusion);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var errors = options.Validate().Concat(fusion.Problems("Search")).ToList();
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors), nameof(options));
@@ -75,18 +78,25 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         _options = options;
         _embedder = embedder;
         _embedderName = embedderName;
+        _fusion = fusion;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _transport = new ElasticsearchTransport(options, _logger, timeProvider);
+        _time = timeProvider;
+        var nodes = options.NodeUris();
+        _displayUrl = string.Join(',', nodes.Select(u => u.GetLeftPart(UriPartial.Path).TrimEnd('/')));
+        _client = new ElasticsearchClient(Settings(options, nodes));
     }
 
-    /// <summary>The server version read from <c>GET /</c> by <see cref="InitializeAsync"/>.</summary>
-    public Version? ServerVersion { get; private set; }
+    /// <summary>What <see cref="InitializeAsync"/> read from the cluster (version, Serverless, licence).</summary>
+    public ClusterFacts? Cluster { get; private set; }
 
-    /// <summary>True on serverless projects (no cluster health API, retrievers always available).</summary>
-    public bool IsServerless { get; private set; }
+    /// <summary>Where hybrid searches are fused, decided at start from the configuration and the licence.</summary>
+    public HybridPath HybridPath { get; private set; } = HybridPath.ClientFusion;
 
-    /// <summary>Whether hybrid search runs as one <c>rrf</c> retriever request (8.16+) rather than two fused searches.</summary>
-    public bool UsesRetrievers => IsServerless || ServerVersion >= RetrieverVersion;
+    /// <summary>Why a configured server-side retriever is not used (null when it is, or none is configured).</summary>
+    public string? HybridPathReason { get; private set; }
+
+    /// <summary>The official client this index talks through (for tests and diagnostics).</summary>
+    internal ElasticsearchClient Client => _client;
 
     /// <inheritdoc/>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
@@ -106,34 +116,17 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
 
             var dimensions = await ResolveDimensionsAsync(cancellationToken);
             await ConnectAsync(cancellationToken);
-
-            var expected = ElasticsearchRequests.Mappings(_options, dimensions, _embedderName);
             var problems = new List<string>();
-            var template = await _transport.SendAsync(
-                "get index template", Get, $"_index_template/{_options.IndexPrefix}", null, "application/json", cancellationToken);
-            if (template.IsSuccess)
-            {
-                var parsed = ElasticsearchTransport.Parse("get index template", template.Body, ElasticsearchJsonContext.Default.IndexTemplatesResponse);
-                foreach (var item in parsed.IndexTemplates ?? [])
-                {
-                    problems.AddRange(CompareMappings($"index template '{item.Name}'", item.IndexTemplate?.Template?.Mappings, expected));
-                }
-            }
-            else if (template.Status != HttpStatusCode.NotFound)
-            {
-                throw _transport.Failure("get index template", Get, $"_index_template/{_options.IndexPrefix}", template);
-            }
-
             foreach (var (index, mappings) in await ExistingIndicesAsync(cancellationToken))
             {
-                problems.AddRange(CompareMappings($"index '{index}'", mappings, expected));
+                problems.AddRange(CompareMappings($"index '{index}'", mappings, dimensions, _embedderName));
                 RememberIndex(index);
             }
 
             if (problems.Count > 0)
             {
                 throw new InvalidOperationException(
-                    $"Elasticsearch at {_transport.DisplayUrl} holds a search index built differently from this configuration " +
+                    $"Elasticsearch at {_displayUrl} holds a search index built differently from this configuration " +
                     $"(embedder '{_embedderName}', {dimensions} dims): {string.Join("; ", problems)}. " +
                     "Run `finnews reindex` to rebuild it (it deletes the chunk indices and indexes every article again).");
             }
@@ -170,8 +163,8 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
 
     /// <summary>
     /// Like <see cref="IndexAsync"/> but never throws for item failures: returns what was written and every chunk that
-    /// was not, with its status and reason. Old chunks of each article are deleted first, so a shorter re-indexed article
-    /// leaves no stale tail.
+    /// was not, with its status and reason. After the bulk, chunks the articles no longer have (a shorter edit, or a
+    /// changed publication month) are deleted, so a re-indexed article leaves no stale tail.
     /// </summary>
     public async Task<BulkIndexReport> IndexWithReportAsync(IReadOnlyList<Article> articles, CancellationToken cancellationToken = default)
     {
@@ -195,18 +188,17 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         var e = 0;
         foreach (var (article, chunks) in chunked)
         {
-            var index = ElasticsearchRequests.MonthlyIndex(_options.IndexPrefix, article.PublishedAt);
-            var tickers = NormalizeTickers(article.Tickers);
+            var index = ElasticsearchQueries.MonthlyIndex(_options.IndexPrefix, article.PublishedAt);
+            var tickers = IndexVectors.NormalizeTickers(article.Tickers);
             foreach (var chunk in chunks)
             {
                 var vector = Normalized(embeddings[e++].Vector);
-                var document = new ChunkDocument(
-                    chunk.Id, article.Id, chunk.N, article.FeedId, tickers, ElasticsearchRequests.Date(article.PublishedAt),
+                items.Add(new BulkItem(index, new ChunkDocument(
+                    chunk.Id, article.Id, chunk.N, article.FeedId, tickers, ElasticsearchQueries.Date(article.PublishedAt),
                     article.Title, chunk.Text,
                     // Cosine is undefined for a zero vector and Elasticsearch rejects the document; such a chunk (no
                     // embeddable text) is still findable lexically, so it is written without a vector.
-                    vector.AsSpan().ContainsAnyExcept(0f) ? vector : null);
-                items.Add(new BulkItem(chunk.Id, article.Id, index, Ndjson(index, document)));
+                    vector.AsSpan().ContainsAnyExcept(0f) ? vector : null)));
             }
         }
 
@@ -214,8 +206,6 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         {
             await EnsureIndexAsync(index, cancellationToken);
         }
-
-        await DeleteOldChunksAsync(articles.Select(a => a.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
 
         var failures = new List<BulkItemFailure>();
         var indexed = 0;
@@ -227,6 +217,8 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
             retried += retries;
             failures.AddRange(failed);
         }
+
+        await DeleteStaleChunksAsync(chunked, cancellationToken);
 
         foreach (var failure in failures.Take(MaxLoggedItemFailures))
         {
@@ -244,77 +236,52 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
+        (await ExplainAsync(query, cancellationToken)).Hits;
+
+    /// <inheritdoc/>
+    public async Task<ExplainedSearch> ExplainAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(query.Limit);
         await InitializeAsync(cancellationToken);
         if (query.Limit == 0 || string.IsNullOrWhiteSpace(query.Text))
         {
-            return [];
+            return new ExplainedSearch([], Explain("nothing to search for", null));
         }
 
-        var tickers = query.Tickers is { Count: > 0 } ? NormalizeTickers(query.Tickers) : null;
-        var filters = ElasticsearchRequests.Filters(query, tickers);
-
-        // Deeper than the limit: several chunks may belong to one article, and fusion needs overlap to work with.
-        var depth = Math.Min(Math.Max(query.Limit * 5, 50), 10_000);
-        var candidates = Math.Min(Math.Max(depth * 2, 100), 10_000);
-        List<SearchResponseHit> ranked;
+        var tickers = query.Tickers is { Count: > 0 } ? IndexVectors.NormalizeTickers(query.Tickers) : null;
+        var filters = ElasticsearchQueries.Filters(query, tickers);
+        var alias = _options.EffectiveAlias;
+        var depth = HybridRanking.CandidateDepth(query.Limit);
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        List<RankedChunk> ranked;
+        SearchExplanation explanation;
         switch (query.Mode)
         {
             case SearchMode.Lexical:
-                ranked = await SearchRequestAsync("lexical search", ElasticsearchRequests.LexicalSearch(query.Text, filters, depth), cancellationToken);
+                ranked = await SearchAsync("lexical search", ElasticsearchQueries.Lexical(alias, query.Text, filters, depth), false, texts, cancellationToken);
+                explanation = Explain($"_search: multi_match BM25 ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Vector:
                 var vector = await EmbedQueryAsync(query.Text, cancellationToken);
                 ranked = vector is null
                     ? []
-                    : await SearchRequestAsync("knn search", ElasticsearchRequests.KnnSearch(vector, filters, depth, candidates), cancellationToken);
+                    : await SearchAsync("knn search", ElasticsearchQueries.Vector(alias, vector, filters, depth), true, texts, cancellationToken);
+                explanation = Explain(vector is null ? "nothing embeddable in the query" : $"_search: knn ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
-                var queryVector = await EmbedQueryAsync(query.Text, cancellationToken);
-                if (queryVector is null)
-                {
-                    // Nothing embeddable (e.g. only punctuation or stop-like tokens): hybrid degrades to lexical.
-                    ranked = await SearchRequestAsync("lexical search", ElasticsearchRequests.LexicalSearch(query.Text, filters, depth), cancellationToken);
-                }
-                else if (UsesRetrievers)
-                {
-                    ranked = await SearchRequestAsync("rrf search",
-                        ElasticsearchRequests.RrfSearch(query.Text, queryVector, filters, depth, candidates), cancellationToken);
-                }
-                else
-                {
-                    var lexical = await SearchRequestAsync("lexical search", ElasticsearchRequests.LexicalSearch(query.Text, filters, depth), cancellationToken);
-                    var knn = await SearchRequestAsync("knn search", ElasticsearchRequests.KnnSearch(queryVector, filters, depth, candidates), cancellationToken);
-                    ranked = FuseClientSide(lexical, knn);
-                }
-
+                (ranked, explanation) = await HybridAsync(query.Text, filters, depth, texts, cancellationToken);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
         }
 
         // Lists are best first, so the first chunk seen of an article is its best one.
-        var hits = new List<SearchHit>(query.Limit);
-        var articles = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var hit in ranked)
-        {
-            var chunkId = hit.Source?.ChunkId ?? hit.Id;
-            if (hit.Source?.ArticleId is not { } articleId || chunkId is null || !articles.Add(articleId))
-            {
-                continue;
-            }
-
-            hits.Add(new SearchHit(articleId, chunkId, hit.Score ?? 0, hit.Source.Text ?? string.Empty));
-            if (hits.Count == query.Limit)
-            {
-                break;
-            }
-        }
-
-        return hits;
+        var hits = HybridRanking.BestPerArticle(ranked, query.Limit)
+            .Select(h => new SearchHit(h.ArticleId, h.ChunkId, h.Score, texts.GetValueOrDefault(h.ChunkId) ?? string.Empty))
+            .ToList();
+        return new ExplainedSearch(hits, explanation);
     }
 
     /// <inheritdoc/>
@@ -322,10 +289,29 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     {
         ArgumentNullException.ThrowIfNull(articleIds);
         await InitializeAsync(cancellationToken);
-        foreach (var batch in articleIds.Chunk(500))
+        foreach (var batch in articleIds.Chunk(1000))
         {
-            await DeleteOldChunksAsync(batch, cancellationToken);
+            await DeleteByQueryAsync("delete chunks", ElasticsearchQueries.StaleChunks(batch, []), cancellationToken);
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Deletes every monthly index whose whole month lies before the cutoff, by name: retention without per-document deletes.</remarks>
+    public async Task<int> DropBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        var doomed = (await ExistingIndicesAsync(cancellationToken))
+            .Select(i => i.Index)
+            .Where(i => ElasticsearchQueries.MonthEnd(_options.IndexPrefix, i) is { } end && end <= cutoff)
+            .ToList();
+        await DeleteIndicesAsync(doomed, cancellationToken);
+        if (doomed.Count > 0)
+        {
+            _logger.LogInformation("Elasticsearch retention: dropped {Count} monthly indices before {Cutoff:yyyy-MM-dd}: {Indices}",
+                doomed.Count, cutoff, string.Join(", ", doomed));
+        }
+
+        return doomed.Count;
     }
 
     /// <inheritdoc/>
@@ -341,17 +327,7 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
             var dimensions = await ResolveDimensionsAsync(cancellationToken);
             await ConnectAsync(cancellationToken);
             var existing = (await ExistingIndicesAsync(cancellationToken)).Select(i => i.Index).ToList();
-            // Named, never a wildcard: clusters refuse wildcard deletes by default (action.destructive_requires_name).
-            foreach (var group in existing.Chunk(50))
-            {
-                var path = string.Join(',', group);
-                var response = await _transport.SendAsync("delete indices", Delete, path, null, "application/json", cancellationToken);
-                if (!response.IsSuccess && response.Status != HttpStatusCode.NotFound)
-                {
-                    throw _transport.Failure("delete indices", Delete, path, response);
-                }
-            }
-
+            await DeleteIndicesAsync(existing, cancellationToken);
             lock (_knownIndicesLock)
             {
                 _knownIndices.Clear();
@@ -368,102 +344,246 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>Refreshes the alias first, so chunks written a moment ago are counted (reindex verifies with this).</remarks>
     public async Task<long> CountAsync(CancellationToken cancellationToken = default)
     {
-        var path = $"{_options.EffectiveAlias}/_count";
-        var response = await _transport.SendAsync("count", Post, path, Json(ElasticsearchRequests.MatchAll()), "application/json", cancellationToken);
-        if (response.Status == HttpStatusCode.NotFound)
+        var alias = _options.EffectiveAlias;
+        var refresh = await _client.Indices.RefreshAsync(new RefreshRequest(alias), cancellationToken);
+        if (IsIndexNotFound(refresh))
         {
             return 0; // no month has been indexed yet, so the alias does not exist
         }
 
-        if (!response.IsSuccess)
+        Ensure(refresh, "refresh");
+        var response = await _client.CountAsync(new CountRequest(alias), cancellationToken);
+        if (IsIndexNotFound(response))
         {
-            throw _transport.Failure("count", Post, path, response);
+            return 0;
         }
 
-        return ElasticsearchTransport.Parse("count", response.Body, ElasticsearchJsonContext.Default.CountResponse).Count;
+        Ensure(response, "count");
+        return response.Count;
     }
 
     /// <inheritdoc/>
-    public void Dispose()
+    public void Dispose() => _initGate.Dispose();
+
+    private static ElasticsearchClientSettings Settings(ElasticsearchOptions options, IReadOnlyList<Uri> nodes)
     {
-        _transport.Dispose();
-        _initGate.Dispose();
+        NodePool pool = nodes.Count == 1 ? new SingleNodePool(nodes[0]) : new StaticNodePool(nodes.Select(u => new Node(u)));
+        var settings = new ElasticsearchClientSettings(pool)
+            .RequestTimeout(TimeSpan.FromSeconds(options.RequestTimeoutSeconds))
+            .EnableHttpCompression(true);
+        if (!string.IsNullOrEmpty(options.ApiKey))
+        {
+            settings = settings.Authentication(new ApiKey(options.ApiKey));
+        }
+        else if (!string.IsNullOrEmpty(options.Username))
+        {
+            settings = settings.Authentication(new BasicAuthentication(options.Username, options.Password ?? string.Empty));
+        }
+
+        if (options.CertificateFingerprint is { Length: > 0 } fingerprint)
+        {
+            settings = settings.CertificateFingerprint(ElasticsearchOptions.NormalizeFingerprint(fingerprint)
+                ?? throw new ArgumentException("Elasticsearch:CertificateFingerprint must be 64 hex digits (SHA-256)", nameof(options)));
+        }
+
+        return settings;
     }
 
-    /// <summary>Reads the version (<c>GET /</c>) and refuses a red cluster (<c>GET _cluster/health</c>).</summary>
+    /// <summary>Reads version, flavour and licence, refuses 8.x and red clusters, and picks the hybrid path.</summary>
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        var root = await _transport.SendAsync("info", Get, string.Empty, null, ElasticsearchJsonContext.Default.RootResponse, cancellationToken);
-        if (string.Equals(root.Version?.Distribution, "opensearch", StringComparison.OrdinalIgnoreCase))
+        var info = await _client.InfoAsync(cancellationToken);
+        if (!info.IsValidResponse)
         {
-            throw new InvalidOperationException($"{_transport.DisplayUrl} is OpenSearch, which this Elasticsearch client does not support");
+            var (status, type, _) = ErrorOf(info);
+            if (type is "media_type_header_exception" || status is 400 or 406)
+            {
+                throw new InvalidOperationException(
+                    $"Elasticsearch at {_displayUrl} refused the 9.x client's compatibility headers ({status} {type}); it is probably " +
+                    "Elasticsearch 8.x or older. FinNews needs Elasticsearch 9.x or Serverless; upgrade the cluster or set Search:Backend to sqlite.");
+            }
+
+            Ensure(info, "info");
         }
 
-        IsServerless = string.Equals(root.Version?.BuildFlavor, "serverless", StringComparison.OrdinalIgnoreCase);
-        ServerVersion = ParseVersion(root.Version?.Number)
-            ?? throw new ElasticsearchException($"Elasticsearch at {_transport.DisplayUrl} reported no usable version ('{root.Version?.Number}')");
-        if (!IsServerless && ServerVersion < KnnVersion)
+        var number = info.Version?.Number ?? "unknown";
+        var serverless = string.Equals(info.Version?.BuildFlavor, "serverless", StringComparison.OrdinalIgnoreCase);
+        if (!serverless && (!int.TryParse(number.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major) || major < 9))
         {
             throw new InvalidOperationException(
-                $"Elasticsearch {ServerVersion} at {_transport.DisplayUrl} is too old: kNN search needs {KnnVersion} or later");
+                $"Elasticsearch {number} at {_displayUrl} is not supported: FinNews uses the 9.x client (Elastic.Clients.Elasticsearch 9), " +
+                "which supports Elasticsearch 9.x and Serverless, not 8.x. Upgrade the cluster or set Search:Backend to sqlite.");
         }
 
-        // Serverless has no cluster health API: the platform manages availability.
-        if (!IsServerless)
+        string? licenceType = null, licenceStatus = null;
+        if (!serverless)
         {
-            var health = await _transport.SendAsync(
-                "cluster health", Get, "_cluster/health", null, ElasticsearchJsonContext.Default.ClusterHealthResponse, cancellationToken);
-            var status = health.Status?.ToLowerInvariant();
-            if (status == "red")
+            await CheckHealthAsync(cancellationToken);
+            var licence = await _client.LicenseManagement.GetAsync(cancellationToken);
+            if (licence.IsValidResponse && licence.License is { } l)
             {
-                var active = (health.ActiveShardsPercent ?? 0).ToString("0.#", CultureInfo.InvariantCulture);
-                throw new InvalidOperationException(
-                    $"Elasticsearch cluster at {_transport.DisplayUrl} is red: {health.UnassignedShards ?? 0} unassigned shards, " +
-                    $"{active}% of shards active on {health.NumberOfNodes ?? 0} nodes " +
-                    $"(cluster '{health.ClusterName}'); some primary shards are missing, so indexing and search would fail. " +
-                    "Fix the cluster (GET _cluster/allocation/explain) and start again.");
+                licenceType = l.Type.ToString().ToLowerInvariant();
+                licenceStatus = l.Status.ToString().ToLowerInvariant();
             }
-
-            if (status == "yellow")
+            else
             {
-                _logger.LogInformation("Elasticsearch cluster {Cluster} is yellow (replicas unassigned); search and indexing work", health.ClusterName);
+                var (status, type, _) = ErrorOf(licence);
+                _logger.LogWarning("Elasticsearch: could not read _license ({Status} {Type}); treating the licence as basic", status, type);
             }
         }
 
-        _logger.LogInformation("Elasticsearch {Version} at {Url}; hybrid search via {Mode}",
-            ServerVersion, _transport.DisplayUrl, UsesRetrievers ? "rrf retriever" : "client-side fusion");
+        Cluster = new ClusterFacts(number, serverless, licenceType, licenceStatus);
+        (HybridPath, HybridPathReason) = HybridPlanner.Choose(_options.HybridRetriever, _fusion.Fusion, Cluster);
+        if (HybridPathReason is not null)
+        {
+            _logger.LogWarning("{Reason}", HybridPathReason);
+        }
+
+        _logger.LogInformation("{Cluster} at {Url}; hybrid search via {Path}", Cluster.Describe(), _displayUrl, HybridPath);
     }
 
-    /// <summary>The existing monthly indices with their mappings (empty when there are none).</summary>
-    private async Task<List<(string Index, JsonElement? Mappings)>> ExistingIndicesAsync(CancellationToken cancellationToken)
+    /// <summary>A red cluster is missing primary shards: indexing and search would fail, so say so up front.</summary>
+    private async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
-        var path = $"{_options.IndexPrefix}-*/_mapping";
-        var response = await _transport.SendAsync("get mappings", Get, path, null, "application/json", cancellationToken);
-        if (response.Status == HttpStatusCode.NotFound)
+        var health = await _client.Cluster.HealthAsync(cancellationToken);
+        if (!health.IsValidResponse)
+        {
+            return; // a user without the monitor privilege cannot read health; the requests that follow will tell
+        }
+
+        if (health.Status == HealthStatus.Red)
+        {
+            throw new InvalidOperationException(
+                $"Elasticsearch cluster at {_displayUrl} is red: {health.UnassignedShards} unassigned shards, " +
+                string.Create(CultureInfo.InvariantCulture, $"{health.ActiveShardsPercentAsNumber:0.#}% of shards active on {health.NumberOfNodes} nodes ") +
+                $"(cluster '{health.ClusterName}'); some primary shards are missing, so indexing and search would fail. " +
+                "Fix the cluster (GET _cluster/allocation/explain) and start again.");
+        }
+    }
+
+    private async Task<(List<RankedChunk> Ranked, SearchExplanation Explanation)> HybridAsync(
+        string text, List<Query> filters, int depth, Dictionary<string, string> texts, CancellationToken cancellationToken)
+    {
+        var alias = _options.EffectiveAlias;
+        var vector = await EmbedQueryAsync(text, cancellationToken);
+        if (vector is null)
+        {
+            // Nothing embeddable (e.g. only punctuation): hybrid degrades to lexical.
+            var lexicalOnly = await SearchAsync("lexical search", ElasticsearchQueries.Lexical(alias, text, filters, depth), false, texts, cancellationToken);
+            return (lexicalOnly, Explain("_search: multi_match BM25 only (nothing embeddable in the query)", null));
+        }
+
+        switch (HybridPath)
+        {
+            case HybridPath.RrfRetriever:
+                var rrf = await SearchAsync("rrf retriever search", ElasticsearchQueries.Rrf(alias, text, vector, filters, depth, _fusion), false, texts, cancellationToken);
+                return (rrf, Explain(
+                    string.Create(CultureInfo.InvariantCulture, $"_search: server-side rrf retriever over standard (multi_match) + knn, rank_window_size {depth}"),
+                    new FusionSettings(HybridFusion.ReciprocalRank, _fusion.VectorWeight, _fusion.RrfK).Describe()));
+            case HybridPath.LinearRetriever:
+                var linear = await SearchAsync("linear retriever search", ElasticsearchQueries.Linear(alias, text, vector, filters, depth, _fusion), false, texts, cancellationToken);
+                return (linear, Explain(
+                    string.Create(CultureInfo.InvariantCulture, $"_search: server-side linear retriever (minmax) over standard (multi_match) + knn, rank_window_size {depth}"),
+                    new FusionSettings(HybridFusion.Convex, _fusion.VectorWeight, _fusion.RrfK).Describe()));
+            default:
+                var response = await _client.MultiSearchAsync<ChunkHit>(ElasticsearchQueries.Hybrid(alias, text, vector, filters, depth), cancellationToken);
+                // 200 with per-search errors (e.g. nothing indexed yet: 404 index_not_found) is handled search by search.
+                if (response.ApiCallDetails?.HttpStatusCode != 200 || response.Responses is null)
+                {
+                    Ensure(response, "hybrid _msearch");
+                    throw new ElasticsearchException($"Elasticsearch hybrid _msearch at {_displayUrl} answered without responses: {ErrorOf(response).Reason}");
+                }
+
+                var lists = response.Responses.Select((item, i) => item.Match(
+                    ok => Ranked(ok?.HitsMetadata?.Hits ?? [], knn: i == 1, texts),
+                    error => error is null || error.Status == 404 ? [] : throw new ElasticsearchException(
+                        $"Elasticsearch hybrid _msearch at {_displayUrl}: search {i + 1} failed with {error.Status} {error.Error?.Type}: {error.Error?.Reason}",
+                        error.Status, error.Error?.Type))).ToList();
+                if (lists.Count != 2)
+                {
+                    throw new ElasticsearchException($"Elasticsearch _msearch answered {lists.Count} responses for 2 searches");
+                }
+
+                var fused = HybridRanking.Fuse(lists[0], lists[1], _fusion);
+                var notes = HybridPathReason is null ? [] : new List<string> { HybridPathReason };
+                return (fused, Explain(
+                    $"_msearch: multi_match BM25 ({lists[0].Count} candidates) + knn ({lists[1].Count} candidates), fused client-side by the embedded index's fusion",
+                    _fusion.Describe(), notes));
+        }
+    }
+
+    /// <summary>One search; knn scores ((1 + cos) / 2 for cosine) are mapped back to cosines, as the embedded index reports them.</summary>
+    private async Task<List<RankedChunk>> SearchAsync(
+        string operation, SearchRequest request, bool knn, Dictionary<string, string> texts, CancellationToken cancellationToken)
+    {
+        var response = await _client.SearchAsync<ChunkHit>(request, cancellationToken);
+        if (IsIndexNotFound(response))
+        {
+            return []; // nothing indexed yet
+        }
+
+        Ensure(response, operation);
+        return Ranked(response.HitsMetadata?.Hits ?? [], knn, texts);
+    }
+
+    /// <summary>Hits as ranked chunks; their texts go into <paramref name="texts"/> for the hits finally returned.</summary>
+    private static List<RankedChunk> Ranked(IEnumerable<Hit<ChunkHit>> hits, bool knn, Dictionary<string, string> texts)
+    {
+        var ranked = new List<RankedChunk>();
+        foreach (var hit in hits)
+        {
+            var chunkId = hit.Source?.ChunkId ?? hit.Id;
+            if (hit.Source?.ArticleId is not { } articleId || chunkId is null)
+            {
+                continue;
+            }
+
+            var score = hit.Score ?? 0;
+            var published = DateTimeOffset.TryParse(hit.Source.PublishedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var p)
+                ? p.ToUnixTimeMilliseconds()
+                : 0;
+            ranked.Add(new RankedChunk(articleId, chunkId, knn ? (2 * score) - 1 : score, published));
+            texts.TryAdd(chunkId, hit.Source.Text ?? string.Empty);
+        }
+
+        return ranked;
+    }
+
+    private SearchExplanation Explain(string path, string? fusion, IReadOnlyList<string>? notes = null) => new(
+        Cluster?.Describe() ?? "Elasticsearch",
+        path,
+        fusion,
+        [
+            .. notes ?? [],
+            $"alias '{_options.EffectiveAlias}', {_options.VectorIndexType} vectors, embedder '{_embedderName}' ({_dimensions} dims)",
+            $"hybrid path: {HybridPath} (Elasticsearch:HybridRetriever = '{_options.HybridRetriever}')",
+        ]);
+
+    /// <summary>The existing monthly indices with their mappings (empty when there are none).</summary>
+    private async Task<List<(string Index, TypeMapping? Mappings)>> ExistingIndicesAsync(CancellationToken cancellationToken)
+    {
+        var response = await _client.Indices.GetMappingAsync(new GetMappingRequest(Indices.Parse($"{_options.IndexPrefix}-*")), cancellationToken);
+        if (IsIndexNotFound(response))
         {
             return [];
         }
 
-        if (!response.IsSuccess)
-        {
-            throw _transport.Failure("get mappings", Get, path, response);
-        }
-
-        var parsed = ElasticsearchTransport.Parse("get mappings", response.Body, ElasticsearchJsonContext.Default.DictionaryStringIndexMappingEntry);
-        return parsed
-            .Where(p => p.Key.StartsWith(_options.IndexPrefix, StringComparison.Ordinal) && MonthlyIndexName().IsMatch(p.Key.AsSpan(_options.IndexPrefix.Length)))
+        Ensure(response, "get mappings");
+        return response.Mappings
+            .Where(p => ElasticsearchQueries.MonthEnd(_options.IndexPrefix, p.Key) is not null)
             .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => (p.Key, p.Value.Mappings))
+            .Select(p => (p.Key, (TypeMapping?)p.Value.Mappings))
             .ToList();
     }
 
     private async Task PutTemplateAsync(int dimensions, CancellationToken cancellationToken)
     {
-        var body = ElasticsearchRequests.IndexTemplate(_options, dimensions, _embedderName);
-        await _transport.SendAsync("put index template", Put, $"_index_template/{_options.IndexPrefix}", Json(body),
-            ElasticsearchJsonContext.Default.AcknowledgedResponse, cancellationToken);
+        var response = await _client.Indices.PutIndexTemplateAsync(
+            ElasticsearchQueries.IndexTemplate(_options, dimensions, _embedderName, Cluster?.Serverless == true), cancellationToken);
+        Ensure(response, "put index template");
     }
 
     /// <summary>Creates a monthly index on first use; another writer creating it first is fine.</summary>
@@ -477,19 +597,15 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
             }
         }
 
-        var body = ElasticsearchRequests.CreateIndex(_options, _dimensions, _embedderName);
-        var response = await _transport.SendAsync("create index", Put, index, Json(body), "application/json", cancellationToken);
-        if (!response.IsSuccess)
-        {
-            var (type, _) = ElasticsearchTransport.DescribeError(response.Body);
-            if (type != "resource_already_exists_exception")
-            {
-                throw _transport.Failure("create index", Put, index, response);
-            }
-        }
-        else
+        var response = await _client.Indices.CreateAsync(
+            ElasticsearchQueries.CreateIndex(index, _options, _dimensions, _embedderName, Cluster?.Serverless == true), cancellationToken);
+        if (response.IsValidResponse)
         {
             _logger.LogInformation("Elasticsearch: created index {Index}", index);
+        }
+        else if (ErrorOf(response).Type != "resource_already_exists_exception")
+        {
+            Ensure(response, $"create index {index}");
         }
 
         RememberIndex(index);
@@ -503,39 +619,59 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         }
     }
 
-    /// <summary>Deletes every chunk of these articles across all months (an article's month can change on re-ingest).</summary>
-    private async Task DeleteOldChunksAsync(IReadOnlyList<string> articleIds, CancellationToken cancellationToken)
+    /// <summary>Deletes indices by name, never by wildcard: clusters refuse wildcard deletes (action.destructive_requires_name).</summary>
+    private async Task DeleteIndicesAsync(IReadOnlyList<string> indices, CancellationToken cancellationToken)
     {
-        var alias = _options.EffectiveAlias;
-        // delete_by_query only sees refreshed documents; chunks written moments ago by an earlier batch would survive.
-        var refresh = await _transport.SendAsync("refresh", Post, $"{alias}/_refresh", null, "application/json", cancellationToken);
-        if (!refresh.IsSuccess && refresh.Status != HttpStatusCode.NotFound)
+        foreach (var group in indices.Chunk(50))
         {
-            throw _transport.Failure("refresh", Post, $"{alias}/_refresh", refresh);
+            var response = await _client.Indices.DeleteAsync(new DeleteIndexRequest(Indices.Parse(string.Join(',', group))), cancellationToken);
+            if (!IsIndexNotFound(response))
+            {
+                Ensure(response, "delete indices");
+            }
+
+            lock (_knownIndicesLock)
+            {
+                _knownIndices.ExceptWith(group);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the chunks each article no longer has. Runs after the bulk, so an article is never missing from search
+    /// meanwhile. delete_by_query sees what was refreshed (1 s by default): stale chunks come from earlier writes, and
+    /// the chunks just written are excluded by id, so no refresh is needed first.
+    /// </summary>
+    private async Task DeleteStaleChunksAsync(List<(Article Article, IReadOnlyList<ArticleChunk> Chunks)> chunked, CancellationToken cancellationToken)
+    {
+        foreach (var group in chunked.Chunk(1000))
+        {
+            var query = ElasticsearchQueries.StaleChunks(
+                group.Select(g => g.Article.Id).Distinct(StringComparer.Ordinal), group.SelectMany(g => g.Chunks).Select(c => c.Id));
+            await DeleteByQueryAsync("delete stale chunks", query, cancellationToken);
+        }
+    }
+
+    private async Task DeleteByQueryAsync(string operation, Query query, CancellationToken cancellationToken)
+    {
+        // conflicts=proceed: a chunk rewritten concurrently is newer than this delete and must be kept, not fail it.
+        var response = await _client.DeleteByQueryAsync(new DeleteByQueryRequest(_options.EffectiveAlias)
+        {
+            Query = query,
+            Conflicts = Conflicts.Proceed,
+            Refresh = true,
+        }, cancellationToken);
+        if (IsIndexNotFound(response))
+        {
+            return;
         }
 
-        // conflicts=proceed: a chunk rewritten concurrently is newer than this delete and must be kept, not fail it.
-        var path = $"{alias}/_delete_by_query?conflicts=proceed&refresh=true";
-        foreach (var group in articleIds.Chunk(1000))
+        Ensure(response, operation);
+        if (response.Failures is { Count: > 0 } failures)
         {
-            var response = await _transport.SendAsync("delete old chunks", Post, path,
-                Json(ElasticsearchRequests.DeleteArticles(group)), "application/json", cancellationToken);
-            if (response.Status == HttpStatusCode.NotFound)
-            {
-                return;
-            }
-
-            if (!response.IsSuccess)
-            {
-                throw _transport.Failure("delete old chunks", Post, path, response);
-            }
-
-            var result = ElasticsearchTransport.Parse("delete old chunks", response.Body, ElasticsearchJsonContext.Default.DeleteByQueryResponse);
-            if (result.Failures is { Count: > 0 } failures)
-            {
-                throw new ElasticsearchException(
-                    $"Elasticsearch delete of old chunks at {_transport.DisplayUrl} reported {failures.Count} failures: {failures[0].GetRawText()}");
-            }
+            var first = failures.First();
+            throw new ElasticsearchException(
+                $"Elasticsearch {operation} at {_displayUrl} reported {failures.Count} failures (first: {first.Status} {first.Cause?.Type}: {first.Cause?.Reason})");
         }
     }
 
@@ -549,60 +685,64 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         IReadOnlyList<BulkItem> pending = batch;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
-            var body = new byte[pending.Sum(i => i.Ndjson.Length)];
-            var offset = 0;
-            foreach (var item in pending)
+            var request = new BulkRequest
             {
-                item.Ndjson.CopyTo(body, offset);
-                offset += item.Ndjson.Length;
-            }
-
-            var response = await _transport.SendAsync("bulk", Post, "_bulk", body, "application/x-ndjson", cancellationToken);
-            if (response.Status == HttpStatusCode.TooManyRequests)
+                Operations = new BulkOperationsCollection(pending.Select(i =>
+                    new BulkIndexOperation<ChunkDocument>(i.Document) { Index = i.Index, Id = i.Document.ChunkId })),
+            };
+            var response = await _client.BulkAsync(request, cancellationToken);
+            var status = response.ApiCallDetails?.HttpStatusCode;
+            List<BulkItem> rejected;
+            if (status == 429)
             {
-                // The transport already honoured Retry-After MaxRetries times; these items are transient failures.
-                failures.AddRange(pending.Select(i => i.Fail(429, "es_rejected_execution_exception", "request rejected with 429 after every retry")));
-                break;
-            }
-
-            if (!response.IsSuccess)
-            {
-                throw _transport.Failure("bulk", Post, "_bulk", response);
-            }
-
-            var parsed = ElasticsearchTransport.Parse("bulk", response.Body, ElasticsearchJsonContext.Default.BulkResponse);
-            if (parsed.Items.Count != pending.Count)
-            {
-                throw new ElasticsearchException(string.Create(CultureInfo.InvariantCulture,
-                    $"Elasticsearch bulk answered {parsed.Items.Count} items for {pending.Count} actions"));
-            }
-
-            var rejected = new List<BulkItem>();
-            for (var i = 0; i < pending.Count; i++)
-            {
-                var item = pending[i];
-                var result = parsed.Items[i].Values.FirstOrDefault();
-                var status = result?.Status ?? 0;
-                if (status is >= 200 and < 300)
+                // The whole request was rejected (queue full): every item is retryable.
+                rejected = [.. pending];
+                if (attempt >= _options.MaxRetries)
                 {
-                    indexed++;
+                    failures.AddRange(pending.Select(i => i.Fail(429, "es_rejected_execution_exception", "bulk request rejected with 429 after every retry")));
+                    break;
                 }
-                else if (status == 429 && attempt < _options.MaxRetries)
+            }
+            else
+            {
+                if (status is not (>= 200 and < 300) || response.Items is null)
                 {
-                    rejected.Add(item);
+                    throw new ElasticsearchException($"Elasticsearch bulk at {_displayUrl} answered {status} without items: {ErrorOf(response).Reason}");
                 }
-                else
+
+                var results = response.Items.ToList();
+                if (results.Count != pending.Count)
                 {
-                    failures.Add(item.Fail(status, result?.Error?.Type, result?.Error?.Reason));
+                    throw new ElasticsearchException(string.Create(CultureInfo.InvariantCulture,
+                        $"Elasticsearch bulk answered {results.Count} items for {pending.Count} actions"));
+                }
+
+                rejected = [];
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    var item = pending[i];
+                    var result = results[i];
+                    if (result.Status is >= 200 and < 300)
+                    {
+                        indexed++;
+                    }
+                    else if (result.Status == 429 && attempt < _options.MaxRetries)
+                    {
+                        rejected.Add(item);
+                    }
+                    else
+                    {
+                        failures.Add(item.Fail(result.Status, result.Error?.Type, result.Error?.Reason));
+                    }
                 }
             }
 
             if (rejected.Count > 0)
             {
-                var delay = _transport.Backoff(attempt);
+                var delay = Backoff(attempt);
                 _logger.LogWarning("Elasticsearch bulk: {Count} items rejected with 429; retry {Attempt} of {MaxRetries} in {DelayMs} ms",
                     rejected.Count, attempt + 1, _options.MaxRetries, delay.TotalMilliseconds);
-                await _transport.DelayAsync(delay, cancellationToken);
+                await Task.Delay(delay, _time, cancellationToken);
                 retried += rejected.Count;
             }
 
@@ -612,43 +752,14 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         return (indexed, retried, failures);
     }
 
-    private async Task<List<SearchResponseHit>> SearchRequestAsync(string operation, JsonObject body, CancellationToken cancellationToken)
+    /// <summary>Exponential backoff with equal jitter: half the step fixed, half random, capped.</summary>
+    private TimeSpan Backoff(int attempt)
     {
-        var path = $"{_options.EffectiveAlias}/_search";
-        var response = await _transport.SendAsync(operation, Post, path, Json(body), "application/json", cancellationToken);
-        if (response.Status == HttpStatusCode.NotFound
-            && ElasticsearchTransport.DescribeError(response.Body).Type == "index_not_found_exception")
-        {
-            return []; // nothing indexed yet
-        }
-
-        if (!response.IsSuccess)
-        {
-            throw _transport.Failure(operation, Post, path, response);
-        }
-
-        var parsed = ElasticsearchTransport.Parse(operation, response.Body, ElasticsearchJsonContext.Default.SearchResponse);
-        return parsed.Hits?.Hits.ToList() ?? [];
-    }
-
-    /// <summary>Reciprocal rank fusion of chunk rankings, as in <see cref="SqliteSearchIndex"/> (k = 60).</summary>
-    private static List<SearchResponseHit> FuseClientSide(List<SearchResponseHit> lexical, List<SearchResponseHit> knn)
-    {
-        var byId = new Dictionary<string, SearchResponseHit>(StringComparer.Ordinal);
-        foreach (var hit in lexical.Concat(knn))
-        {
-            if (hit.Id is not null)
-            {
-                byId.TryAdd(hit.Id, hit);
-            }
-        }
-
-        return ReciprocalRankFusion
-            .Fuse([Ids(lexical), Ids(knn)])
-            .Select(f => byId[f.Id] with { Score = f.Score })
-            .ToList();
-
-        static List<string> Ids(List<SearchResponseHit> hits) => hits.Where(h => h.Id is not null).Select(h => h.Id!).ToList();
+        var cap = TimeSpan.FromSeconds(_options.RetryMaxDelaySeconds).TotalMilliseconds;
+        var step = Math.Min(cap, _options.RetryBaseDelayMilliseconds * Math.Pow(2, attempt));
+#pragma warning disable CA5394 // Jitter only spreads retries; it needs no cryptographic randomness.
+        return TimeSpan.FromMilliseconds((step / 2) + (Random.Shared.NextDouble() * step / 2));
+#pragma warning restore CA5394
     }
 
     private async Task<float[]?> EmbedQueryAsync(string text, CancellationToken cancellationToken)
@@ -659,68 +770,77 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <summary>Differences that make an existing index unusable with this configuration, each naming the field.</summary>
-    internal static List<string> CompareMappings(string where, JsonElement? existing, JsonObject expected)
+    internal static List<string> CompareMappings(string where, TypeMapping? mappings, int dimensions, string embedderName)
     {
         var problems = new List<string>();
-        if (existing is not { ValueKind: JsonValueKind.Object } mappings)
+        if (mappings is null)
         {
             problems.Add($"{where} has no mappings");
             return problems;
         }
 
-        var expectedMeta = expected["_meta"]![ElasticsearchRequests.MetaKey]!.AsObject();
-        if (mappings.TryGetProperty("_meta", out var meta) && meta.TryGetProperty(ElasticsearchRequests.MetaKey, out var record))
+        if (mappings.Meta?.TryGetValue(ElasticsearchQueries.MetaKey, out var record) == true && AsElement(record) is { ValueKind: JsonValueKind.Object } meta)
         {
-            foreach (var key in new[] { "embedder", "dimensions" })
+            Expect("embedder", embedderName);
+            Expect("dimensions", dimensions.ToString(CultureInfo.InvariantCulture));
+
+            void Expect(string key, string want)
             {
-                var have = record.TryGetProperty(key, out var recorded) ? Scalar(recorded) : "(missing)";
-                var want = expectedMeta[key]!.ToJsonString().Trim('"');
+                var have = meta.TryGetProperty(key, out var value) ? Scalar(value) : "(missing)";
                 if (have != want)
                 {
-                    problems.Add($"{where} _meta.{ElasticsearchRequests.MetaKey}.{key} is '{have}', expected '{want}'");
+                    problems.Add($"{where} _meta.{ElasticsearchQueries.MetaKey}.{key} is '{have}', expected '{want}'");
                 }
             }
         }
         else
         {
-            problems.Add($"{where} has no _meta.{ElasticsearchRequests.MetaKey} record of the embedder it was built with");
+            problems.Add($"{where} has no _meta.{ElasticsearchQueries.MetaKey} record of the embedder it was built with");
         }
 
-        mappings.TryGetProperty("properties", out var properties);
-        foreach (var (field, node) in expected["properties"]!.AsObject())
+        // Only what changes results or breaks writes; index_options (quantization, m, ef_construction) may differ
+        // between months, and new months get the configured ones.
+        var expected = ElasticsearchQueries.Mappings(new ElasticsearchOptions(), dimensions, embedderName).Properties!;
+        foreach (var (name, want) in expected)
         {
-            if (properties.ValueKind != JsonValueKind.Object || !properties.TryGetProperty(field, out var actual))
+            var field = name.ToString();
+            if (mappings.Properties is null || !mappings.Properties.TryGetProperty(name, out var have))
             {
                 problems.Add($"{where} field '{field}' is missing");
+                continue;
             }
-            else
+
+            if (have.Type != want.Type)
             {
-                CompareField(problems, where, field, node!.AsObject(), actual);
+                problems.Add($"{where} field '{field}' has type '{have.Type}', expected '{want.Type}'");
+            }
+            else if (want is TextProperty text && have is TextProperty actualText && actualText.Analyzer != text.Analyzer)
+            {
+                problems.Add($"{where} field '{field}' has analyzer '{actualText.Analyzer ?? "(default)"}', expected '{text.Analyzer}'");
+            }
+            else if (want is DenseVectorProperty vector && have is DenseVectorProperty actual)
+            {
+                if (actual.Dims != vector.Dims)
+                {
+                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"{where} field '{field}' has dims '{actual.Dims}', expected '{vector.Dims}'"));
+                }
+
+                if (actual.Similarity is { } similarity && similarity != vector.Similarity)
+                {
+                    problems.Add($"{where} field '{field}' has similarity '{similarity}', expected '{vector.Similarity}'");
+                }
             }
         }
 
         return problems;
     }
 
-    private static void CompareField(List<string> problems, string where, string field, JsonObject expected, JsonElement actual)
+    private static JsonElement? AsElement(object? value) => value switch
     {
-        // Only what changes results or breaks writes; index_options (quantization, m, ef_construction) may differ
-        // between months, and new months get the configured ones.
-        foreach (var key in new[] { "type", "analyzer", "dims", "similarity" })
-        {
-            if (expected[key] is not { } want)
-            {
-                continue;
-            }
-
-            var wantText = want.ToJsonString().Trim('"');
-            var have = actual.TryGetProperty(key, out var value) ? Scalar(value) : "(default)";
-            if (have != wantText)
-            {
-                problems.Add($"{where} field '{field}' has {key} '{have}', expected '{wantText}'");
-            }
-        }
-    }
+        null => null,
+        JsonElement element => element,
+        _ => JsonSerializer.SerializeToElement(value),
+    };
 
     private static string Scalar(JsonElement value) =>
         value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : value.GetRawText();
@@ -728,27 +848,33 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
     private static string Describe(BulkItemFailure failure) =>
         string.Create(CultureInfo.InvariantCulture, $"{failure.ChunkId} {failure.Status} {failure.ErrorType}: {failure.Reason}");
 
-    private static byte[] Json(JsonNode body) => Encoding.UTF8.GetBytes(body.ToJsonString());
+    private static bool IsIndexNotFound(ElasticsearchResponse response) =>
+        !response.IsValidResponse && ErrorOf(response) is (404, "index_not_found_exception", _);
 
-    private static byte[] Ndjson(string index, ChunkDocument document)
+    /// <summary>Status, error type and reason of a failed response (never the request, which may carry credentials in its URI).</summary>
+    private static (int? Status, string? Type, string? Reason) ErrorOf(ElasticsearchResponse response)
     {
-        using var stream = new MemoryStream();
-        JsonSerializer.Serialize(stream, new BulkIndexAction(new BulkActionTarget(index, document.ChunkId)), ElasticsearchJsonContext.Default.BulkIndexAction);
-        stream.WriteByte((byte)'\n');
-        JsonSerializer.Serialize(stream, document, ElasticsearchJsonContext.Default.ChunkDocument);
-        stream.WriteByte((byte)'\n');
-        return stream.ToArray();
+        var error = response.ElasticsearchServerError?.Error;
+        var status = response.ApiCallDetails?.HttpStatusCode;
+        if (error is not null)
+        {
+            return (status, error.Type, error.CausedBy is null ? error.Reason : $"{error.Reason} (caused by {error.CausedBy.Type}: {error.CausedBy.Reason})");
+        }
+
+        return (status, null, response.ApiCallDetails?.OriginalException?.Message);
     }
 
-    internal static Version? ParseVersion(string? number)
+    private void Ensure(ElasticsearchResponse response, string operation)
     {
-        var match = number is null ? null : VersionNumber().Match(number);
-        return match is { Success: true }
-            ? new Version(
-                int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture),
-                int.Parse(match.Groups[2].ValueSpan, CultureInfo.InvariantCulture),
-                match.Groups[3].Success ? int.Parse(match.Groups[3].ValueSpan, CultureInfo.InvariantCulture) : 0)
-            : null;
+        if (response.IsValidResponse)
+        {
+            return;
+        }
+
+        var (status, type, reason) = ErrorOf(response);
+        throw new ElasticsearchException(
+            $"Elasticsearch {operation} at {_displayUrl} failed: {(status is null ? "no response" : status.Value.ToString(CultureInfo.InvariantCulture))} {type}: {reason}",
+            status, type, response.ApiCallDetails?.OriginalException);
     }
 
     private async Task<int> ResolveDimensionsAsync(CancellationToken cancellationToken)
@@ -756,6 +882,11 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
         if (_dimensions <= 0)
         {
             _dimensions = await IndexVectors.DimensionsAsync(_embedder, cancellationToken);
+            if (_options.VectorIndexType.StartsWith("bbq", StringComparison.Ordinal) && _dimensions < 64)
+            {
+                throw new InvalidOperationException(
+                    $"Elasticsearch:VectorIndexType '{_options.VectorIndexType}' needs at least 64 dimensions, but embedder '{_embedderName}' has {_dimensions}; use int8_hnsw");
+            }
         }
 
         return _dimensions;
@@ -763,17 +894,9 @@ public sealed partial class ElasticsearchSearchIndex : ISearchIndex, IDisposable
 
     private float[] Normalized(ReadOnlyMemory<float> vector) => IndexVectors.UnitCopy(vector, _dimensions, _embedderName);
 
-    private static List<string> NormalizeTickers(IReadOnlyList<string> tickers) => IndexVectors.NormalizeTickers(tickers);
-
-    [GeneratedRegex(@"^(\d+)\.(\d+)(?:\.(\d+))?", RegexOptions.CultureInvariant)]
-    private static partial Regex VersionNumber();
-
-    [GeneratedRegex(@"^-\d{4}\.\d{2}$", RegexOptions.CultureInvariant)]
-    private static partial Regex MonthlyIndexName();
-
-    /// <summary>One chunk's serialized action and source lines.</summary>
-    private sealed record BulkItem(string ChunkId, string ArticleId, string Index, byte[] Ndjson)
+    /// <summary>One chunk's target index and document.</summary>
+    private sealed record BulkItem(string Index, ChunkDocument Document)
     {
-        public BulkItemFailure Fail(int status, string? type, string? reason) => new(ChunkId, ArticleId, Index, status, type, reason);
+        public BulkItemFailure Fail(int status, string? type, string? reason) => new(Document.ChunkId, Document.ArticleId, Index, status, type, reason);
     }
 }

@@ -20,6 +20,9 @@ internal sealed class OpenApiValidator
     private static readonly Lazy<OpenApiValidator> Es817 = new(() =>
         new OpenApiValidator(Path.Combine(TestPaths.SharedCorpora, "elasticsearch-api", "openapi", "es-8.17-subset.openapi.json")));
 
+    private static readonly Lazy<OpenApiValidator> Serverless = new(() =>
+        new OpenApiValidator(Path.Combine(TestPaths.SharedCorpora, "elasticsearch-api", "openapi", "es-serverless-main-subset.openapi.json")));
+
     private readonly JsonElement _root;
 
     private OpenApiValidator(string path)
@@ -30,6 +33,9 @@ internal sealed class OpenApiValidator
 
     /// <summary>The Elasticsearch 8.17 stack spec subset.</summary>
     public static OpenApiValidator Elasticsearch817 => Es817.Value;
+
+    /// <summary>The current (main) serverless spec subset: what the 9.x client's requests are checked against.</summary>
+    public static OpenApiValidator ServerlessMain => Serverless.Value;
 
     /// <summary>The operation for a request, or null when the subset has no such path and method.</summary>
     public Operation? FindOperation(string method, string path)
