@@ -45,6 +45,18 @@ internal static class BenchProgram
                     int.Parse(options.Get("warmup") ?? "5", CultureInfo.InvariantCulture),
                     options.Get("folder"));
                 return 0;
+            case "peers":
+                PeersBench.Run(options.Get("list") ?? throw new ArgumentException("--list FILE (one feed path per line) is required"),
+                    options.Get("probe") is not null,
+                    int.Parse(options.Get("runs") ?? "10", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("warmup") ?? "3", CultureInfo.InvariantCulture));
+                return 0;
+            case "phases":
+                PeersBench.Phases(options.Get("list") ?? throw new ArgumentException("--list FILE is required"), int.Parse(options.Get("runs") ?? "10", CultureInfo.InvariantCulture));
+                return 0;
+            case "conformance":
+                PeersBench.Conformance(options.Get("folder"));
+                return 0;
             case "ingest":
                 await IngestBench.RunAsync(
                     int.Parse(options.Get("items") ?? "100000", CultureInfo.InvariantCulture),
@@ -80,6 +92,8 @@ internal static class BenchProgram
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
           es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
+          peers  --list FILE [--probe true] [--runs 10] [--warmup 3]   (FeedParser and CodeHollow.FeedReader; see bench/peers/run.sh)
+          conformance [--folder ../shared/corpora/feeds]   (FeedParser vs FeedReader against rss-parser's recorded outputs)
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
           writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)

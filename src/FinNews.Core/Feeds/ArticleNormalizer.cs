@@ -16,10 +16,12 @@ public sealed class ArticleNormalizer
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(feed);
-        var title = HtmlText.TitleText(item.Title);
+        // Titles arrive as plain text from the parser: decoding or stripping them again would alter a title such as
+        // "Use &lt;b&gt; for bold" (an Atom text title that literally contains "<b>").
+        var title = FeedXml.PlainText(item.Title) ?? "";
         var url = UrlCanonicalizer.Canonicalize(item.Link);
-        var summary = HtmlText.ToText(item.Summary);
-        var body = HtmlText.ToText(item.Content);
+        var summary = item.SummaryText;
+        var body = item.ContentText;
         if (summary.Length == 0 && body.Length > 0)
         {
             summary = Lead(body, 400);
@@ -60,7 +62,7 @@ public sealed class ArticleNormalizer
             FirstSeenAt: firstSeen.ToUniversalTime(),
             PublishedIsFallback: fallback,
             Tickers: tickers,
-            Authors: item.Authors,
+            Authors: item.Authors.Select(a => a.Display).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
             Categories: item.Categories,
             ContentHash: Hash($"{title.ToUpperInvariant()}\n{summary.ToUpperInvariant()}", 32),
             Repaired: item.Repaired);

@@ -19,7 +19,12 @@ internal static partial class FeedCharset
     [GeneratedRegex(@"^\s*<\?xml\s[^>]*?encoding\s*=\s*[""']([A-Za-z0-9._:\-]+)[""']", RegexOptions.CultureInvariant)]
     private static partial Regex PrologEncoding();
 
-    /// <summary>Decodes <paramref name="bytes"/>: BOM, then the HTTP header charset, then the prolog, checked against the bytes.</summary>
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> by RFC 7303's order: a byte-order mark, then the HTTP header's charset, then the
+    /// XML declaration, then UTF-8; UTF-16/32 without a BOM are told by their zero bytes. Labels are checked against the
+    /// bytes: a document that is valid UTF-8 is read as UTF-8 whatever it is labelled (the mislabel is common, the
+    /// reverse vanishingly rare), and undeclared bytes that are not UTF-8 are read as windows-1252 (Latin-1's superset).
+    /// </summary>
     public static string Decode(ReadOnlySpan<byte> bytes, string? headerCharset)
     {
         var used = Choose(bytes, headerCharset, out var skip);
@@ -101,12 +106,14 @@ internal static partial class FeedCharset
         return encoding;
     }
 
+    // Without a BOM, UTF-16 and UTF-32 still show as ASCII characters ('<', or whitespace before it) next to zero bytes
+    // (XML 1.0 appendix F); the pattern of zeros in the first four bytes tells the width and byte order.
     private static Encoding? FromZeroPattern(ReadOnlySpan<byte> b) => b switch
     {
-        [(byte)'<', 0x00, 0x00, 0x00, ..] => new UTF32Encoding(bigEndian: false, byteOrderMark: false),
-        [0x00, 0x00, 0x00, (byte)'<', ..] => new UTF32Encoding(bigEndian: true, byteOrderMark: false),
-        [(byte)'<', 0x00, _, 0x00, ..] => new UnicodeEncoding(bigEndian: false, byteOrderMark: false),
-        [0x00, (byte)'<', 0x00, _, ..] => new UnicodeEncoding(bigEndian: true, byteOrderMark: false),
+        [not 0, 0x00, 0x00, 0x00, ..] => new UTF32Encoding(bigEndian: false, byteOrderMark: false),
+        [0x00, 0x00, 0x00, not 0, ..] => new UTF32Encoding(bigEndian: true, byteOrderMark: false),
+        [not 0, 0x00, not 0, 0x00, ..] => new UnicodeEncoding(bigEndian: false, byteOrderMark: false),
+        [0x00, not 0, 0x00, not 0, ..] => new UnicodeEncoding(bigEndian: true, byteOrderMark: false),
         _ => null,
     };
 

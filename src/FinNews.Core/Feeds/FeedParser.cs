@@ -4,7 +4,8 @@ using System.Xml.Linq;
 namespace FinNews.Core.Feeds;
 
 /// <summary>
-/// Reads RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 documents into <see cref="ParsedFeed"/>.
+/// Reads RSS 0.9x/2.0, RSS 1.0 (RDF), Atom 0.3/1.0 (also in non-standard namespaces) and JSON Feed 1.0/1.1
+/// documents into <see cref="ParsedFeed"/>.
 /// </summary>
 /// <remarks>
 /// Safe on hostile input: DTDs are refused and nothing is ever resolved or fetched (no entity expansion, no XXE).
@@ -12,7 +13,8 @@ namespace FinNews.Core.Feeds;
 /// never takes down a poll. Messages say what is wrong and where (line, position), never quoting the document: a
 /// feed's bytes can be an internal server's answer, and errors are shown on the feed-health page and API.
 /// Documents that are ill-formed only through HTML entities or bare ampersands are repaired and parsed again, and
-/// their items are flagged <see cref="ParsedItem.Repaired"/>. Size is bounded: the whole document
+/// their items are flagged <see cref="ParsedItem.Repaired"/>; so are items whose text was mojibake (UTF-8 read as
+/// Latin-1) and was repaired. Size is bounded: the whole document
 /// (<see cref="MaxDocumentBytes"/>), any one text field or attribute value (<see cref="MaxFieldChars"/>) and the
 /// number of elements (<see cref="MaxElements"/>), so a hostile document is refused before it is loaded.
 /// </remarks>
@@ -107,11 +109,15 @@ public static class FeedParser
             throw new FeedParseException($"The document is {text.Length} characters, over the {MaxDocumentBytes}-character limit for one feed.");
         }
 
+        if (text[0] is '{' or '[')
+        {
+            return Repair(JsonFeedReader.Read(text, baseUri), false);
+        }
+
         if (text[0] != '<')
         {
             // Said without quoting the document: its bytes may be an internal server's answer.
-            var looksLike = text[0] is '{' or '[' ? " (it looks like JSON)" : "";
-            throw new FeedParseException($"The document is not XML: it does not start with '<'{looksLike}.");
+            throw new FeedParseException("The document is not XML or JSON: it does not start with '<' or '{'.");
         }
 
         XDocument document;
@@ -126,10 +132,42 @@ public static class FeedParser
         }
 
         var root = document.Root ?? throw new FeedParseException("The document has no root element.");
-        var feed = Dispatch(root, baseUri);
-        return repaired
-            ? feed with { Items = feed.Items.Select(i => i with { Repaired = true }).ToList() }
-            : feed;
+        return Repair(Dispatch(root, baseUri), repaired);
+    }
+
+    // Mojibake repair on every text a reader shows, and the repaired flag on the items it touched (on every item
+    // when the document itself needed repair).
+    private static ParsedFeed Repair(ParsedFeed feed, bool documentRepaired)
+    {
+        var items = new List<ParsedItem>(feed.Items.Count);
+        foreach (var item in feed.Items)
+        {
+            var fixedItem = item with
+            {
+                Title = Fix(item.Title),
+                Summary = Fix(item.Summary),
+                Content = Fix(item.Content),
+                Authors = item.Authors.Any(a => Changes(a.Name)) ? item.Authors.Select(a => a with { Name = Fix(a.Name) }).ToList() : item.Authors,
+                Categories = item.Categories.Any(Changes) ? item.Categories.Select(c => Fix(c)!).ToList() : item.Categories,
+            };
+            var changed = !ReferenceEquals(fixedItem.Title, item.Title) || !ReferenceEquals(fixedItem.Summary, item.Summary)
+                || !ReferenceEquals(fixedItem.Content, item.Content) || !ReferenceEquals(fixedItem.Authors, item.Authors)
+                || !ReferenceEquals(fixedItem.Categories, item.Categories);
+            items.Add(changed || documentRepaired ? fixedItem with { Repaired = true } : item);
+        }
+
+        var title = Fix(feed.Title);
+        var description = Fix(feed.Description);
+        return feed with
+        {
+            Title = title,
+            Description = description,
+            Items = items,
+            Repaired = documentRepaired || !ReferenceEquals(title, feed.Title) || !ReferenceEquals(description, feed.Description),
+        };
+
+        static string? Fix(string? text) => text is null ? null : FeedRepair.FixMojibake(text);
+        static bool Changes(string? text) => text is not null && !ReferenceEquals(FeedRepair.FixMojibake(text), text);
     }
 
     private static ParsedFeed Dispatch(XElement root, Uri? baseUri)
@@ -145,8 +183,10 @@ public static class FeedParser
             return RssFeedReader.ReadRdf(root, baseUri);
         }
 
-        if (name.LocalName == "feed" && (name.Namespace == FeedNamespaces.Atom10 || name.Namespace == FeedNamespaces.Atom03 || name.Namespace == XNamespace.None))
+        if (name.LocalName == "feed"
+            && (name.Namespace == FeedNamespaces.Atom10 || name.Namespace == FeedNamespaces.Atom03 || name.Namespace == XNamespace.None || AtomFeedReader.LooksLikeAtom(root)))
         {
+            // A feed in a namespace of its own (a draft or misspelt Atom URI) is Atom when its children are Atom's.
             return AtomFeedReader.Read(root, baseUri);
         }
 
@@ -163,7 +203,15 @@ public static class FeedParser
     // overflow the stack (which no catch can handle). A first, cheap streaming pass refuses such documents.
     internal const int MaxDepth = 256;
 
-    private static XDocument Load(string text)
+    // Elements whose children are other elements of the format, never text: feed, channel, item and entry levels,
+    // person constructs, RDF sequences and Media RSS groups.
+    private static readonly HashSet<string> StructuralElements = new(StringComparer.Ordinal)
+    {
+        "rss", "channel", "item", "RDF", "feed", "entry", "source", "author", "contributor", "image", "textinput", "textInput",
+        "items", "Seq", "group", "owner", "category", "cloud",
+    };
+
+    internal static XDocument Load(string text)
     {
         var settings = new XmlReaderSettings
         {
@@ -180,61 +228,93 @@ public static class FeedParser
         };
 
         // Read from a StringReader: the text is already decoded, so the prolog's encoding label is not acted on.
-        // The first pass streams: it refuses hostile shapes (depth, element count, one enormous field) in bounded
-        // memory, reading text in chunks, before LINQ to XML builds anything.
-        using (var scan = XmlReader.Create(new StringReader(text), settings))
+        // One streaming pass builds the tree and refuses hostile shapes (depth, element count, one enormous field) as
+        // it goes, before they are materialized: LINQ to XML would otherwise load in time quadratic in the nesting.
+        using var reader = XmlReader.Create(new StringReader(text), settings);
+        var document = new XDocument();
+        XContainer current = document;
+        var elements = 0;
+        long run = 0;
+        XNamespace lastNs = XNamespace.None;
+        while (reader.Read())
         {
-            var elements = 0;
-            long run = 0;
-            var chunk = new char[8192];
-            while (scan.Read())
+            switch (reader.NodeType)
             {
-                if (scan.Depth >= MaxDepth)
-                {
-                    throw new FeedParseException($"The document nests elements more than {MaxDepth} levels deep; refused as hostile.");
-                }
+                case XmlNodeType.Element:
+                    if (reader.Depth >= MaxDepth)
+                    {
+                        throw new FeedParseException($"The document nests elements more than {MaxDepth} levels deep; refused as hostile.");
+                    }
 
-                switch (scan.NodeType)
-                {
-                    case XmlNodeType.Element:
-                        run = 0;
-                        if (++elements > MaxElements)
-                        {
-                            throw new FeedParseException($"The document has more than {MaxElements} elements; refused as hostile.");
-                        }
+                    if (++elements > MaxElements)
+                    {
+                        throw new FeedParseException($"The document has more than {MaxElements} elements; refused as hostile.");
+                    }
 
-                        while (scan.MoveToNextAttribute())
+                    run = 0;
+                    var ns = reader.NamespaceURI;
+                    if (!ReferenceEquals(ns, lastNs.NamespaceName) && ns != lastNs.NamespaceName)
+                    {
+                        lastNs = XNamespace.Get(ns);
+                    }
+
+                    var element = new XElement(lastNs.GetName(reader.LocalName));
+                    if (reader.MoveToFirstAttribute())
+                    {
+                        do
                         {
-                            if (scan.Value.Length > MaxFieldChars)
+                            var value = reader.Value;
+                            if (value.Length > MaxFieldChars)
                             {
-                                throw TooLong(scan, "An attribute value");
+                                throw TooLong(reader, "An attribute value");
                             }
-                        }
 
-                        scan.MoveToElement();
-                        break;
-                    case XmlNodeType.EndElement:
-                        run = 0;
-                        break;
-                    case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
-                        // Adjacent text and CDATA nodes make one field value; count them together, chunk by chunk.
-                        int read;
-                        while ((read = scan.ReadValueChunk(chunk, 0, chunk.Length)) > 0)
-                        {
-                            run += read;
-                            if (run > MaxFieldChars)
-                            {
-                                throw TooLong(scan, "A text field");
-                            }
+                            // A default namespace declaration (xmlns="…") is the unprefixed name "xmlns" in LINQ to XML.
+                            var attributeNs = reader.NamespaceURI;
+                            var attributeName = attributeNs.Length == 0 || (reader.LocalName == "xmlns" && reader.Prefix.Length == 0)
+                                ? XName.Get(reader.LocalName)
+                                : XNamespace.Get(attributeNs).GetName(reader.LocalName);
+                            element.Add(new XAttribute(attributeName, value));
                         }
+                        while (reader.MoveToNextAttribute());
 
-                        break;
-                }
+                        reader.MoveToElement();
+                    }
+
+                    current.Add(element);
+                    if (!reader.IsEmptyElement)
+                    {
+                        current = element;
+                    }
+
+                    break;
+                case XmlNodeType.EndElement:
+                    run = 0;
+                    current = current.Parent ?? (XContainer)document;
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
+                    // Adjacent text and CDATA nodes make one field value; they count together.
+                    var textValue = reader.Value;
+                    run += textValue.Length;
+                    if (run > MaxFieldChars)
+                    {
+                        throw TooLong(reader, "A text field");
+                    }
+
+                    // Whitespace between the elements of the feed's structure (channel, item, entry…) is indentation, never
+                    // content: not kept (a pretty-printed feed has one such node per element). Inside fields it is kept,
+                    // since in mixed markup ("<b>x</b> <i>y</i>") it separates words.
+                    if (current is XElement parent
+                        && !(reader.NodeType == XmlNodeType.Whitespace && StructuralElements.Contains(parent.Name.LocalName)))
+                    {
+                        parent.Add(reader.NodeType == XmlNodeType.CDATA ? new XCData(textValue) : new XText(textValue));
+                    }
+
+                    break;
             }
         }
 
-        using var reader = XmlReader.Create(new StringReader(text), settings);
-        return XDocument.Load(reader, LoadOptions.None);
+        return document;
     }
 
     private static FeedParseException TooLong(XmlReader reader, string what)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace FinNews.Core.Feeds;
 
@@ -9,7 +10,7 @@ namespace FinNews.Core.Feeds;
 /// define (<c>&amp;nbsp;</c>, <c>&amp;mdash;</c>) and bare ampersands (<c>AT&amp;T</c>). Used only after a strict parse
 /// has failed, so a well-formed document is never altered.
 /// </summary>
-internal static class FeedRepair
+internal static partial class FeedRepair
 {
     /// <summary>A repair would make the document longer than the limit given.</summary>
     public sealed class TooLongException : Exception
@@ -163,6 +164,85 @@ internal static class FeedRepair
         }
 
         return semi + 1;
+    }
+
+    // A character that starts a UTF-8 multi-byte sequence when read as windows-1252 (Â…ô), then one or more that
+    // continue one (bytes 0x80-0xBF as windows-1252 shows them, C1 controls included for Latin-1 readings).
+    [GeneratedRegex("[\u00C2-\u00F4][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018\u2019\u201A\u201C\u201D\u201E\u2020\u2021\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+", RegexOptions.CultureInvariant)]
+    private static partial Regex MojibakeRun();
+
+    // The stray "Â" left where a UTF-8 no-break space (C2 A0) was read as Latin-1 and the A0 later became a plain space:
+    // before a space and not after a capital (an all-capitals word may end in a real Â).
+    [GeneratedRegex("(?<!\\p{Lu})\u00C2(?= )", RegexOptions.CultureInvariant)]
+    private static partial Regex StrayCircumflexA();
+
+    // windows-1252's characters for bytes 0x80-0x9F (0 where the byte is undefined).
+    private static readonly char[] Cp1252High =
+    [
+        '\u20AC', '\0', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\0', '\u017D', '\0',
+        '\0', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\0', '\u017E', '\u0178',
+    ];
+
+    /// <summary>
+    /// Undoes mojibake: UTF-8 text that was decoded as windows-1252 or Latin-1 ("KÃ¶ln" → "Köln", "â€™" → "’"), once
+    /// or twice over, and the stray "Â" such a decoding leaves before a space. Only runs that form valid UTF-8 when read
+    /// back as bytes are changed, so genuine Latin-1 text stays as it is. Returns the text unchanged (same instance) when
+    /// there is nothing to repair.
+    /// </summary>
+    public static string FixMojibake(string text)
+    {
+        // Cheap exit for the common case: no character that can start a mis-decoded sequence.
+        if (text.AsSpan().IndexOfAnyInRange('\u00C2', '\u00F4') < 0)
+        {
+            return text;
+        }
+
+        var current = text;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var next = MojibakeRun().Replace(current, m => Redecode(m.Value));
+            if (ReferenceEquals(next, current) || next == current)
+            {
+                break;
+            }
+
+            current = next;
+        }
+
+        current = StrayCircumflexA().Replace(current, "");
+        return current == text ? text : current;
+    }
+
+    // Reads a matched run back as the bytes it came from and decodes every valid UTF-8 sequence in it; characters
+    // that do not form one are kept as they were.
+    private static string Redecode(string run)
+    {
+        var bytes = new byte[run.Length];
+        for (var i = 0; i < run.Length; i++)
+        {
+            var c = run[i];
+            var index = c < 0x100 ? -1 : Array.IndexOf(Cp1252High, c);
+            bytes[i] = c < 0x100 ? (byte)c : (byte)(0x80 + index);
+        }
+
+        var sb = new StringBuilder(run.Length);
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            var status = Rune.DecodeFromUtf8(bytes.AsSpan(at), out var rune, out var consumed);
+            if (status == System.Buffers.OperationStatus.Done && consumed > 1)
+            {
+                sb.Append(rune.ToString());
+                at += consumed;
+            }
+            else
+            {
+                sb.Append(run[at]);
+                at++;
+            }
+        }
+
+        return sb.ToString();
     }
 
     private static bool IsValidCharacterReference(ReadOnlySpan<char> digits)

@@ -30,12 +30,21 @@ internal static class FeedParseCommand
 
         Console.WriteLine($"{output.Title} ({output.Format}, {output.Items.Count} items)");
         Console.WriteLine(output.Link);
+        if (output.Id is not null)
+        {
+            Console.WriteLine($"id {output.Id}");
+        }
+
         foreach (var item in output.Items)
         {
             Console.WriteLine();
             Console.WriteLine($"- {item.Title}");
             Console.WriteLine($"  {item.Link}");
-            Console.WriteLine($"  id {item.Id}; published {item.Published ?? "-"}; updated {item.Updated ?? "-"}");
+            Console.WriteLine($"  id {item.Id}; published {item.Published ?? "-"}; updated {item.Updated ?? "-"}{(item.DateIssue is null ? "" : $" (date {item.DateIssue})")}");
+            if (item.Authors.Count > 0)
+            {
+                Console.WriteLine($"  by {string.Join(", ", item.Authors.Select(a => a.Email is null ? a.Display : $"{a.Name} <{a.Email}>".TrimStart()))}");
+            }
         }
 
         return 0;
@@ -69,20 +78,26 @@ internal static class FeedParseCommand
 
     internal static NormalizedFeed Normalize(ParsedFeed feed) => new(
         feed.Format.ToString(),
-        HtmlText.TitleText(feed.Title),
+        feed.Id,
+        feed.Title ?? "",
         feed.Link,
+        feed.SelfLink,
         HtmlText.ToText(feed.Description),
         feed.Language,
         Iso(feed.Updated),
+        feed.Authors,
         feed.Items.Select(i => new NormalizedItem(
             i.Id,
-            HtmlText.TitleText(i.Title),
+            i.Title ?? "",
             i.Link,
             Iso(i.Published),
             Iso(i.Updated),
+            i.DateIssue == DateIssue.None ? null : i.DateIssue.ToString().ToLowerInvariant(),
             i.Authors,
-            HtmlText.ToText(i.Summary),
-            HtmlText.ToText(i.Content),
+            i.SummaryText,
+            i.SafeSummary ?? "",
+            i.ContentText,
+            i.SafeContent ?? "",
             i.Categories,
             i.Enclosures,
             i.Repaired)).ToList());
@@ -92,12 +107,14 @@ internal static class FeedParseCommand
         value.Value.Millisecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
 
-internal sealed record NormalizedFeed(string Format, string Title, string? Link, string Description, string? Language, string? Updated,
-    IReadOnlyList<NormalizedItem> Items);
+internal sealed record NormalizedFeed(string Format, string? Id, string Title, string? Link, string? SelfLink, string Description, string? Language,
+    string? Updated, IReadOnlyList<FeedAuthor> Authors, IReadOnlyList<NormalizedItem> Items);
 
-internal sealed record NormalizedItem(string? Id, string Title, string? Link, string? Published, string? Updated,
-    IReadOnlyList<string> Authors, string Summary, string Content, IReadOnlyList<string> Categories, IReadOnlyList<Enclosure> Enclosures,
-    bool Repaired);
+/// <summary>One item as `feed parse` prints it: plain title, UTC dates (or why a given date was not used), authors as
+/// name and e-mail, summary and content as plain text and as sanitized HTML.</summary>
+internal sealed record NormalizedItem(string? Id, string Title, string? Link, string? Published, string? Updated, string? DateIssue,
+    IReadOnlyList<FeedAuthor> Authors, string Summary, string SummaryHtml, string Content, string ContentHtml, IReadOnlyList<string> Categories,
+    IReadOnlyList<Enclosure> Enclosures, bool Repaired);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(NormalizedFeed))]

@@ -256,20 +256,57 @@ public static class FinNewsCli
         var resume = new Command("resume", "Resume polling a paused feed (its failure streak is cleared)") { resumeId };
         resume.SetAction((parse, ct) => Guard(() => Task.FromResult(SetPaused(parse, parse.GetValue(resumeId)!, null))));
 
-        var addId = new Option<string>("--id") { Description = "Feed id: lower-case letters, digits, dashes", Required = true };
-        var addName = new Option<string>("--name") { Description = "Outlet name shown to readers", Required = true };
-        var addUrl = new Option<string>("--url") { Description = "http(s) feed URL", Required = true };
+        var addPage = new Argument<string?>("url") { Description = "Feed URL, or a web page whose feeds are offered (same as --url)", Arity = ArgumentArity.ZeroOrOne };
+        var addId = new Option<string?>("--id") { Description = "Feed id: lower-case letters, digits, dashes (default: from the URL)" };
+        var addName = new Option<string?>("--name") { Description = "Outlet name shown to readers (default: the URL's host)" };
+        var addUrl = new Option<string?>("--url") { Description = "http(s) feed URL" };
+        var addPick = new Option<int?>("--pick") { Description = "When the URL is a web page: add the Nth feed it offers (1-based)" };
         var addInterval = new Option<int>("--interval") { Description = "Minutes between polls", DefaultValueFactory = _ => 30 };
         var addInternal = new Option<bool>("--internal") { Description = "Allow a private or loopback address (skips the SSRF guard)" };
-        var add = new Command("add", "Add a feed after checking it is reachable and parses (stored in the database; config/feeds.json is not changed)") { addId, addName, addUrl, addInterval, addInternal };
+        var add = new Command("add", "Add a feed after checking it is reachable and parses (stored in the database; config/feeds.json is not changed); given a web page, offer the feeds it links to") { addPage, addId, addName, addUrl, addPick, addInterval, addInternal };
         add.SetAction((parse, ct) => Guard(async () =>
         {
+            var url = parse.GetValue(addUrl) ?? parse.GetValue(addPage);
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                await Console.Error.WriteLineAsync("feeds add: give the feed's URL (or a web page's, to be offered its feeds).");
+                return 2;
+            }
+
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var feed = new FeedDefinition(parse.GetValue(addId)!, parse.GetValue(addName)!, parse.GetValue(addUrl)!, parse.GetValue(addInterval),
-                Internal: parse.GetValue(addInternal));
+            var catalog = host.Services.GetRequiredService<FeedCatalog>();
+            var fetcher = host.Services.GetRequiredService<FeedFetcher>();
+            FeedDefinition Definition(string feedUrl) => new(parse.GetValue(addId) ?? FeedDiscoveryText.IdFor(feedUrl), parse.GetValue(addName) ?? FeedDiscoveryText.NameFor(feedUrl),
+                feedUrl, parse.GetValue(addInterval), Internal: parse.GetValue(addInternal));
+            var feed = Definition(url);
             try
             {
-                var items = await host.Services.GetRequiredService<FeedCatalog>().AddAsync(feed, host.Services.GetRequiredService<FeedFetcher>(), ct);
+                int items;
+                try
+                {
+                    items = await catalog.AddAsync(feed, fetcher, ct);
+                }
+                catch (FeedPageException page) when (page.Feeds.Count > 0)
+                {
+                    var pick = parse.GetValue(addPick);
+                    if (pick is not { } n)
+                    {
+                        // Offered, not chosen: the feeds as a numbered list with the command that adds each.
+                        Console.WriteLine(FeedDiscoveryText.Offer(url, page.Feeds));
+                        await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: {page.Message} Choose one with --pick N.");
+                        return 1;
+                    }
+
+                    if (n < 1 || n > page.Feeds.Count)
+                    {
+                        await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: --pick {n} is not one of the {page.Feeds.Count} feeds the page offers.");
+                        return 2;
+                    }
+
+                    feed = Definition(page.Feeds[n - 1].Url);
+                    items = await catalog.AddAsync(feed, fetcher, ct);
+                }
+
                 Console.WriteLine($"Feed {feed.Id} added ({items} items in its first fetch); it is polled every {feed.IntervalMinutes} min.");
                 return 0;
             }

@@ -98,7 +98,8 @@ public sealed class FeedCatalog
     /// <summary>
     /// Validates a new feed (definition, http(s) URL, id free, reachable through the fetcher and its SSRF guard,
     /// parseable as a feed) and only then stores it, atomically: of two adds of one id, the second fails with
-    /// <see cref="FeedExistsException"/>. Returns the number of items the first fetch found.
+    /// <see cref="FeedExistsException"/>. Returns the number of items the first fetch found. A URL that answers with a
+    /// web page throws <see cref="FeedPageException"/> naming the feeds the page links to (autodiscovery).
     /// </summary>
     public async Task<int> AddAsync(FeedDefinition feed, FeedFetcher fetcher, CancellationToken cancellationToken)
     {
@@ -116,13 +117,35 @@ public sealed class FeedCatalog
         }
 
         var fetched = await fetcher.FetchAsync(feed, null, null, cancellationToken);
-        var parsed = FeedParser.Parse(fetched.Body, fetched.Charset, fetched.FinalUri);
+        ParsedFeed parsed;
+        try
+        {
+            parsed = FeedParser.Parse(fetched.Body, fetched.Charset, fetched.FinalUri);
+        }
+        catch (FeedParseException) when (Discover(fetched) is { } page)
+        {
+            // A web page given for a feed: the feeds it announces are offered instead (fetched by the same guarded fetcher).
+            throw page;
+        }
+
         if (!_store.TryAddFeed(feed, _time.GetUtcNow()))
         {
             throw _store.GetFeed(feed.Id) is { } raced ? Exists(raced) : new FeedExistsException($"Feed '{feed.Id}' already exists.");
         }
 
         return parsed.Items.Count;
+    }
+
+    // The feeds a fetched HTML page links to, as the exception that offers them; null when the body is not HTML.
+    private static FeedPageException? Discover(FetchResult fetched)
+    {
+        if (fetched.FinalUri is null || fetched.Body.Length == 0)
+        {
+            return null;
+        }
+
+        var text = FeedDiscovery.Decode(fetched.Body, fetched.Charset);
+        return FeedDiscovery.IsHtml(text) ? new FeedPageException(FeedDiscovery.Find(text, fetched.FinalUri)) : null;
     }
 
     /// <summary>

@@ -20,7 +20,8 @@ namespace FinNews.Tests.Feeds;
 /// <item>uolNoticias.rss, title, 11 items: ISO-8859-1 bytes with no declaration. rss-parser decoded them as UTF-8 and
 /// recorded U+FFFD for every accented letter; we detect the invalid UTF-8 and read windows-1252 ("simulações").</item>
 /// </list>
-/// uolNoticias dates ("Seg, 24 Set 2018", Portuguese names) are null on both sides: month names are English only.
+/// uolNoticias dates ("Seg, 24 Set 2018", Portuguese names) are null on both sides: month names are English, Greek and
+/// Hungarian only (feedparser's set), and such a date is flagged unreadable, never guessed.
 /// </remarks>
 public class ConformanceTests(ITestOutputHelper output)
 {
@@ -41,6 +42,7 @@ public class ConformanceTests(ITestOutputHelper output)
         var table = new StringBuilder();
         table.AppendLine(CultureInfo.InvariantCulture, $"{"file",-22} {"items",5} {"title",9} {"link",9} {"guid",9} {"isoDate",9}");
         var disagreements = new StringBuilder();
+        (int Agree, int Total) rawTitles = (0, 0);
 
         foreach (var feedPath in feeds)
         {
@@ -50,6 +52,12 @@ public class ConformanceTests(ITestOutputHelper output)
             var actual = FeedParser.Parse(File.ReadAllBytes(feedPath)).Items;
 
             var perFile = Fields.ToDictionary(f => f, _ => 0);
+            for (var i = 0; i < Math.Min(expected.Count, actual.Count); i++)
+            {
+                rawTitles.Total++;
+                rawTitles.Agree += string.Equals(Str(expected[i], "title")?.Trim(), actual[i].Title, StringComparison.Ordinal) ? 1 : 0;
+            }
+
             var count = Math.Max(expected.Count, actual.Count);
             for (var i = 0; i < count; i++)
             {
@@ -86,7 +94,10 @@ public class ConformanceTests(ITestOutputHelper output)
         output.WriteLine("Disagreements:");
         output.WriteLine(disagreements.ToString());
 
-        overall.Should().BeGreaterThanOrEqualTo(0.95);
+        output.WriteLine($"raw title strings equal: {rawTitles.Agree}/{rawTitles.Total}");
+
+        // 800/836: every remaining disagreement is one of the known deviations listed above.
+        overall.Should().BeGreaterThanOrEqualTo(800.0 / 836);
     }
 
     private static string Cell(int agree, int total) => total == 0 ? "-" : $"{agree}/{total}";
@@ -104,7 +115,10 @@ public class ConformanceTests(ITestOutputHelper output)
         switch (field)
         {
             case "title":
-                return Same(Str(e, "title")?.Trim(), actual.Title);
+                // Our titles are plain text (markup stripped, entities decoded, whitespace collapsed), rss-parser's are
+                // the raw element text: compared as a reader sees them, i.e. rss-parser's made plain the same way.
+                // RawTitleAgreement below reports the string-for-string rate as well.
+                return Same(Str(e, "title") is { } t ? HtmlText.TitleText(t) : null, actual.Title);
             case "link":
                 return Same(Str(e, "link")?.Trim(), actual.Link);
             case "guid":

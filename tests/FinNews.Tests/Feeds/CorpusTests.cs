@@ -77,6 +77,20 @@ public class CorpusTests(ITestOutputHelper output)
         }
 
         feed.Items.Where(i => i.Title == null && i.Summary == null).Should().BeEmpty();
-        feed.Items.Where(i => i.Repaired).Should().BeEmpty("these feeds are well-formed");
+        if (Mojibake.Contains(relativePath))
+        {
+            // Well-formed, but some text was UTF-8 decoded as windows-1252 before the feed was written: repaired and flagged.
+            feed.Items.Should().Contain(i => i.Repaired);
+            string.Concat(feed.Items.Select(i => i.Title + i.Summary + i.Content)).Should().NotContain("â€™").And.NotContain("Ã¼");
+        }
+        else
+        {
+            feed.Items.Where(i => i.Repaired).Should().BeEmpty("these feeds are well-formed and their text is clean");
+        }
     }
+
+    private static readonly HashSet<string> Mojibake = new(StringComparer.Ordinal)
+    {
+        "news-mit/AtomTheVerge.xml", "news-mit/Rss20CTVNews.xml", "news-mit/Rss20FazNet.xml", "news-mit/Rss20IndianExpress.xml", "news-mit/Rss20Spiegel.xml",
+    };
 }

@@ -51,11 +51,11 @@ public class FeedParserFormatTests
         feed.Updated.Should().Be(Utc("2025-01-24T12:00:00Z"));
 
         var item = feed.Items.Should().ContainSingle().Subject;
-        item.Title.Should().Be("AT&T beats <b>estimates</b>");
+        item.Title.Should().Be("AT&T beats estimates", "titles are plain text");
         item.Link.Should().Be("https://example.com/att");
         item.Id.Should().Be("abc-123");
         item.Published.Should().Be(Utc("2025-01-24T16:00:00Z"));
-        item.Authors.Should().Equal("desk@example.com (Desk)", "Jane Roe");
+        item.Authors.Should().Equal(new FeedAuthor("Desk", "desk@example.com"), new FeedAuthor("Jane Roe"));
         item.Summary.Should().Be("Short <i>summary</i>");
         item.Content.Should().Be("<p>Full text</p>");
         item.Categories.Should().Equal("Earnings", "Telecom");
@@ -134,7 +134,7 @@ public class FeedParserFormatTests
         item.Id.Should().Be("http://example.com/1");
         item.Link.Should().Be("http://example.com/1.html");
         item.Published.Should().Be(Utc("2017-01-23T19:54:55Z"));
-        item.Authors.Should().Equal("ORF");
+        item.Authors.Should().Equal(new FeedAuthor("ORF"));
         item.Categories.Should().Equal("Kultur");
         item.Summary.Should().Be("text");
     }
@@ -201,12 +201,12 @@ public class FeedParserFormatTests
         feed.Updated.Should().Be(Utc("2025-01-24T17:00:00Z"));
 
         var first = feed.Items[0];
-        first.Title.Should().Be("Q4 &lt;results&gt;");
+        first.Title.Should().Be("Q4 <results>");
         first.Link.Should().Be("https://example.com/1");
         first.Id.Should().Be("urn:entry:1");
         first.Published.Should().Be(Utc("2025-01-24T14:00:00Z"));
         first.Updated.Should().Be(Utc("2025-01-24T15:00:00Z"));
-        first.Authors.Should().Equal("Ann", "bob@example.com");
+        first.Authors.Should().Equal(new FeedAuthor("Ann", "ann@example.com"), new FeedAuthor(null, "bob@example.com"));
         first.Categories.Should().Equal("8-K");
         first.Summary.Should().Be("Plain summary");
         first.Content.Should().Be("<p>Hello <b>world</b></p>");
@@ -218,7 +218,7 @@ public class FeedParserFormatTests
         second.Link.Should().Be("https://example.com/2");
         second.Published.Should().BeNull();
         second.Updated.Should().Be(Utc("2025-01-23T10:00:00Z"));
-        second.Authors.Should().Equal("Feed Author");
+        second.Authors.Should().Equal(new FeedAuthor("Feed Author"));
         second.Content.Should().Be("<p>escaped html</p>");
     }
 
@@ -278,7 +278,7 @@ public class FeedParserFormatTests
         feed.Items[0].Published.Should().Be(Utc("2005-07-31T12:29:29Z"));
         feed.Items[0].Updated.Should().Be(Utc("2005-08-01T00:00:00Z"));
         feed.Items[0].Content.Should().Be("<p>escaped body</p>");
-        feed.Items[0].Authors.Should().Equal("Mark");
+        feed.Items[0].Authors.Should().Equal(new FeedAuthor("Mark"));
         feed.Items[1].Published.Should().Be(Utc("2005-07-30T10:00:00Z"), "created is the last fallback");
         feed.Items[1].Content.Should().Be(html);
         feed.Items[2].Content.Should().Be("<div>x <i>y</i></div>");
@@ -349,7 +349,7 @@ public class FeedParserFormatTests
     [Theory]
     [InlineData(new byte[0], "empty")]
     [InlineData(new byte[] { 0x20, 0x0A, 0x09 }, "empty")]
-    [InlineData(new byte[] { 0x7B, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x7D }, "not XML")]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x61, 0x22, 0x3A, 0x31, 0x7D }, "not a JSON Feed")]
     [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10 }, "not XML")]
     public void Empty_and_non_xml_input_is_a_clear_error(byte[] bytes, string phrase)
     {

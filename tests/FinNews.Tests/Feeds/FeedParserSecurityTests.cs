@@ -88,7 +88,7 @@ public class FeedParserSecurityTests
         var feed = FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
 
         feed.Format.Should().Be(FeedFormat.Rss091);
-        feed.Title.Should().Be("Old\u00A0feed");
+        feed.Title.Should().Be("Old feed");
         feed.Items.Should().ContainSingle().Which.Link.Should().Be("https://old.example/1");
         Thread.Sleep(100);
         listener.Pending().Should().BeFalse("the external DTD must never be fetched");
@@ -160,6 +160,66 @@ public class FeedParserSecurityTests
         var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
 
         act.Should().Throw<FeedParseException>().WithMessage("The feed is not well-formed XML at Line 1, position *.");
+    }
+
+    [Fact]
+    public void A_json_feed_nested_deeper_than_the_limit_is_refused()
+    {
+        var doc = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":\"1\",\"x\":" + new string('[', 5000) + new string(']', 5000) + "}]}";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage("The document looks like JSON but is not valid JSON at Line 1, position *.");
+    }
+
+    [Fact]
+    public void A_json_feed_field_longer_than_the_field_limit_is_refused()
+    {
+        var doc = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":\"1\",\"content_html\":\"" + new string('a', FeedParser.MaxFieldChars + 1) + "\"}]}";
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage("A text field in the document is longer than 1048576 characters; refused as hostile.");
+    }
+
+    [Fact]
+    public void Json_errors_do_not_quote_the_document()
+    {
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes("{\"secret-token\": \"hunter2\" oops}"));
+
+        AllMessages(act.Should().Throw<FeedParseException>().Which).Should().NotContain("hunter2").And.NotContain("oops");
+    }
+
+    [Fact]
+    public void Internal_entities_are_refused_where_codehollow_feedreader_expands_them()
+    {
+        // FeedReader (XDocument with its default settings) expands internal entities up to ~10M characters.
+        const string doc = """
+            <?xml version="1.0"?>
+            <!DOCTYPE rss [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+              <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+            <rss version="2.0"><channel><title>&b;</title></channel></rss>
+            """;
+
+        var act = () => FeedParser.Parse(Encoding.UTF8.GetBytes(doc));
+
+        act.Should().Throw<FeedParseException>().WithMessage("*DTD/entity declaration*not allowed*");
+    }
+
+    [Fact]
+    public void Sanitized_html_keeps_no_script_handler_style_or_unsafe_url()
+    {
+        const string hostile = """
+            <p onmouseover="x()" style="background:url(javascript:y())">a</p><script>z()</script><svg onload="w()"><a xlink:href="javascript:v()">s</a></svg>
+            <a href=" JaVaScRiPt:alert(1)">j</a><a href="data:text/html,<script>1</script>">d</a><img src="javascript:alert(2)"><img src=x onerror=alert(3)>
+            <iframe srcdoc="<script>4</script>"></iframe><form action="https://evil.example/"><input name=p></form><object data="x.swf"></object>
+            <math><mi xlink:href="javascript:5">m</mi></math><style>body{}</style><template><script>6</script></template><a href="vbscript:7">v</a>
+            """;
+
+        var safe = HtmlText.Sanitize(hostile, new Uri("https://news.example/"));
+
+        safe.Should().NotContainAny("script", "javascript", "vbscript", "data:", "onmouseover", "onerror", "onload", "style", "iframe", "form", "object", "svg", "math", "srcdoc");
+        safe.Should().Contain("<p>a</p>").And.Contain("<a>j</a>").And.Contain("<img src=\"https://news.example/x\">");
     }
 
     private sealed class EndlessStream : Stream

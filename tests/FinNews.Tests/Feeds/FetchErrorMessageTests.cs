@@ -15,8 +15,8 @@ public class FetchErrorMessageTests
     private const string Secret = "Zq7SECRET";
 
     [Theory]
-    [InlineData("Zq7SECRET=hunter2 is the admin password", "The document is not XML: it does not start with '<'.")]
-    [InlineData("""{"Zq7SECRET": "hunter2"}""", "The document is not XML: it does not start with '<' (it looks like JSON).")]
+    [InlineData("Zq7SECRET=hunter2 is the admin password", "The document is not XML or JSON: it does not start with '<' or '{'.")]
+    [InlineData("""{"Zq7SECRET": "hunter2"}""", "The document is JSON but not a JSON Feed (no jsonfeed.org version and no items).")]
     [InlineData("<Zq7SECRET>hunter2</Zq7SECRET>", "Not a feed: the root element is another element; expected <rss>, <rdf:RDF> or <feed>.")]
     [InlineData("<rss><channel><title>t</Zq7SECRET></channel></rss>", "The feed is not well-formed XML at Line 1, position 25.")]
     public async Task A_parse_failure_says_what_is_wrong_without_quoting_the_body(string body, string error)
