@@ -184,7 +184,7 @@ public static partial class Figures
 
     /// <summary>True when the ticker is written in <paramref name="text"/> as a word or cashtag.</summary>
     public static bool MentionsTicker(string text, string ticker) =>
-        Regex.IsMatch(text, $@"(?<![\p{{L}}\d]){Regex.Escape(ticker)}(?![\p{{L}}\d])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        Regex.IsMatch(text, $@"(?<![\p{{L}}\d]){Regex.Escape(ticker)}(?![\p{{L}}\d])", RegexOptions.CultureInvariant, Regex.InfiniteMatchTimeout); // linear: a literal between lookarounds
 
     private static decimal Pow10(int exponent)
     {

@@ -53,6 +53,9 @@ public sealed class TickerTagger
             }
         }
 
-        return new Regex(string.Join('|', forms), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+        // No match timeout: the pattern is literals, fixed-width lookarounds and one \s*:\s*, so matching is linear in
+        // the text (bounded by the parser's field limit). A wall-clock timeout only fired on a busy machine, failing
+        // a whole feed's ingest for nothing.
+        return new Regex(string.Join('|', forms), RegexOptions.CultureInvariant | RegexOptions.Compiled, Regex.InfiniteMatchTimeout);
     }
 }
