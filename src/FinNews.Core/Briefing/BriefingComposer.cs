@@ -64,18 +64,18 @@ public sealed class BriefingComposer
         var clusters = new StoryClusterer(_options.ClusterThreshold).Cluster(articles);
         var material = new List<SectionMaterial>();
         var top = clusters.Take(_options.TopStories).ToList();
-        material.Add(new SectionMaterial("top", "Top stories", top, []));
+        material.Add(new SectionMaterial(BriefingSections.Top, "Top stories", top, []));
         var watch = await WatchlistStoriesAsync(clusters, top, start, end, cancellationToken);
         if (watch.Count > 0)
         {
-            material.Add(new SectionMaterial("watchlist", "Watchlist", watch, []));
+            material.Add(new SectionMaterial(BriefingSections.Watchlist, "Watchlist", watch, []));
         }
 
         var closes = new Dictionary<string, IReadOnlyList<decimal>>(StringComparer.Ordinal);
         var markets = MarketMoves(end, closes);
         if (markets.Count > 0)
         {
-            material.Add(new SectionMaterial("markets", "Markets", [], markets));
+            material.Add(new SectionMaterial(BriefingSections.Markets, "Markets", [], markets));
         }
 
         WriterReport? run = null;
@@ -248,14 +248,14 @@ public sealed class BriefingComposer
             var rows = markets.Select(m => new MarketRow(m.Symbol, m.Name, m.Latest.Date, m.Latest.Close, m.DayChangePercent,
                 m.FiveDayChangePercent, closes[m.Symbol], m.Latest.Flags,
                 NumberOf(ExtractiveWriter.MarketKey(m))!.Value)).ToList();
-            var at = sections.FindIndex(s => s.Key == "markets");
+            var at = sections.FindIndex(s => s.Key == BriefingSections.Markets);
             if (at >= 0)
             {
                 sections[at] = sections[at] with { Rows = rows };
             }
             else
             {
-                var draft = material.First(m => m.Key == "markets");
+                var draft = material.First(m => m.Key == BriefingSections.Markets);
                 sections.Add(new BriefingSection(draft.Key, draft.Title, [], rows));
             }
         }

@@ -21,12 +21,17 @@ public sealed partial class DeliveryStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
+    private readonly HashSet<string>? _watchlist;
 
-    public DeliveryStore(string connectionString, TimeProvider time)
+    /// <param name="connectionString">The system-of-record SQLite file.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="watchlist">The watchlist symbols a subscription may filter on; any symbol-shaped value when null.</param>
+    public DeliveryStore(string connectionString, TimeProvider time, IEnumerable<string>? watchlist = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = connectionString;
         _time = time;
+        _watchlist = watchlist?.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Creates the delivery tables if missing; safe on every start.</summary>
@@ -73,7 +78,18 @@ public sealed partial class DeliveryStore
         var zone = (request.TimeZone ?? "").Trim();
         DigestSchedule.Parse(request.Schedule, zone); // validates both schedule and time zone
         var sections = Normalize(request.Sections, "sections", SectionKey(), s => s.ToLowerInvariant(), "a section key such as 'top' or 'watchlist'");
+        if (sections.FirstOrDefault(s => !FinNews.Core.Briefing.BriefingSections.All.Contains(s, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new SubscriberValidationException("sections",
+                $"sections = '{unknown}': no such section (briefings have {string.Join(", ", FinNews.Core.Briefing.BriefingSections.All)}).");
+        }
+
         var tickers = Normalize(request.Tickers, "tickers", Ticker(), s => s.TrimStart('$').ToUpperInvariant(), "a symbol such as 'NVLX'");
+        if (_watchlist is not null && tickers.FirstOrDefault(t => !_watchlist.Contains(t)) is { } unwatched)
+        {
+            throw new SubscriberValidationException("tickers",
+                $"tickers = '{unwatched}': not on the watchlist, so no briefing statement is ever tagged with it (watchlist: {string.Join(", ", _watchlist.Order(StringComparer.Ordinal))}).");
+        }
         using var c = Open();
         c.Execute("""
             INSERT INTO subscribers(email, time_zone, schedule, sections, tickers, unsubscribe_token, active, created_at)

@@ -357,10 +357,25 @@ public static class FinNewsCli
     private static Command SearchCommand()
     {
         var text = new Argument<string>("query") { Description = "What to look for" };
+        text.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError("The search query is empty: say what to look for.");
+            }
+        });
         var mode = new Option<string>("--mode") { Description = "lexical, vector or hybrid", DefaultValueFactory = _ => "hybrid" };
         var since = new Option<string?>("--since") { Description = "Only articles published since: 24h, 3d, or an ISO 8601 instant" };
         var ticker = new Option<string[]>("--ticker") { Description = "Only articles tagged with this ticker (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var limit = new Option<int>("--limit") { Description = "Most results", DefaultValueFactory = _ => 10 };
+        var limit = new Option<int>("--limit") { Description = "Most results, 1 to 100", DefaultValueFactory = _ => 10 };
+        limit.Validators.Add(r =>
+        {
+            // A token that is not a number is reported by the parser itself; only range-check what converted.
+            if (r.Tokens is [{ Value: var token }] && int.TryParse(token, CultureInfo.InvariantCulture, out var n) && n is < 1 or > 100)
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--limit {n} must be between 1 and 100."));
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var everyOutlet = new Option<bool>("--every-outlet") { Description = "Show every outlet's copy of a story instead of its best hit" };
         var diverse = new Option<double>("--diversity") { Description = "0..1: weight on novelty when re-ranking (maximal marginal relevance); 0 is off", DefaultValueFactory = _ => 0 };
@@ -397,7 +412,7 @@ public static class FinNewsCli
 
             var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
             var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
-                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, Math.Clamp(parse.GetValue(limit), 1, 100), from, null, tickers), ct,
+                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
                 !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null,
                 parse.GetValue(explain) ? e => PrintExplanation(e, parse.GetValue(json) ? Console.Error : Console.Out) : null);
             if (parse.GetValue(json))

@@ -49,7 +49,8 @@ public static class DeliveryRegistration
         services.AddSingleton<IValidateOptions<DigestOptions>>(sp => sp.GetRequiredService<DeliveryOptionsValidator>());
         services.AddSingleton(sp =>
         {
-            var store = new DeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
+            var store = new DeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<FinNews.Core.Feeds.Watchlist>().Tickers.Select(t => t.Symbol));
             store.Initialize();
             return store;
         });

@@ -69,4 +69,76 @@ public class BadInputTests
         code.Should().Be(2, stderr);
         stderr.Should().Contain("question").And.NotContain("   at ");
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("101")]
+    public async Task A_search_limit_outside_1_to_100_is_refused_not_clamped(string limit)
+    {
+        using var env = TestEnvironment.Create();
+
+        var (code, stdout, stderr) = await FinNewsProcess.RunAsync("search", "bank", "--limit", limit, "--config", env.ConfigDirectory);
+
+        code.Should().Be(2, stderr);
+        stderr.Should().Contain($"--limit {limit} must be between 1 and 100");
+        stdout.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("--section", "topp", "no such section")]
+    [InlineData("--ticker", "ZZZZ", "not on the watchlist")]
+    public async Task A_digest_filter_that_can_never_match_is_refused(string option, string value, string reason)
+    {
+        using var env = TestEnvironment.Create();
+
+        var (code, _, stderr) = await FinNewsProcess.RunAsync("subscribers", "add", "analyst@example.com", option, value, "--config", env.ConfigDirectory);
+
+        code.Should().Be(2, stderr);
+        stderr.Should().Contain($"'{value}'").And.Contain(reason);
+    }
+
+    [Fact]
+    public async Task Under_dotnet_run_relative_paths_resolve_against_the_folder_the_command_was_typed_in()
+    {
+        using var env = TestEnvironment.Create();
+        (await FinNewsProcess.RunAsync("brief", "--config", env.ConfigDirectory)).Code.Should().Be(0);
+        var here = Path.Combine(env.Root, "analyst");
+        Directory.CreateDirectory(here);
+        File.Copy(Path.Combine(env.ConfigDirectory, "samples", "harbor-street-journal.atom.xml"), Path.Combine(here, "feed.xml"));
+        var project = Path.Combine(TestEnvironment.RepoRoot, "src", "FinNews");
+
+        var parse = await DotnetRunAsync(here, "--project", project, "--no-build", "--", "feed", "parse", "feed.xml");
+        var export = await DotnetRunAsync(here, "--project", project, "--no-build", "--", "export", "--format", "md", "-o", "briefing.md", "--config", env.ConfigDirectory);
+
+        parse.Code.Should().Be(0, parse.Err);
+        parse.Out.Should().Contain("Harbor Street Journal");
+        export.Code.Should().Be(0, export.Err);
+        File.Exists(Path.Combine(here, "briefing.md")).Should().BeTrue("-o briefing.md means the folder the user is in");
+        File.Exists(Path.Combine(project, "briefing.md")).Should().BeFalse("nothing lands in the project folder");
+    }
+
+    private static async Task<(int Code, string Out, string Err)> DotnetRunAsync(string workingDirectory, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        info.ArgumentList.Add("run");
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
 }
