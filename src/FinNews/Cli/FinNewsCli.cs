@@ -33,6 +33,19 @@ public static class FinNewsCli
     /// </summary>
     public static async Task<int> RunAsync(string[] args, TimeProvider clock)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output: plain text for the next program, tables as wide as their content.
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+                Interactive = InteractionSupport.No,
+                Out = new AnsiConsoleOutput(Console.Out),
+            });
+            AnsiConsole.Profile.Width = 4096;
+        }
+
         var parse = Build(clock).Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -82,8 +95,11 @@ public static class FinNewsCli
         var command = new Command("run", "Scheduler and web in one process (the embedded default): ingests, writes a briefing, serves it") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: true);
-            await app.RunAsync(ct);
+            await using var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: true);
+            await app.StartAsync(ct);
+            // Say at once where to look and what is happening: the first pass (ingest, index, brief) can take a while.
+            Console.WriteLine($"FinNews is running at {string.Join(", ", app.Urls)}: first pass under way (ingest every feed, index, write a briefing); the page shows its progress. Ctrl+C stops.");
+            await app.WaitForShutdownAsync(ct);
             return 0;
         }));
         return command;
@@ -95,8 +111,10 @@ public static class FinNewsCli
         var command = new Command("serve", "Web pages and the HTTP API only") { urls };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: false);
-            await app.RunAsync(ct);
+            await using var app = AppHost.BuildWeb(Paths(parse), Clock, parse.GetValue(urls), withScheduler: false);
+            await app.StartAsync(ct);
+            Console.WriteLine($"FinNews is serving at {string.Join(", ", app.Urls)}. Ctrl+C stops.");
+            await app.WaitForShutdownAsync(ct);
             return 0;
         }));
         return command;
@@ -119,7 +137,11 @@ public static class FinNewsCli
         var command = new Command("ingest", "One pass over all feeds and market-data files, then index what is new");
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
+            // While the progress bar draws, log lines would tear it and repeat what the result table says: the console
+            // shows errors only (everything still goes to the log file); -v keeps the informational log.
+            var verbose = parse.GetValue(VerboseOption);
+            using var host = AppHost.BuildTool(Paths(parse), Clock, verbose,
+                verbose || Console.IsErrorRedirected ? null : b => AppHost.SetConsoleLogLevel(b, "Error"));
             var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
             var feeds = host.Services.GetRequiredService<FeedCatalog>().Feeds().Where(f => f.Enabled).ToList();
             IReadOnlyList<FeedRunResult> results = [];
@@ -808,8 +830,9 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var data = DataDirectory(host);
             var result = await GloveInstaller.InstallAsync(data, Clock, new GloveInstallOptions { Force = parse.GetValue(force) }, Console.WriteLine, ct);
-            Console.WriteLine($"GloVe installed: {GloveInstaller.ModelPath(data)}");
-            Console.WriteLine(result.ToString());
+            Console.WriteLine(result.AlreadyInstalled
+                ? string.Create(CultureInfo.InvariantCulture, $"GloVe already installed: {result.ModelPath} ({result.Words:N0} words x {result.Dimensions} dimensions); --force reinstalls.")
+                : string.Create(CultureInfo.InvariantCulture, $"GloVe installed: {result.ModelPath} ({result.Words:N0} words x {result.Dimensions} dimensions). Set Search:Embedder to glove and run `finnews reindex` to use it."));
             return 0;
         }));
         var command = new Command("models", "Local model files (embeddings)");
@@ -844,7 +867,10 @@ public static class FinNewsCli
                     "glove" => throw new InvalidDataException("GloVe is not installed; run `finnews models install glove` first."),
                     _ => throw new InvalidDataException($"--embedder '{name}' is unknown (available: hashing, glove)."),
                 };
-                reports.Add(await FinNews.Core.Search.Evaluation.RetrievalEvaluator.EvaluateFolderAsync(folder, embedder, name, null, ct));
+                // Progress on stderr as it happens (indexing a corpus takes a while); the report alone goes to stdout.
+                var progress = new LineProgress(line => Console.Error.WriteLine($"[{name}] {line}"));
+                reports.Add(await FinNews.Core.Search.Evaluation.RetrievalEvaluator.EvaluateFolderAsync(folder, embedder, name,
+                    new FinNews.Core.Search.Evaluation.RetrievalEvaluationOptions { Progress = progress }, ct));
             }
 
             Console.WriteLine(parse.GetValue(json)
@@ -900,8 +926,19 @@ public static class FinNewsCli
                 return Task.FromResult(2);
             }
 
-            var stories = host.Services.GetRequiredService<SqliteStore>().ListStories(from)
-                .Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
+            var store = host.Services.GetRequiredService<SqliteStore>();
+            var stories = store.ListStories(from).Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
+            string? fallback = null;
+            if (stories.Count == 0 && parse.GetResult(since) is null or { Implicit: true } && store.LatestPublished(DateTimeOffset.MaxValue) is { } latest
+                && latest < from)
+            {
+                // Nothing in the default window (a quiet day, or the bundled samples): show the latest stored day, as the briefing does.
+                var span = host.Services.GetRequiredService<TimeProvider>().GetUtcNow() - from;
+                from = latest - span;
+                stories = store.ListStories(from).Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
+                fallback = string.Create(CultureInfo.InvariantCulture,
+                    $"Nothing was published in the last {text}; showing the latest {text} of stored news, ending {latest:yyyy-MM-dd HH:mm} UTC.");
+            }
             if (parse.GetValue(json))
             {
                 var rows = stories.Select(s => new StoryListing(s.ClusterId, s.Headline, s.Outlets, s.Articles.Count, s.FirstPublished, s.LastPublished,
@@ -915,6 +952,11 @@ public static class FinNewsCli
             {
                 table.AddRow(Markup.Escape(s.Headline), Markup.Escape(string.Join(", ", s.Outlets)), s.Articles.Count.ToString(CultureInfo.InvariantCulture),
                     s.FirstPublished.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture), s.LastPublished.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture));
+            }
+
+            if (fallback is not null)
+            {
+                Console.Error.WriteLine(fallback);
             }
 
             AnsiConsole.Write(table);
@@ -1008,4 +1050,10 @@ public static class FinNewsCli
         DateTimeOffset LastPublished, IReadOnlyList<StoryArticle> Items);
 
     internal sealed record StoryArticle(string Id, string Outlet, string Title, string Url, DateTimeOffset PublishedAt);
+
+    /// <summary>Reports progress lines at once, in order, on the caller's thread (Progress&lt;T&gt; would post them later).</summary>
+    private sealed class LineProgress(Action<string> write) : IProgress<string>
+    {
+        public void Report(string value) => write(value);
+    }
 }

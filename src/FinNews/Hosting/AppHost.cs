@@ -30,11 +30,12 @@ public static class AppHost
         builder.Services.AddAntiforgery();
         builder.AddPageAuth();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
-        builder.Services.AddSingleton<FirstPassStatus>();
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         if (withScheduler)
         {
+            // Only `run` makes a first pass; `serve` on an empty store says how to write a briefing instead.
+            builder.Services.AddSingleton<FirstPassStatus>();
             builder.AddFinNewsJobs(paths, time, runPipelineAtStart: true);
         }
 
@@ -52,6 +53,19 @@ public static class AppHost
         app.MapWebPages();
         app.MapLogin();
         return app;
+    }
+
+    /// <summary>The lowest level the console log sink writes (the log file keeps everything); call before the host is built.</summary>
+    public static void SetConsoleLogLevel(IHostApplicationBuilder builder, string level)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var sink in builder.Configuration.GetSection("Serilog:WriteTo").GetChildren())
+        {
+            if (string.Equals(sink["Name"], "Console", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.Configuration[$"{sink.Path}:Args:restrictedToMinimumLevel"] = level;
+            }
+        }
     }
 
     /// <summary>The scheduler alone (`worker`).</summary>
@@ -77,13 +91,7 @@ public static class AppHost
         if (!verbose)
         {
             // Progress and results go to stdout; keep the console log (stderr) to what needs attention.
-            foreach (var sink in builder.Configuration.GetSection("Serilog:WriteTo").GetChildren())
-            {
-                if (string.Equals(sink["Name"], "Console", StringComparison.OrdinalIgnoreCase))
-                {
-                    builder.Configuration[$"{sink.Path}:Args:restrictedToMinimumLevel"] = "Warning";
-                }
-            }
+            SetConsoleLogLevel(builder, "Warning");
         }
 
         configure?.Invoke(builder);

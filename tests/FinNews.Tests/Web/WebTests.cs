@@ -111,7 +111,7 @@ public partial class WebTests
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(FinNewsProcess.StartInfo("run", "--config", env.ConfigDirectory, "--urls", $"http://127.0.0.1:{port}"))!;
         var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(15) };
         string? html = null;
         try
@@ -143,7 +143,22 @@ public partial class WebTests
 
         html.Should().NotBeNull($"a briefing should be served; stderr: {await stderr}");
         html.Should().Contain("class=\"cite\"");
+        (await stdout).Should().StartWith($"FinNews is running at http://127.0.0.1:{port}: first pass under way", "run says at once where to look");
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task Serve_on_an_empty_store_says_how_to_write_a_briefing_and_promises_no_first_pass()
+    {
+        using var env = TestEnvironment.Create();
+        await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(Address(app)) };
+
+        var html = await http.GetStringAsync("/");
+
+        html.Should().Contain("No briefing yet").And.Contain("finnews brief").And.NotContain("First pass");
+        html.Should().NotContain("http-equiv=\"refresh\"", "nothing is coming, so the page does not reload itself");
     }
 
     private static string Address(WebApplication app) =>
