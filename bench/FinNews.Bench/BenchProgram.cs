@@ -34,6 +34,13 @@ internal static class BenchProgram
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
                 return 0;
+            case "lexical":
+                LexicalBench.Run(
+                    int.Parse(options.Get("articles") ?? "1000000", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-lexical"),
+                    double.Parse(options.Get("cap") ?? "0.1", CultureInfo.InvariantCulture));
+                return 0;
             case "es":
                 await EsBench.RunAsync(
                     int.Parse(options.Get("documents") ?? "10000", CultureInfo.InvariantCulture),
@@ -90,6 +97,7 @@ internal static class BenchProgram
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
           hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          lexical [--articles 1000000] [--queries 200] [--cap 0.1] [--dir /tmp/finnews-bench-lexical]   (FTS5 strategies vs Lucene.Net, alternating)
           es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           peers  --list FILE [--probe true] [--runs 10] [--warmup 3]   (FeedParser and CodeHollow.FeedReader; see bench/peers/run.sh)
@@ -99,8 +107,7 @@ internal static class BenchProgram
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
-          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--tokenizer "porter unicode61"]
-                 [--stopwords true|false] [--fusion rrf|convex] [--weight 0.5] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
+          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 
     private static async Task EvalAsync(Options options)
@@ -116,8 +123,6 @@ internal static class BenchProgram
         var defaults = SqliteSearchIndexOptions.Default;
         var indexOptions = defaults with
         {
-            Tokenizer = options.Get("tokenizer") ?? defaults.Tokenizer,
-            DropStopWords = options.Get("stopwords") is { } stopWords ? bool.Parse(stopWords) : defaults.DropStopWords,
             Fusion = options.Get("fusion") switch
             {
                 null => defaults.Fusion,
@@ -139,7 +144,7 @@ internal static class BenchProgram
                     ? modes.Split(',').Select(m => Enum.Parse<SearchMode>(m, ignoreCase: true)).ToList()
                     : [SearchMode.Lexical, SearchMode.Vector, SearchMode.Hybrid],
             });
-        Console.WriteLine($"tokenizer='{indexOptions.Tokenizer}' stopwords={indexOptions.DropStopWords} fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
+        Console.WriteLine($"lexical='{LuceneLexicalIndex.Description}' fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
         Console.Write(report.ToTable());
         if (options.Get("json") is { } jsonPath)
         {

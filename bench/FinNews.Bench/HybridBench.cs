@@ -27,8 +27,7 @@ internal static class HybridBench
         using var index = new SqliteSearchIndex(connectionString, embedder, HashingEmbedder.ProviderName);
         await index.InitializeAsync();
 
-        var vocabulary = Vocabulary(20_000, new Random(1));
-        var zipf = new Zipf(vocabulary.Length, new Random(2));
+        var corpus = new SyntheticCorpus();
         var published = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var build = Stopwatch.StartNew();
         const int Batch = 2_000;
@@ -37,8 +36,7 @@ internal static class HybridBench
             var batch = new List<Article>(Batch);
             for (var i = start; i < Math.Min(articles, start + Batch); i++)
             {
-                var title = Words(zipf, vocabulary, 8);
-                var summary = Words(zipf, vocabulary, 40);
+                var (title, summary) = corpus.NextDocument();
                 batch.Add(new Article($"s{i}", "bench", "bench", title, $"https://bench.test/{i}", summary, string.Empty,
                     published.AddMinutes(i), published.AddMinutes(i), false, [], [], [], $"s{i}"));
             }
@@ -55,8 +53,7 @@ internal static class HybridBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"indexed {chunks:N0} chunks in {build.Elapsed.TotalSeconds:F1} s = {chunks / build.Elapsed.TotalSeconds:F0} chunks/s; db {new FileInfo(path).Length / 1e6:F0} MB"));
 
-        var random = new Random(3);
-        var texts = Enumerable.Range(0, queries + 20).Select(_ => Words(zipf, vocabulary, 3 + random.Next(4))).ToList();
+        var texts = corpus.Queries(queries + 20);
         foreach (var mode in new[] { SearchMode.Lexical, SearchMode.Vector, SearchMode.Hybrid })
         {
             for (var i = 0; i < 20; i++)
@@ -77,51 +74,5 @@ internal static class HybridBench
         }
 
         SqliteConnection.ClearAllPools();
-    }
-
-    private static string Words(Zipf zipf, string[] vocabulary, int count) =>
-        string.Join(' ', Enumerable.Range(0, count).Select(_ => vocabulary[zipf.Next()]));
-
-    private static string[] Vocabulary(int size, Random random)
-    {
-        const string Letters = "abcdefghijklmnopqrstuvwxyz";
-        var words = new HashSet<string>(StringComparer.Ordinal);
-        while (words.Count < size)
-        {
-            var length = 3 + random.Next(8);
-            words.Add(new string(Enumerable.Range(0, length).Select(_ => Letters[random.Next(Letters.Length)]).ToArray()));
-        }
-
-        return [.. words];
-    }
-
-    /// <summary>Samples ranks 0..n-1 with probability ∝ 1/(rank+1) (inverse CDF by binary search).</summary>
-    private sealed class Zipf
-    {
-        private readonly double[] _cdf;
-        private readonly Random _random;
-
-        public Zipf(int n, Random random)
-        {
-            _random = random;
-            _cdf = new double[n];
-            var sum = 0.0;
-            for (var i = 0; i < n; i++)
-            {
-                sum += 1.0 / (i + 1);
-                _cdf[i] = sum;
-            }
-
-            for (var i = 0; i < n; i++)
-            {
-                _cdf[i] /= sum;
-            }
-        }
-
-        public int Next()
-        {
-            var index = Array.BinarySearch(_cdf, _random.NextDouble());
-            return Math.Min(index < 0 ? ~index : index, _cdf.Length - 1);
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using FinNews.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
@@ -8,27 +7,31 @@ using Microsoft.Extensions.AI;
 namespace FinNews.Core.Search;
 
 /// <summary>
-/// The search index in SQLite: FTS5 BM25 over chunk text, an exact in-memory cosine scan over chunk vectors, and
-/// their fusion (convex score mix or weighted reciprocal rank, <see cref="SqliteSearchIndexOptions"/>), with optional
-/// recency decay. Every table is prefixed <c>search_</c> so it can share the application's file.
+/// The embedded search index: chunks, metadata and vectors in SQLite, BM25 over chunk text in a Lucene.Net index beside
+/// the database file (<c>{file}.lucene</c>, see <see cref="LuceneLexicalIndex"/>), an exact in-memory cosine scan over
+/// chunk vectors, and their fusion (convex score mix or weighted reciprocal rank, <see cref="SqliteSearchIndexOptions"/>)
+/// with a relevance floor for vector-only hits and optional recency decay. Every table is prefixed <c>search_</c> so it
+/// can share the application's file.
 /// </summary>
 /// <remarks>
 /// A connection is opened per operation (Microsoft.Data.Sqlite pools them), so the index is safe to use from many
-/// threads. Writes are serialized within the process and run in one transaction each. The vector table is loaded
-/// lazily and patched in place by this process's writes; a generation counter in <c>search_meta</c>, bumped by
-/// every write, tells a search when another process has written and the table must be reloaded.
+/// threads. Writes are serialized (within the process by a gate, across processes by Lucene's write lock, taken first)
+/// and commit SQLite in one transaction, then Lucene. The vector table is loaded lazily and patched in place by this
+/// process's writes; a generation counter in <c>search_meta</c>, bumped by every write and recorded in every Lucene
+/// commit, tells a search when another process has written, and tells a writer when the lexical index is behind
+/// (a crash between the two commits, or an index built by an older version with SQLite FTS5) and must be rebuilt from
+/// <c>search_chunks</c>.
 /// </remarks>
 public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 {
     private const string MetaEmbedder = "embedder";
     private const string MetaDimensions = "dimensions";
     private const string MetaGeneration = "generation";
-    private const string MetaTokenizer = "tokenizer";
 
     // Rebuild the vector table from disk once tombstones outnumber live rows; patching forever would leak memory.
     private const int MinDeadRowsBeforeRebuild = 4096;
 
-    private const string SchemaTemplate = """
+    private const string Schema = """
         CREATE TABLE IF NOT EXISTS search_meta (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -46,29 +49,22 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         );
         CREATE INDEX IF NOT EXISTS search_chunks_article ON search_chunks (article_id);
         CREATE INDEX IF NOT EXISTS search_chunks_published ON search_chunks (published_at);
-        CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5 (
-            text,
-            content = 'search_chunks',
-            content_rowid = 'id',
-            tokenize = '{tokenizer}'
-        );
-        CREATE TRIGGER IF NOT EXISTS search_chunks_ai AFTER INSERT ON search_chunks BEGIN
-            INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
-        END;
-        CREATE TRIGGER IF NOT EXISTS search_chunks_ad AFTER DELETE ON search_chunks BEGIN
-            INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        END;
-        CREATE TRIGGER IF NOT EXISTS search_chunks_au AFTER UPDATE ON search_chunks BEGIN
-            INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
-            INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
-        END;
+        """;
+
+    // Indexes built before Lucene was the lexical engine kept an FTS5 table fed by triggers; the Lucene index is
+    // rebuilt from search_chunks (the generation it records is missing), and these would only slow every write.
+    private const string DropFts5 = """
+        DROP TRIGGER IF EXISTS search_chunks_ai;
+        DROP TRIGGER IF EXISTS search_chunks_ad;
+        DROP TRIGGER IF EXISTS search_chunks_au;
+        DROP TABLE IF EXISTS search_fts;
         """;
 
     private readonly string _connectionString;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly string _embedderName;
     private readonly SqliteSearchIndexOptions _options;
-    private readonly string _schema;
+    private readonly LuceneLexicalIndex _lexical;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly SemaphoreSlim _loadGate = new(1, 1);
@@ -98,7 +94,17 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         _embedder = embedder;
         _embedderName = embedderName;
         _options = options;
-        _schema = SchemaTemplate.Replace("{tokenizer}", options.Tokenizer, StringComparison.Ordinal);
+        _lexical = new LuceneLexicalIndex(LexicalPath(connectionString));
+    }
+
+    /// <summary>The Lucene folder beside the database file (<c>{file}.lucene</c>); <c>null</c> for an in-memory database.</summary>
+    internal static string? LexicalPath(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        var source = builder.DataSource;
+        return builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(source) || source == ":memory:"
+            ? null
+            : Path.GetFullPath(source) + ".lucene";
     }
 
     /// <summary>The settings this index runs with.</summary>
@@ -126,16 +132,6 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var recordedName = await ReadMetaAsync(connection, transaction, MetaEmbedder, cancellationToken);
             var recordedDims = await ReadMetaAsync(connection, transaction, MetaDimensions, cancellationToken);
-            // A file with no recorded embedder was created just now, by this schema; one with an embedder but no
-            // tokenizer predates the option and so used the default.
-            var recordedTokenizer = await ReadMetaAsync(connection, transaction, MetaTokenizer, cancellationToken)
-                ?? (recordedName is null ? _options.Tokenizer : SqliteSearchIndexOptions.DefaultTokenizer);
-            if (recordedTokenizer != _options.Tokenizer)
-            {
-                throw new InvalidOperationException(
-                    $"search index was built with FTS5 tokenizer '{recordedTokenizer}' but '{_options.Tokenizer}' is configured; run `finnews reindex`");
-            }
-
             var matches = recordedName == _embedderName
                 && recordedDims == dimensions.ToString(CultureInfo.InvariantCulture);
             if (!matches)
@@ -152,9 +148,26 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
             }
 
-            await WriteMetaAsync(connection, transaction, MetaTokenizer, _options.Tokenizer, cancellationToken);
-
             await transaction.CommitAsync(cancellationToken);
+
+            // Bring the lexical index up to date before the first search (a no-op unless it is missing or behind).
+            await _writeGate.WaitAsync(cancellationToken);
+            try
+            {
+                using var writer = _lexical.OpenWriter();
+                await using var sync = connection.BeginTransaction(deferred: true);
+                var generation = await ReadGenerationAsync(connection, sync, cancellationToken);
+                if (writer.CommittedGeneration != generation)
+                {
+                    await RebuildLexicalAsync(connection, sync, writer, cancellationToken);
+                    writer.Commit(generation);
+                }
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+
             _initialized = true;
         }
         finally
@@ -187,6 +200,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
+            using var lexical = _lexical.OpenWriter();
             await using var connection = await OpenAsync(cancellationToken);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
@@ -233,7 +247,24 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
             var after = before + 1;
             await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            var rebuild = lexical.CommittedGeneration != before;
+            if (rebuild)
+            {
+                await RebuildLexicalAsync(connection, transaction, lexical, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
+            if (!rebuild)
+            {
+                foreach (var (article, articleChunks) in chunks)
+                {
+                    var tickers = NormalizeTickers(article.Tickers);
+                    var published = article.PublishedAt.ToUnixTimeMilliseconds();
+                    lexical.Replace(article.Id, articleChunks.Select(c => new LexicalChunk(c.Id, article.Id, published, article.FeedId, tickers, c.Text)));
+                }
+            }
+
+            lexical.Commit(after);
 
             PatchTable(before, after, table =>
             {
@@ -278,24 +309,25 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             query.Sources is { Count: > 0 } ? query.Sources : null);
 
         var depth = HybridRanking.CandidateDepth(query.Limit);
+        var generation = await ReadGenerationAsync(cancellationToken);
         List<RankedChunk> ranked;
         SearchExplanation explanation;
         switch (query.Mode)
         {
             case SearchMode.Lexical:
-                ranked = await LexicalAsync(query.Text, filter, depth, cancellationToken);
-                explanation = Explain($"FTS5 BM25 ({ranked.Count} candidates)", null);
+                ranked = _lexical.Search(query.Text, filter, depth, generation);
+                explanation = Explain($"{LuceneLexicalIndex.Description} ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Vector:
-                ranked = await VectorAsync(query.Text, filter, depth, cancellationToken);
+                ranked = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
                 explanation = Explain($"exact cosine scan ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
-                var lexical = await LexicalAsync(query.Text, filter, depth, cancellationToken);
-                var vector = await VectorAsync(query.Text, filter, depth, cancellationToken);
+                var lexical = _lexical.Search(query.Text, filter, depth, generation);
+                var vector = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
                 ranked = HybridRanking.Fuse(lexical, vector, fusion);
                 explanation = Explain(
-                    $"FTS5 BM25 ({lexical.Count} candidates) + exact cosine scan ({vector.Count} candidates), fused in process", fusion.Describe());
+                    $"{LuceneLexicalIndex.Description} ({lexical.Count} candidates) + exact cosine scan ({vector.Count} candidates), fused in process", fusion.Describe());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
@@ -318,7 +350,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         return new ExplainedSearch(hits, explanation);
 
         SearchExplanation Explain(string path, string? fused) =>
-            new("sqlite (embedded)", path, fused, [$"tokenizer '{_options.Tokenizer}'", $"embedder '{_embedderName}' ({_dimensions} dims)"]);
+            new("sqlite (embedded)", path, fused, [$"embedder '{_embedderName}' ({_dimensions} dims)"]);
     }
 
     /// <inheritdoc/>
@@ -335,6 +367,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
+            using var lexical = _lexical.OpenWriter();
             await using var connection = await OpenAsync(cancellationToken);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
@@ -349,7 +382,22 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             }
 
             await WriteMetaAsync(connection, transaction, MetaGeneration, (before + 1).ToString(CultureInfo.InvariantCulture), cancellationToken);
+            var rebuild = lexical.CommittedGeneration != before;
+            if (rebuild)
+            {
+                await RebuildLexicalAsync(connection, transaction, lexical, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
+            if (!rebuild)
+            {
+                foreach (var id in articleIds)
+                {
+                    lexical.Delete(id);
+                }
+            }
+
+            lexical.Commit(before + 1);
         }
         finally
         {
@@ -365,27 +413,20 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
+            using var lexical = _lexical.OpenWriter();
             await using var connection = await OpenAsync(cancellationToken);
             await EnsureSchemaAsync(connection, cancellationToken);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
 
-            // Dropping the FTS table and its triggers first lets SQLite truncate search_chunks instead of firing a
-            // trigger per row; the schema is then recreated empty, in the same transaction.
-            await ExecuteAsync(connection, transaction, """
-                DROP TRIGGER IF EXISTS search_chunks_ai;
-                DROP TRIGGER IF EXISTS search_chunks_ad;
-                DROP TRIGGER IF EXISTS search_chunks_au;
-                DROP TABLE IF EXISTS search_fts;
-                DELETE FROM search_chunks;
-                """, cancellationToken);
-            await ExecuteAsync(connection, transaction, _schema, cancellationToken);
-            await WriteMetaAsync(connection, transaction, MetaTokenizer, _options.Tokenizer, cancellationToken);
+            await ExecuteAsync(connection, transaction, "DELETE FROM search_chunks;", cancellationToken);
             await WriteMetaAsync(connection, transaction, MetaEmbedder, _embedderName, cancellationToken);
             await WriteMetaAsync(connection, transaction, MetaDimensions, dimensions.ToString(CultureInfo.InvariantCulture), cancellationToken);
             var after = before + 1;
             await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            lexical.DeleteAll();
+            lexical.Commit(after);
 
             _tableLock.EnterWriteLock();
             try
@@ -420,96 +461,10 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         _initGate.Dispose();
         _loadGate.Dispose();
         _tableLock.Dispose();
+        _lexical.Dispose();
     }
 
-    private async Task<List<RankedChunk>> LexicalAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
-    {
-        var match = FtsQuery.Build(text, _options.DropStopWords);
-        if (match is null)
-        {
-            return [];
-        }
-
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$depth", depth);
-        if (filter is { SinceMs: null, UntilMs: null, Sources: null, Tickers: null })
-        {
-            // Unfiltered: rank and cut inside FTS5 first, then join only the survivors. Joining every match before the
-            // sort costs one search_chunks lookup per matching row, which dominates for queries with common words.
-            command.Parameters.AddWithValue("$match", match);
-            command.CommandText = """
-                SELECT c.chunk_id, c.article_id, f.rank, c.published_at
-                FROM (SELECT rowid, bm25(search_fts) AS rank FROM search_fts WHERE search_fts MATCH $match
-                      ORDER BY rank, rowid LIMIT $depth) AS f
-                JOIN search_chunks c ON c.id = f.rowid
-                ORDER BY f.rank, c.id
-                """;
-            return await ReadRankedAsync(command, cancellationToken);
-        }
-
-        var sql = new StringBuilder("""
-            SELECT c.chunk_id, c.article_id, bm25(search_fts) AS rank, c.published_at
-            FROM search_fts JOIN search_chunks c ON c.id = search_fts.rowid
-            WHERE search_fts MATCH $match
-            """);
-        command.Parameters.AddWithValue("$match", match);
-        if (filter.SinceMs is { } since)
-        {
-            sql.Append(" AND c.published_at >= $since");
-            command.Parameters.AddWithValue("$since", since);
-        }
-
-        if (filter.UntilMs is { } until)
-        {
-            sql.Append(" AND c.published_at < $until");
-            command.Parameters.AddWithValue("$until", until);
-        }
-
-        // Only parameter names are generated here; every value is bound.
-        if (filter.Sources is { } sources)
-        {
-            sql.Append(" AND c.feed_id IN (");
-            for (var i = 0; i < sources.Count; i++)
-            {
-                sql.Append(i == 0 ? string.Empty : ", ").Append(CultureInfo.InvariantCulture, $"$s{i}");
-                command.Parameters.AddWithValue($"$s{i}", sources[i]);
-            }
-
-            sql.Append(')');
-        }
-
-        if (filter.Tickers is { } tickers)
-        {
-            sql.Append(" AND (");
-            for (var i = 0; i < tickers.Count; i++)
-            {
-                sql.Append(i == 0 ? string.Empty : " OR ").Append(CultureInfo.InvariantCulture, $"instr(c.tickers, $t{i}) > 0");
-                command.Parameters.AddWithValue($"$t{i}", $"|{tickers[i]}|");
-            }
-
-            sql.Append(')');
-        }
-
-        // bm25() is lower-is-better; ties fall back to insertion order so results are deterministic.
-        sql.Append(" ORDER BY rank, c.id LIMIT $depth");
-        command.CommandText = sql.ToString();
-        return await ReadRankedAsync(command, cancellationToken);
-    }
-
-    private static async Task<List<RankedChunk>> ReadRankedAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var results = new List<RankedChunk>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            results.Add(new RankedChunk(reader.GetString(1), reader.GetString(0), -reader.GetDouble(2), reader.GetInt64(3)));
-        }
-
-        return results;
-    }
-
-    private async Task<List<RankedChunk>> VectorAsync(string text, VectorFilter filter, int depth, CancellationToken cancellationToken)
+    private async Task<List<RankedChunk>> VectorAsync(string text, VectorFilter filter, int depth, long generation, CancellationToken cancellationToken)
     {
         var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
         var query = Normalized(embeddings[0].Vector);
@@ -518,7 +473,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             return []; // nothing embeddable (e.g. only punctuation): every similarity would be zero
         }
 
-        await EnsureTableAsync(cancellationToken);
+        await EnsureTableAsync(generation, cancellationToken);
         _tableLock.EnterReadLock();
         try
         {
@@ -533,10 +488,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     }
 
     /// <summary>Loads the vector table if it is missing or another process has written since it was loaded.</summary>
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
+    private async Task EnsureTableAsync(long generation, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        var generation = await ReadGenerationAsync(connection, null, cancellationToken);
         if (CurrentTableGeneration() == generation)
         {
             return;
@@ -550,6 +503,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 return; // another search loaded it while this one waited
             }
 
+            await using var connection = await OpenAsync(cancellationToken);
             var table = await LoadTableAsync(connection, cancellationToken);
             _tableLock.EnterWriteLock();
             try
@@ -708,12 +662,13 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         }
     }
 
-    private async Task EnsureSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task EnsureSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         // WAL lets searches read while the indexer writes; the setting is stored in the file, so once is enough,
         // but it is cheap and idempotent. It cannot run inside a transaction.
         await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken);
-        await ExecuteAsync(connection, null, _schema, cancellationToken);
+        await ExecuteAsync(connection, null, Schema, cancellationToken);
+        await ExecuteAsync(connection, null, DropFts5, cancellationToken);
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
@@ -730,6 +685,34 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         command.Transaction = transaction;
         command.CommandText = "SELECT COUNT(*) FROM search_chunks";
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task<long> ReadGenerationAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ReadGenerationAsync(connection, null, cancellationToken);
+    }
+
+    /// <summary>Refills the lexical index from <c>search_chunks</c> as the transaction sees it (its caller commits it).</summary>
+    private static async Task RebuildLexicalAsync(SqliteConnection connection, SqliteTransaction transaction, LuceneLexicalIndex.Writer writer, CancellationToken cancellationToken)
+    {
+        writer.DeleteAll();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT chunk_id, article_id, published_at, feed_id, tickers, text FROM search_chunks ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tickerCache = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var tickerText = reader.GetString(4);
+            if (!tickerCache.TryGetValue(tickerText, out var tickers))
+            {
+                tickers = tickerText.Split('|', StringSplitOptions.RemoveEmptyEntries);
+                tickerCache[tickerText] = tickers;
+            }
+
+            writer.Add(new LexicalChunk(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), tickers, reader.GetString(5)));
+        }
     }
 
     private static async Task<long> ReadGenerationAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)

@@ -13,20 +13,8 @@ public enum HybridFusion
 /// <summary>Tuning knobs of <see cref="SqliteSearchIndex"/>; the defaults are what the scifact evaluation supports.</summary>
 public sealed record SqliteSearchIndexOptions
 {
-    /// <summary>The FTS5 tokenizer the index is created with (Porter stemming over unicode61 words).</summary>
-    public const string DefaultTokenizer = "porter unicode61 remove_diacritics 2";
-
     /// <summary>The defaults.</summary>
     public static SqliteSearchIndexOptions Default { get; } = new();
-
-    /// <summary>
-    /// FTS5 <c>tokenize</c> argument (letters, digits, underscores and spaces only), e.g. <c>unicode61</c> or
-    /// <c>trigram</c>. It is recorded in the index: changing it needs <c>finnews reindex</c>.
-    /// </summary>
-    public string Tokenizer { get; init; } = DefaultTokenizer;
-
-    /// <summary>Drop very common English function words from lexical queries (they carry almost no BM25 weight anyway, but cost time).</summary>
-    public bool DropStopWords { get; init; } = true;
 
     /// <summary>
     /// How hybrid search fuses its two rankings. Convex, because on BEIR SciFact plain RRF with the offline embedders
@@ -59,12 +47,6 @@ public sealed record SqliteSearchIndexOptions
 
     internal void Validate()
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(Tokenizer, nameof(Tokenizer));
-        if (!Tokenizer.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or ' '))
-        {
-            throw new ArgumentException($"tokenizer '{Tokenizer}' may only hold ASCII letters, digits, underscores and spaces", nameof(Tokenizer));
-        }
-
         if (!(VectorWeight >= 0 && VectorWeight <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(VectorWeight), VectorWeight, "must be between 0 and 1");

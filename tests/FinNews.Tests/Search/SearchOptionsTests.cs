@@ -19,20 +19,13 @@ public sealed class SearchOptionsTests
     }
 
     [Fact]
-    public void Stop_words_are_dropped_only_when_something_else_remains()
+    public void Queries_are_analyzed_like_the_documents_stop_words_dropped_and_stemmed()
     {
-        FtsQuery.Build("the effect of rates on the stock", dropStopWords: true).Should().Be("\"effect\" OR \"rates\" OR \"stock\"");
-        FtsQuery.Build("to be or not to be", dropStopWords: true).Should().Be("\"to\" OR \"be\" OR \"or\" OR \"not\"");
-        FtsQuery.Build("the stock").Should().Be("\"the\" OR \"stock\"", "the one-argument overload keeps every word");
-    }
-
-    [Theory]
-    [InlineData("porter'); DROP TABLE x; --")]
-    [InlineData("")]
-    public void Tokenizer_option_is_validated(string tokenizer)
-    {
-        var act = () => new SqliteSearchIndex("Data Source=x.db", new HashingEmbedder(), "hashing", new SqliteSearchIndexOptions { Tokenizer = tokenizer });
-        act.Should().Throw<ArgumentException>();
+        using var lexical = new LuceneLexicalIndex(path: null);
+        lexical.Terms("The effect of rates on the company's stocks").Should().Equal("effect", "rate", "compani", "stock");
+        lexical.Terms("to be or not to be").Should().BeEmpty("every word is an English stop word, as in Elasticsearch's english analyzer");
+        lexical.Terms("\"NOT\" OR (x* AND ^y) café").Should().Equal("x", "y", "cafe");
+        lexical.Terms(string.Join(' ', Enumerable.Range(0, 100).Select(i => $"w{i}"))).Should().HaveCount(LuceneLexicalIndex.MaxTerms);
     }
 
     [Fact]

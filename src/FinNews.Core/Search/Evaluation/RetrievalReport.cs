@@ -78,8 +78,7 @@ public sealed record RetrievalReport(
             json.WriteString("dataset", Dataset);
             json.WriteString("embedder", Embedder);
             json.WriteStartObject("index");
-            json.WriteString("tokenizer", Index.Tokenizer);
-            json.WriteBoolean("dropStopWords", Index.DropStopWords);
+            json.WriteString("lexical", LuceneLexicalIndex.Description);
             json.WriteString("fusion", Index.Fusion.ToString());
             json.WriteNumber("vectorWeight", Index.VectorWeight);
             json.WriteNumber("rrfK", Index.RrfK);

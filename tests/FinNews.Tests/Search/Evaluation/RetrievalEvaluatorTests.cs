@@ -53,7 +53,7 @@ public sealed class RetrievalEvaluatorTests
             using var json = JsonDocument.Parse(report.ToJson());
             json.RootElement.GetProperty("modes").GetArrayLength().Should().Be(3);
             json.RootElement.GetProperty("modes")[0].GetProperty("ndcg@10").GetDouble().Should().Be(1.0);
-            json.RootElement.GetProperty("index").GetProperty("tokenizer").GetString().Should().Be(SqliteSearchIndexOptions.DefaultTokenizer);
+            json.RootElement.GetProperty("index").GetProperty("lexical").GetString().Should().Be(LuceneLexicalIndex.Description);
         }
         finally
         {

@@ -1,18 +1,24 @@
 using System.Globalization;
 using System.Text;
 
-namespace FinNews.Core.Search;
+namespace FinNews.Bench;
 
-/// <summary>Turns arbitrary user text into an FTS5 MATCH expression that can never be a syntax error.</summary>
+/// <summary>
+/// The FTS5 query main shipped before Lucene.Net became the lexical engine (src/FinNews.Core/Search/FtsQuery.cs, kept here
+/// so <see cref="LexicalBench"/> can measure it): arbitrary user text as an FTS5 MATCH expression that is never a syntax error.
+/// </summary>
 /// <remarks>
 /// Every word becomes a quoted string (so <c>NOT</c>, <c>OR</c>, <c>*</c>, <c>^</c>, column filters and stray quotes
 /// are just text), and the strings are OR-ed so BM25 ranks documents that match more of them higher. Words are the
 /// same runs of letters and digits the unicode61 tokenizer sees, so nothing in a quoted string needs escaping.
 /// </remarks>
-public static class FtsQuery
+internal static class Fts5Query
 {
     /// <summary>Longer queries are cut: each term is another posting list to merge.</summary>
     public const int MaxTerms = 32;
+
+    /// <summary>The tokenizer main's FTS5 table was created with (Porter stemming over unicode61 words).</summary>
+    public const string Tokenizer = "porter unicode61 remove_diacritics 2";
 
     /// <summary>The MATCH expression, or <c>null</c> when the text has no searchable word.</summary>
     public static string? Build(string? text) => Build(text, dropStopWords: false);

@@ -1,0 +1,296 @@
+using System.Globalization;
+using Lucene.Net.Analysis.TokenAttributes;
+using Lucene.Net.Documents;
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Lucene.Net.Store;
+using LuceneDirectory = Lucene.Net.Store.Directory;
+
+namespace FinNews.Core.Search;
+
+/// <summary>One chunk as the lexical index stores it.</summary>
+internal sealed record LexicalChunk(string ChunkId, string ArticleId, long PublishedMs, string FeedId, IReadOnlyList<string> Tickers, string Text);
+
+/// <summary>
+/// The lexical side of <see cref="SqliteSearchIndex"/>: Lucene.Net BM25 (k1 1.2, b 0.75) over chunk text analyzed by
+/// <see cref="EnglishSearchAnalyzer"/>, with the time, source and ticker filters as Lucene filters.
+/// </summary>
+/// <remarks>
+/// SQLite stays the source of truth; this index is derived from it. Every Lucene commit records the <c>search_meta</c>
+/// generation it matches. A writer (<see cref="OpenWriter"/>) holds Lucene's write lock, which also serializes writers
+/// across processes; the owner commits SQLite first, then Lucene with the new generation. A writer that finds the
+/// recorded generation behind SQLite's (a crash between the two commits, or an index built by FTS5 before Lucene was
+/// the engine) rebuilds the whole lexical index from <c>search_chunks</c>. Readers refresh when SQLite's generation is
+/// ahead of what they have opened.
+/// </remarks>
+internal sealed class LuceneLexicalIndex : IDisposable
+{
+    private const string GenerationKey = "generation";
+    private const string ChunkField = "chunk_id";
+    private const string ArticleField = "article_id";
+    private const string PublishedField = "published";
+    private const string FeedField = "feed";
+    private const string TickerField = "ticker";
+    private const string TextField = "text";
+
+    /// <summary>Longer queries are cut: each term is another posting list to merge.</summary>
+    public const int MaxTerms = 32;
+
+    private static readonly ISet<string> HitFields = new HashSet<string>(StringComparer.Ordinal) { ChunkField, ArticleField, PublishedField };
+
+    private readonly LuceneDirectory _directory;
+    private readonly EnglishSearchAnalyzer _analyzer = new();
+    private readonly System.Threading.Lock _managerLock = new();
+    private SearcherManager? _manager;
+    private long _readerGeneration = -1;
+
+    /// <param name="path">The index folder; <c>null</c> keeps the index in memory (for an in-memory database).</param>
+    public LuceneLexicalIndex(string? path)
+    {
+        _directory = path is null ? new RAMDirectory() : FSDirectory.Open(new DirectoryInfo(path));
+    }
+
+    /// <summary>What <c>--explain</c> says about this engine.</summary>
+    public static string Description => "Lucene.Net BM25, english analysis";
+
+    /// <summary>
+    /// Opens the writer, waiting up to a minute for another writer (in this or another process) to finish; the lock is
+    /// held until the writer is disposed.
+    /// </summary>
+    public Writer OpenWriter() => new(this);
+
+    /// <summary>The <paramref name="depth"/> best chunks for the text under the filter, best first; empty when no term survives analysis.</summary>
+    public List<RankedChunk> Search(string text, VectorFilter filter, int depth, long generation)
+    {
+        var terms = Terms(text);
+        if (terms.Count == 0 || depth <= 0)
+        {
+            return [];
+        }
+
+        var query = new BooleanQuery();
+        foreach (var term in terms)
+        {
+            query.Add(new TermQuery(new Term(TextField, term)), Occur.SHOULD);
+        }
+
+        var manager = Manager(generation);
+        if (manager is null)
+        {
+            return [];
+        }
+
+        var searcher = manager.Acquire();
+        try
+        {
+            var top = searcher.Search(query, Filter(filter), depth);
+            var results = new List<RankedChunk>(top.ScoreDocs.Length);
+            foreach (var hit in top.ScoreDocs)
+            {
+                var document = searcher.Doc(hit.Doc, HitFields);
+                results.Add(new RankedChunk(
+                    document.Get(ArticleField),
+                    document.Get(ChunkField),
+                    hit.Score,
+                    document.GetField(PublishedField).GetInt64Value() ?? 0));
+            }
+
+            return results;
+        }
+        finally
+        {
+            manager.Release(searcher);
+        }
+    }
+
+    /// <summary>The analyzed, distinct terms of a query, at most <see cref="MaxTerms"/>.</summary>
+    public List<string> Terms(string? text)
+    {
+        var terms = new List<string>();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return terms;
+        }
+
+        using var stream = _analyzer.GetTokenStream(TextField, text);
+        var term = stream.AddAttribute<ICharTermAttribute>();
+        stream.Reset();
+        while (stream.IncrementToken() && terms.Count < MaxTerms)
+        {
+            var value = term.ToString();
+            if (!terms.Contains(value, StringComparer.Ordinal))
+            {
+                terms.Add(value);
+            }
+        }
+
+        stream.End();
+        return terms;
+    }
+
+    public void Dispose()
+    {
+        _manager?.Dispose();
+        _analyzer.Dispose();
+        _directory.Dispose();
+    }
+
+    /// <summary>The searcher manager, refreshed when SQLite's generation is ahead of the opened commit; null before the first commit.</summary>
+    private SearcherManager? Manager(long generation)
+    {
+        lock (_managerLock)
+        {
+            if (_manager is null)
+            {
+                if (!DirectoryReader.IndexExists(_directory))
+                {
+                    return null;
+                }
+
+                _manager = new SearcherManager(_directory, new Bm25SearcherFactory());
+                _readerGeneration = -1;
+            }
+
+            if (_readerGeneration < generation)
+            {
+                // The writer commits SQLite first and Lucene second, so this may still open the previous commit; the
+                // generation it records says so, and the next search tries again (a no-op when nothing changed).
+                _manager.MaybeRefresh();
+                var searcher = _manager.Acquire();
+                try
+                {
+                    _readerGeneration = GenerationOf(((DirectoryReader)searcher.IndexReader).IndexCommit.UserData);
+                }
+                finally
+                {
+                    _manager.Release(searcher);
+                }
+            }
+
+            return _manager;
+        }
+    }
+
+    private static long GenerationOf(IDictionary<string, string>? userData) =>
+        userData is not null && userData.TryGetValue(GenerationKey, out var value) ? long.Parse(value, CultureInfo.InvariantCulture) : -1;
+
+    private static QueryWrapperFilter? Filter(VectorFilter filter)
+    {
+        var clauses = new BooleanQuery();
+        if (filter.SinceMs is not null || filter.UntilMs is not null)
+        {
+            clauses.Add(NumericRangeQuery.NewInt64Range(PublishedField, filter.SinceMs, filter.UntilMs, true, false), Occur.MUST);
+        }
+
+        if (filter.Sources is { Count: > 0 } sources)
+        {
+            clauses.Add(AnyOf(FeedField, sources), Occur.MUST);
+        }
+
+        if (filter.Tickers is { Count: > 0 } tickers)
+        {
+            clauses.Add(AnyOf(TickerField, tickers), Occur.MUST);
+        }
+
+        return clauses.Clauses.Count == 0 ? null : new QueryWrapperFilter(clauses);
+
+        static BooleanQuery AnyOf(string field, IReadOnlyList<string> values)
+        {
+            var any = new BooleanQuery();
+            foreach (var value in values)
+            {
+                any.Add(new TermQuery(new Term(field, value)), Occur.SHOULD);
+            }
+
+            return any;
+        }
+    }
+
+    private static Document ToDocument(LexicalChunk chunk)
+    {
+        var document = new Document
+        {
+            new StringField(ChunkField, chunk.ChunkId, Field.Store.YES),
+            new StringField(ArticleField, chunk.ArticleId, Field.Store.YES),
+            new Int64Field(PublishedField, chunk.PublishedMs, Field.Store.YES),
+            new StringField(FeedField, chunk.FeedId, Field.Store.NO),
+            new TextField(TextField, chunk.Text, Field.Store.NO),
+        };
+        foreach (var ticker in chunk.Tickers)
+        {
+            document.Add(new StringField(TickerField, ticker, Field.Store.NO));
+        }
+
+        return document;
+    }
+
+    private sealed class Bm25SearcherFactory : SearcherFactory
+    {
+        public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = new BM25Similarity() };
+    }
+
+    /// <summary>One write: holds Lucene's write lock until disposed; nothing is visible before <see cref="Commit"/>.</summary>
+    internal sealed class Writer : IDisposable
+    {
+        private readonly IndexWriter _writer;
+        private bool _committed;
+
+        public Writer(LuceneLexicalIndex owner)
+        {
+            var config = new IndexWriterConfig(EnglishSearchAnalyzer.Version, owner._analyzer)
+            {
+                OpenMode = OpenMode.CREATE_OR_APPEND,
+                Similarity = new BM25Similarity(),
+                WriteLockTimeout = 60_000,
+                RAMBufferSizeMB = 64,
+            };
+            _writer = new IndexWriter(owner._directory, config);
+            CommittedGeneration = GenerationOf(_writer.CommitData);
+        }
+
+        /// <summary>The SQLite generation the last commit matched; -1 for a new or foreign index.</summary>
+        public long CommittedGeneration { get; }
+
+        /// <summary>Replaces every chunk of an article with these.</summary>
+        public void Replace(string articleId, IEnumerable<LexicalChunk> chunks)
+        {
+            _writer.DeleteDocuments(new Term(ArticleField, articleId));
+            foreach (var chunk in chunks)
+            {
+                _writer.AddDocument(ToDocument(chunk));
+            }
+        }
+
+        /// <summary>Adds a chunk known to be absent (rebuilds).</summary>
+        public void Add(LexicalChunk chunk) => _writer.AddDocument(ToDocument(chunk));
+
+        public void Delete(string articleId) => _writer.DeleteDocuments(new Term(ArticleField, articleId));
+
+        public void DeleteAll() => _writer.DeleteAll();
+
+        /// <summary>Makes the changes visible, recording the SQLite generation they match.</summary>
+        public void Commit(long generation)
+        {
+            _writer.SetCommitData(new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [GenerationKey] = generation.ToString(CultureInfo.InvariantCulture),
+            });
+            _writer.Commit();
+            _committed = true;
+        }
+
+        /// <summary>Releases the lock; changes never committed are rolled back (Lucene's own close would commit them).</summary>
+        public void Dispose()
+        {
+            if (_committed)
+            {
+                _writer.Dispose();
+            }
+            else
+            {
+                _writer.Rollback();
+            }
+        }
+    }
+}
