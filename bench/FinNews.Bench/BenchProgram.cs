@@ -107,7 +107,7 @@ internal static class BenchProgram
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
-          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
+          eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--floor 0.25] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 
     private static async Task EvalAsync(Options options)
@@ -123,6 +123,9 @@ internal static class BenchProgram
         var defaults = SqliteSearchIndexOptions.Default;
         var indexOptions = defaults with
         {
+            VectorFloor = options.Get("floor") is { } floor
+                ? double.Parse(floor, CultureInfo.InvariantCulture)
+                : FusionSettings.DefaultVectorFloorFor(options.Get("embedder") ?? "hashing"),
             Fusion = options.Get("fusion") switch
             {
                 null => defaults.Fusion,
@@ -144,7 +147,7 @@ internal static class BenchProgram
                     ? modes.Split(',').Select(m => Enum.Parse<SearchMode>(m, ignoreCase: true)).ToList()
                     : [SearchMode.Lexical, SearchMode.Vector, SearchMode.Hybrid],
             });
-        Console.WriteLine($"lexical='{LuceneLexicalIndex.Description}' fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight}");
+        Console.WriteLine($"lexical='{LuceneLexicalIndex.Description}' fusion={indexOptions.Fusion} weight={indexOptions.VectorWeight} floor={indexOptions.VectorFloor}");
         Console.Write(report.ToTable());
         if (options.Get("json") is { } jsonPath)
         {

@@ -16,8 +16,44 @@ public readonly record struct RankedChunk(string ArticleId, string ChunkId, doub
 /// <param name="Fusion">Convex score mix or weighted reciprocal rank.</param>
 /// <param name="VectorWeight">Weight of the vector side, 0 (lexical only) to 1 (vector only).</param>
 /// <param name="RrfK">The reciprocal-rank smoothing constant.</param>
-public sealed record FusionSettings(HybridFusion Fusion = HybridFusion.Convex, double VectorWeight = 0.15, int RrfK = ReciprocalRankFusion.DefaultK)
+/// <param name="VectorFloor">
+/// The relevance floor: the least cosine similarity a vector hit needs to be returned when the lexical ranking did not
+/// find it too (in hybrid search), or at all (in vector search). Without it, a query the stored news cannot answer
+/// ("bitcoin etf" over a day with no bitcoin news) still lists the nearest, unrelated chunks, because every chunk has
+/// some nearest neighbour. 0 keeps every hit.
+/// </param>
+public sealed record FusionSettings(
+    HybridFusion Fusion = HybridFusion.Convex,
+    double VectorWeight = 0.15,
+    int RrfK = ReciprocalRankFusion.DefaultK,
+    double VectorFloor = FusionSettings.DefaultVectorFloor)
 {
+    /// <summary>
+    /// The floor for the offline hashing embedder (the default one): its cosines between texts that share no word stay
+    /// below it, and a shared rare word lifts a related chunk above it (bench/README.md, "Relevance floor").
+    /// </summary>
+    public const double DefaultVectorFloor = 0.25;
+
+    /// <summary>
+    /// The floor that suits an embedder (Search:Embedder): each model spreads unrelated texts over its own range of
+    /// cosines (averaged word vectors sit high, hashed words near zero), so one number cannot serve all.
+    /// </summary>
+    public static double DefaultVectorFloorFor(string? embedder) => embedder?.Trim().ToLowerInvariant() switch
+    {
+        "glove" => GloveVectorFloor,
+        "openai" => OpenAiVectorFloor,
+        _ => DefaultVectorFloor,
+    };
+
+    /// <summary>The floor for the GloVe embedder (SIF-weighted, common component removed).</summary>
+    public const double GloveVectorFloor = 0.5;
+
+    /// <summary>
+    /// The floor for OpenAI-compatible embedding models; text-embedding-3 puts unrelated English texts around 0.1-0.2.
+    /// Not measured here (no such model is reachable); set Search:VectorFloor after running <c>finnews eval retrieval</c>.
+    /// </summary>
+    public const double OpenAiVectorFloor = 0.3;
+
     /// <summary>What the scifact evaluation supports (bench/README.md): convex, vector weight 0.15, k = 60.</summary>
     public static FusionSettings Default { get; } = new();
 
@@ -28,11 +64,12 @@ public sealed record FusionSettings(HybridFusion Fusion = HybridFusion.Convex, d
     public double VectorRrfWeight => 2 * VectorWeight;
 
     /// <summary>The fusion and its weights in words, for <c>finnews search --explain</c>.</summary>
-    public string Describe() => Fusion == HybridFusion.ReciprocalRank
+    public string Describe() => (Fusion == HybridFusion.ReciprocalRank
         ? string.Create(CultureInfo.InvariantCulture,
             $"weighted reciprocal rank (k = {RrfK}; weight lexical {LexicalRrfWeight:0.###}, vector {VectorRrfWeight:0.###})")
         : string.Create(CultureInfo.InvariantCulture,
-            $"convex mix of min-max normalized scores (lexical {1 - VectorWeight:0.###}, vector {VectorWeight:0.###})");
+            $"convex mix of min-max normalized scores (lexical {1 - VectorWeight:0.###}, vector {VectorWeight:0.###})"))
+        + (VectorFloor > 0 ? string.Create(CultureInfo.InvariantCulture, $"; vector-only hits need cosine ≥ {VectorFloor:0.###}") : string.Empty);
 
     /// <summary>Every problem with these settings, naming the key under <paramref name="section"/>; empty when valid.</summary>
     public IReadOnlyList<string> Problems(string section)
@@ -46,6 +83,11 @@ public sealed record FusionSettings(HybridFusion Fusion = HybridFusion.Convex, d
         if (RrfK <= 0)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{section}:RrfK = {RrfK}: must be positive."));
+        }
+
+        if (!(VectorFloor >= 0 && VectorFloor < 1))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{section}:VectorFloor = {VectorFloor}: must be at least 0 and below 1 (a cosine similarity)."));
         }
 
         if (!Enum.IsDefined(Fusion))
@@ -81,12 +123,30 @@ public sealed record FusionSettings(HybridFusion Fusion = HybridFusion.Convex, d
 /// </summary>
 public static class HybridRanking
 {
-    /// <summary>Fuses two rankings (each best first) as configured; ties keep first-seen order, lexical list first.</summary>
+    /// <summary>
+    /// Fuses two rankings (each best first) as configured; ties keep first-seen order, lexical list first. Vector
+    /// candidates below <see cref="FusionSettings.VectorFloor"/> are no candidates: a chunk only they found is dropped,
+    /// one the lexical ranking found keeps its lexical part. Elasticsearch's knn <c>similarity</c> does the same on the
+    /// server, so every path fuses the same candidates.
+    /// </summary>
     public static List<RankedChunk> Fuse(IReadOnlyList<RankedChunk> lexical, IReadOnlyList<RankedChunk> vector, FusionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(lexical);
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(settings);
+        return FuseAll(lexical, AboveFloor(vector, settings), settings);
+    }
+
+    /// <summary>The vector hits (cosine scores, best first) that clear <see cref="FusionSettings.VectorFloor"/>.</summary>
+    public static List<RankedChunk> AboveFloor(IEnumerable<RankedChunk> vector, FusionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        ArgumentNullException.ThrowIfNull(settings);
+        return vector.Where(h => h.Score >= settings.VectorFloor).ToList();
+    }
+
+    private static List<RankedChunk> FuseAll(IReadOnlyList<RankedChunk> lexical, IReadOnlyList<RankedChunk> vector, FusionSettings settings)
+    {
         var byChunk = new Dictionary<string, RankedChunk>(StringComparer.Ordinal);
         foreach (var hit in lexical.Concat(vector))
         {

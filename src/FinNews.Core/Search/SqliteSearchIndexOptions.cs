@@ -33,8 +33,11 @@ public sealed record SqliteSearchIndexOptions
     /// <summary>The RRF smoothing constant.</summary>
     public int RrfK { get; init; } = ReciprocalRankFusion.DefaultK;
 
-    /// <summary>Fusion, vector weight and k as the shared <see cref="Search.FusionSettings"/> (the Elasticsearch index takes the same).</summary>
-    public FusionSettings FusionSettings => new(Fusion, VectorWeight, RrfK);
+    /// <summary>The relevance floor for vector hits (<see cref="Search.FusionSettings.VectorFloor"/>).</summary>
+    public double VectorFloor { get; init; } = FusionSettings.DefaultVectorFloor;
+
+    /// <summary>Fusion, vector weight, k and floor as the shared <see cref="Search.FusionSettings"/> (the Elasticsearch index takes the same).</summary>
+    public FusionSettings FusionSettings => new(Fusion, VectorWeight, RrfK, VectorFloor);
 
     /// <summary>
     /// When set, every score is multiplied by <c>0.5^(age / half-life)</c>, age measured from <see cref="TimeProvider"/>'s
@@ -53,6 +56,11 @@ public sealed record SqliteSearchIndexOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RrfK, 0, nameof(RrfK));
+        if (!(VectorFloor >= 0 && VectorFloor < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(VectorFloor), VectorFloor, "must be at least 0 and below 1 (a cosine similarity)");
+        }
+
         if (RecencyHalfLife is { } halfLife && halfLife <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(RecencyHalfLife), halfLife, "must be positive");

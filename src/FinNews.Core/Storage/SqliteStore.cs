@@ -779,13 +779,16 @@ public sealed class SqliteStore
     /// The briefing of record: the current version of the newest edition (the latest covered day), not merely the last
     /// one written, so a back-dated briefing never replaces today's.
     /// </summary>
-    public BriefingDocument? LatestBriefing()
+    public BriefingDocument? LatestBriefing() =>
+        LatestBriefingJson() is { } json ? JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument) : null;
+
+    /// <summary>The stored JSON of <see cref="LatestBriefing"/> (what a cache of its renderings compares), or null.</summary>
+    public string? LatestBriefingJson()
     {
         using var c = Open();
-        var json = c.ExecuteScalar<string?>("""
+        return c.ExecuteScalar<string?>("""
             SELECT json FROM briefings WHERE superseded_by IS NULL ORDER BY edition DESC, version DESC, created_at DESC, id DESC LIMIT 1
             """);
-        return json is null ? null : JsonSerializer.Deserialize(json, BriefingJsonContext.Default.BriefingDocument);
     }
 
     /// <summary>

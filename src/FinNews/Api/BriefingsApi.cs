@@ -24,11 +24,32 @@ internal static class BriefingsApi
     {
         var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
 
-        group.MapGet("/latest", (SqliteStore store, string? format) =>
-                Render(format, store.LatestBriefing, "No briefing yet", "No briefing has been written yet; run `finnews brief`."))
+        group.MapGet("/latest", IResult (SqliteStore store, LatestBriefingCache cache, HttpContext http, string? format) =>
+            {
+                var errors = new ParameterErrors();
+                var f = Format.Read(format, errors);
+                if (errors.Problem is { } problem)
+                {
+                    return problem;
+                }
+
+                if (store.LatestBriefingJson() is not { } json)
+                {
+                    return TypedResults.Problem(title: "No briefing yet", detail: "No briefing has been written yet; run `finnews brief`.", statusCode: StatusCodes.Status404NotFound);
+                }
+
+                var (body, etag) = cache.Get(json, f);
+                http.Response.Headers.ETag = etag;
+                http.Response.Headers.CacheControl = "no-cache"; // revalidate each time: a new briefing may be written at any moment
+                return http.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == "*" || v.Split(',').Any(t => t.Trim() == etag)))
+                    ? Results.StatusCode(StatusCodes.Status304NotModified)
+                    : TypedResults.Text(body, LatestBriefingCache.ContentType(f));
+            })
             .WithSummary("The latest briefing")
-            .WithDescription("The most recently written briefing, rendered as format asks (the same renderings as /api/v1/briefings/{id}).")
+            .WithDescription("The most recently written briefing, rendered as format asks (the same renderings as /api/v1/briefings/{id}). "
+                + "Each rendering carries an ETag; a request with If-None-Match naming it gets 304 Not Modified until a newer briefing is stored.")
             .WithBriefingResponses()
+            .Produces(StatusCodes.Status304NotModified)
             .WithParameters(Format);
 
         group.MapGet("/{id}", (SqliteStore store, string id, string? format) =>
@@ -86,12 +107,7 @@ internal static class BriefingsApi
             return TypedResults.Problem(title: notFoundTitle, detail: notFoundDetail, statusCode: StatusCodes.Status404NotFound);
         }
 
-        return f switch
-        {
-            "md" => TypedResults.Text(BriefingRenderer.ToMarkdown(b), "text/markdown; charset=utf-8"),
-            "html" => TypedResults.Text(BriefingRenderer.ToHtmlDocument(b, BriefingPublisher.Css), "text/html; charset=utf-8"),
-            _ => TypedResults.Text(BriefingRenderer.ToJson(b), "application/json; charset=utf-8"),
-        };
+        return TypedResults.Text(LatestBriefingCache.Render(b, f), LatestBriefingCache.ContentType(f));
     }
 
     /// <summary>The responses of a rendered briefing: 200 in each format, 400 for a bad format, 404.</summary>

@@ -870,7 +870,11 @@ public static class FinNewsCli
                 // Progress on stderr as it happens (indexing a corpus takes a while); the report alone goes to stdout.
                 var progress = new LineProgress(line => Console.Error.WriteLine($"[{name}] {line}"));
                 reports.Add(await FinNews.Core.Search.Evaluation.RetrievalEvaluator.EvaluateFolderAsync(folder, embedder, name,
-                    new FinNews.Core.Search.Evaluation.RetrievalEvaluationOptions { Progress = progress }, ct));
+                    new FinNews.Core.Search.Evaluation.RetrievalEvaluationOptions
+                    {
+                        Progress = progress,
+                        Index = SqliteSearchIndexOptions.Default with { VectorFloor = FusionSettings.DefaultVectorFloorFor(name) },
+                    }, ct));
             }
 
             Console.WriteLine(parse.GetValue(json)

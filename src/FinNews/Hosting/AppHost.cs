@@ -28,6 +28,7 @@ public static class AppHost
         // without this it is a bare 400 with no body. Query parameters of the API bind as strings (ApiParameter).
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddAntiforgery();
+        builder.Services.AddSingleton<Api.LatestBriefingCache>();
         builder.AddPageAuth();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);

@@ -162,7 +162,7 @@ public static class FinNewsServices
         {
             case "sqlite":
                 return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder,
-                    SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK });
+                    SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK, VectorFloor = fusion.VectorFloor });
             case "elasticsearch":
                 return new ElasticsearchSearchIndex(ElasticsearchOptionsFrom(sp), embedder, search.Embedder, fusion,
                     sp.GetRequiredService<ILogger<ElasticsearchSearchIndex>>(), sp.GetRequiredService<TimeProvider>());

@@ -73,9 +73,16 @@ public sealed class SearchOptions
     /// <summary>The reciprocal-rank constant k (also the rank_constant of Elasticsearch's rrf retriever).</summary>
     public int RrfK { get; set; } = FinNews.Core.Search.FusionSettings.Default.RrfK;
 
+    /// <summary>
+    /// The relevance floor: the least cosine a vector hit needs when lexical search did not find it too; unset, the
+    /// embedder's own default (hashing 0.25, glove 0.5, openai 0.3; see bench/README.md).
+    /// </summary>
+    public double? VectorFloor { get; set; }
+
     /// <summary>The fusion settings both backends take.</summary>
     public FinNews.Core.Search.FusionSettings FusionSettings() =>
-        new(FinNews.Core.Search.FusionSettings.TryParseFusion(Fusion, out var fusion) ? fusion : FinNews.Core.Search.HybridFusion.Convex, VectorWeight, RrfK);
+        new(FinNews.Core.Search.FusionSettings.TryParseFusion(Fusion, out var fusion) ? fusion : FinNews.Core.Search.HybridFusion.Convex, VectorWeight, RrfK,
+            VectorFloor ?? FinNews.Core.Search.FusionSettings.DefaultVectorFloorFor(Embedder));
 }
 
 /// <summary>Validates every options section; each failure names the configuration key and the bad value.</summary>

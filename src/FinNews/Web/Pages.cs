@@ -230,6 +230,13 @@ internal static class Pages
                 }
 
                 var results = await Api.SearchApi.SearchWithArticlesAsync(index, store, new FinNews.Core.Search.SearchQuery(q, searchMode, 20), ct);
+                if (results.Count == 0)
+                {
+                    // "Nothing found" is an answer: no result cleared the relevance floor (lexical match or close vector).
+                    sb.Append(C, $"<p class=\"empty\">Nothing found for “{E.Encode(q)}” in the stored news.</p>");
+                    return Layout.Page($"Search: {q}", sb.ToString());
+                }
+
                 sb.Append(C, $"<p class=\"muted\">{results.Count} results, one per story.</p><ol class=\"results\">");
                 foreach (var r in results)
                 {

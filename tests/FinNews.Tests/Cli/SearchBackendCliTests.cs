@@ -36,7 +36,7 @@ public sealed class SearchBackendCliTests
         code.Should().Be(0, stderr);
         stdout.Should().Contain("backend: sqlite (embedded)")
             .And.Contain("fused in process")
-            .And.Contain("fusion:  convex mix of min-max normalized scores (lexical 0.85, vector 0.15)");
+            .And.Contain("fusion:  convex mix of min-max normalized scores (lexical 0.85, vector 0.15); vector-only hits need cosine ≥ 0.25");
     }
 
     [Fact]

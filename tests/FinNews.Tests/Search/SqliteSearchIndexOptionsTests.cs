@@ -60,9 +60,10 @@ public sealed class SqliteSearchIndexOptionsTests : IDisposable
     [InlineData(HybridFusion.Convex)]
     public async Task Fusion_weight_zero_is_lexical_order_and_one_is_vector_order(HybridFusion fusion)
     {
-        using var lexicalOnly = Index(new SqliteSearchIndexOptions { Fusion = fusion, VectorWeight = 0 });
+        // With the relevance floor, a hit lexical search found stays even when its vector is below it (NothingFoundTests).
+        using var lexicalOnly = Index(new SqliteSearchIndexOptions { Fusion = fusion, VectorWeight = 0, VectorFloor = 0 });
         await lexicalOnly.IndexAsync(SearchTestData.Corpus());
-        using var vectorOnly = Index(new SqliteSearchIndexOptions { Fusion = fusion, VectorWeight = 1 });
+        using var vectorOnly = Index(new SqliteSearchIndexOptions { Fusion = fusion, VectorWeight = 1, VectorFloor = 0 });
 
         const string Query = "Acme factory earnings";
         var lexical = await lexicalOnly.SearchAsync(new SearchQuery(Query, SearchMode.Lexical));

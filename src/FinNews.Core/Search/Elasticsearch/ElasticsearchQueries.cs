@@ -234,20 +234,26 @@ internal static class ElasticsearchQueries
         Filter = [.. filters],
     };
 
-    /// <summary>kNN over the chunk vectors, under the filters; <c>num_candidates</c> at least <c>k</c>.</summary>
-    public static KnnSearch Knn(float[] vector, int k, List<Query> filters) => new(VectorField)
+    /// <summary>
+    /// kNN over the chunk vectors, under the filters; <c>num_candidates</c> at least <c>k</c>; with a positive
+    /// <paramref name="floor"/>, only vectors whose cosine similarity reaches it (<c>similarity</c> is the raw cosine,
+    /// not the (1 + cos) / 2 score), as <see cref="HybridRanking.Fuse"/> keeps them.
+    /// </summary>
+    public static KnnSearch Knn(float[] vector, int k, List<Query> filters, double floor) => new(VectorField)
     {
         QueryVector = vector,
         K = k,
         NumCandidates = Candidates(k),
         Filter = filters.Count > 0 ? [.. filters] : null,
+        Similarity = floor > 0 ? (float)floor : null,
     };
 
-    public static KnnRetriever KnnRetriever(float[] vector, int k, List<Query> filters) => new(VectorField, k)
+    public static KnnRetriever KnnRetriever(float[] vector, int k, List<Query> filters, double floor) => new(VectorField, k)
     {
         QueryVector = vector,
         NumCandidates = Candidates(k),
         Filter = filters.Count > 0 ? [.. filters] : null,
+        Similarity = floor > 0 ? (float)floor : null,
     };
 
     /// <summary>A standard (lexical) search of <paramref name="size"/> hits: one half of the client-side path.</summary>
@@ -260,20 +266,20 @@ internal static class ElasticsearchQueries
     };
 
     /// <summary>A kNN search of <paramref name="size"/> hits: the other half of the client-side path.</summary>
-    public static MultisearchBody KnnBody(float[] vector, List<Query> filters, int size) => new()
+    public static MultisearchBody KnnBody(float[] vector, List<Query> filters, int size, double floor) => new()
     {
         Size = size,
-        Knn = [Knn(vector, size, filters)],
+        Knn = [Knn(vector, size, filters, floor)],
         Source = Source(),
         TrackTotalHits = false,
     };
 
     /// <summary>The two searches of client-side hybrid in one <c>_msearch</c> (lexical first, as the fusion expects).</summary>
-    public static MultiSearchRequest Hybrid(string alias, string text, float[] vector, List<Query> filters, int size) =>
+    public static MultiSearchRequest Hybrid(string alias, string text, float[] vector, List<Query> filters, int size, double floor) =>
         new(alias, new List<SearchRequestItem>
         {
             new(new MultisearchHeader(), LexicalBody(text, filters, size)),
-            new(new MultisearchHeader(), KnnBody(vector, filters, size)),
+            new(new MultisearchHeader(), KnnBody(vector, filters, size, floor)),
         });
 
     public static SearchRequest Lexical(string alias, string text, List<Query> filters, int size) => new(alias)
@@ -284,10 +290,10 @@ internal static class ElasticsearchQueries
         TrackTotalHits = false,
     };
 
-    public static SearchRequest Vector(string alias, float[] vector, List<Query> filters, int size) => new(alias)
+    public static SearchRequest Vector(string alias, float[] vector, List<Query> filters, int size, double floor) => new(alias)
     {
         Size = size,
-        Knn = [Knn(vector, size, filters)],
+        Knn = [Knn(vector, size, filters, floor)],
         Source = Source(),
         TrackTotalHits = false,
     };
@@ -301,7 +307,7 @@ internal static class ElasticsearchQueries
     public static SearchRequest Rrf(string alias, string text, float[] vector, List<Query> filters, int size, FusionSettings fusion)
     {
         Retriever standard = new StandardRetriever { Query = LexicalQuery(text, filters) };
-        Retriever knn = KnnRetriever(vector, size, filters);
+        Retriever knn = KnnRetriever(vector, size, filters, fusion.VectorFloor);
         var weighted = Math.Abs(fusion.LexicalRrfWeight - 1) > 1e-12;
         return new SearchRequest(alias)
         {
@@ -335,7 +341,7 @@ internal static class ElasticsearchQueries
                     Weight = (float)(1 - fusion.VectorWeight),
                     Normalizer = ScoreNormalizer.Minmax,
                 },
-                new InnerRetriever(KnnRetriever(vector, size, filters))
+                new InnerRetriever(KnnRetriever(vector, size, filters, fusion.VectorFloor))
                 {
                     Weight = (float)fusion.VectorWeight,
                     Normalizer = ScoreNormalizer.Minmax,

@@ -267,7 +267,7 @@ public sealed class ElasticsearchSearchIndex : ISearchIndex, IDisposable
                 var vector = await EmbedQueryAsync(query.Text, cancellationToken);
                 ranked = vector is null
                     ? []
-                    : await SearchAsync("knn search", ElasticsearchQueries.Vector(alias, vector, filters, depth), true, texts, cancellationToken);
+                    : HybridRanking.AboveFloor(await SearchAsync("knn search", ElasticsearchQueries.Vector(alias, vector, filters, depth, _fusion.VectorFloor), true, texts, cancellationToken), _fusion);
                 explanation = Explain(vector is null ? "nothing embeddable in the query" : $"_search: knn ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
@@ -482,14 +482,14 @@ public sealed class ElasticsearchSearchIndex : ISearchIndex, IDisposable
                 var rrf = await SearchAsync("rrf retriever search", ElasticsearchQueries.Rrf(alias, text, vector, filters, depth, _fusion), false, texts, cancellationToken);
                 return (rrf, Explain(
                     string.Create(CultureInfo.InvariantCulture, $"_search: server-side rrf retriever over standard (multi_match) + knn, rank_window_size {depth}"),
-                    new FusionSettings(HybridFusion.ReciprocalRank, _fusion.VectorWeight, _fusion.RrfK).Describe()));
+                    (_fusion with { Fusion = HybridFusion.ReciprocalRank }).Describe()));
             case HybridPath.LinearRetriever:
                 var linear = await SearchAsync("linear retriever search", ElasticsearchQueries.Linear(alias, text, vector, filters, depth, _fusion), false, texts, cancellationToken);
                 return (linear, Explain(
                     string.Create(CultureInfo.InvariantCulture, $"_search: server-side linear retriever (minmax) over standard (multi_match) + knn, rank_window_size {depth}"),
-                    new FusionSettings(HybridFusion.Convex, _fusion.VectorWeight, _fusion.RrfK).Describe()));
+                    (_fusion with { Fusion = HybridFusion.Convex }).Describe()));
             default:
-                var response = await _client.MultiSearchAsync<ChunkHit>(ElasticsearchQueries.Hybrid(alias, text, vector, filters, depth), cancellationToken);
+                var response = await _client.MultiSearchAsync<ChunkHit>(ElasticsearchQueries.Hybrid(alias, text, vector, filters, depth, _fusion.VectorFloor), cancellationToken);
                 // 200 with per-search errors (e.g. nothing indexed yet: 404 index_not_found) is handled search by search.
                 if (response.ApiCallDetails?.HttpStatusCode != 200 || response.Responses is null)
                 {

@@ -82,6 +82,7 @@ public sealed record RetrievalReport(
             json.WriteString("fusion", Index.Fusion.ToString());
             json.WriteNumber("vectorWeight", Index.VectorWeight);
             json.WriteNumber("rrfK", Index.RrfK);
+            json.WriteNumber("vectorFloor", Index.VectorFloor);
             json.WriteEndObject();
             json.WriteNumber("documents", Documents);
             json.WriteNumber("chunks", Chunks);

@@ -77,7 +77,7 @@ public sealed class ElasticsearchSearchIndexTests
         lexicalFilter.ToJsonString().Should().Be(
             """[{"range":{"published_at":{"gte":"2025-01-01T00:00:00.000Z","lt":"2025-01-21T00:00:00.000Z"}}},{"terms":{"tickers":["ACME"]}},{"terms":{"feed_id":["reuters"]}}]""");
         run.Explanation.Path.Should().StartWith("_msearch").And.Contain("fused client-side");
-        run.Explanation.Fusion.Should().Be("convex mix of min-max normalized scores (lexical 0.85, vector 0.15)");
+        run.Explanation.Fusion.Should().Be("convex mix of min-max normalized scores (lexical 0.85, vector 0.15); vector-only hits need cosine ≥ 0.25");
         run.Explanation.Backend.Should().Be("Elasticsearch 9.1.0, licence basic");
         run.Explanation.Notes.Should().Contain(n => n.Contains("needs an Enterprise or trial licence", StringComparison.Ordinal));
         run.Hits.Select(h => h.ArticleId).Should().Equal("a1");

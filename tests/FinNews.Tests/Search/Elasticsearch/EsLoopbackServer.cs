@@ -566,8 +566,9 @@ internal static class MiniEngine
                     score = (1 + (dot / norms)) / 2;
                 }
 
-                return (x.d.Id, Score: score, Order: x.i);
+                return (x.d.Id, Score: score, Order: x.i, Cosine: similarity == "l2_norm" ? double.NaN : (2 * score) - 1);
             })
+            .Where(x => knn["similarity"] is not { } floor || x.Cosine >= floor.GetValue<double>() - 1e-6) // raw cosine, as Elasticsearch reads it
             .OrderByDescending(x => x.Score)
             .ThenBy(x => x.Order)
             .Take(k)
