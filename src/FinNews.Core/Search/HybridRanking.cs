@@ -17,8 +17,9 @@ public readonly record struct RankedChunk(string ArticleId, string ChunkId, doub
 /// <param name="VectorWeight">Weight of the vector side, 0 (lexical only) to 1 (vector only).</param>
 /// <param name="RrfK">The reciprocal-rank smoothing constant.</param>
 /// <param name="VectorFloor">
-/// The relevance floor: the least cosine similarity a vector hit needs to be returned when the lexical ranking did not
-/// find it too (in hybrid search), or at all (in vector search). Without it, a query the stored news cannot answer
+/// The relevance floor of hybrid search: the least cosine similarity a vector hit needs to be returned when the lexical
+/// ranking did not find it too (vector mode, a diagnostic view of the embedder, lists its nearest neighbours as they
+/// are). Without it, a query the stored news cannot answer
 /// ("bitcoin etf" over a day with no bitcoin news) still lists the nearest, unrelated chunks, because every chunk has
 /// some nearest neighbour. 0 keeps every hit.
 /// </param>

@@ -319,8 +319,8 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 explanation = Explain($"{LuceneLexicalIndex.Description} ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Vector:
-                ranked = HybridRanking.AboveFloor(await VectorAsync(query.Text, filter, depth, generation, cancellationToken), fusion);
-                explanation = Explain(string.Create(CultureInfo.InvariantCulture, $"exact cosine scan ({ranked.Count} candidates with cosine ≥ {fusion.VectorFloor:0.###})"), null);
+                ranked = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
+                explanation = Explain($"exact cosine scan ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
                 var lexical = _lexical.Search(query.Text, filter, depth, generation);

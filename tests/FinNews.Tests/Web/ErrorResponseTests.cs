@@ -59,12 +59,12 @@ public class ErrorResponseTests
         await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
         await app.Services.GetRequiredService<ISearchIndex>().InitializeAsync();
-        // A damaged index: the full-text table is gone, so every search fails inside the server.
+        // A damaged index: its metadata table is gone, so every search fails inside the server.
         using (var sqlite = new Microsoft.Data.Sqlite.SqliteConnection(app.Services.GetRequiredService<SqliteStore>().ConnectionString))
         {
             sqlite.Open();
             using var drop = sqlite.CreateCommand();
-            drop.CommandText = "DROP TABLE search_fts";
+            drop.CommandText = "DROP TABLE search_meta";
             drop.ExecuteNonQuery();
         }
 

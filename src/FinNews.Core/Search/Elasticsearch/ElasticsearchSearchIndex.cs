@@ -267,7 +267,7 @@ public sealed class ElasticsearchSearchIndex : ISearchIndex, IDisposable
                 var vector = await EmbedQueryAsync(query.Text, cancellationToken);
                 ranked = vector is null
                     ? []
-                    : HybridRanking.AboveFloor(await SearchAsync("knn search", ElasticsearchQueries.Vector(alias, vector, filters, depth, _fusion.VectorFloor), true, texts, cancellationToken), _fusion);
+                    : await SearchAsync("knn search", ElasticsearchQueries.Vector(alias, vector, filters, depth, floor: 0), true, texts, cancellationToken);
                 explanation = Explain(vector is null ? "nothing embeddable in the query" : $"_search: knn ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
