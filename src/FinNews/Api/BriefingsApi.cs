@@ -27,7 +27,7 @@ internal static class BriefingsApi
         group.MapGet("/latest", (SqliteStore store, string? format) =>
                 Render(format, store.LatestBriefing, "No briefing yet", "No briefing has been written yet; run `finnews brief`."))
             .WithSummary("The latest briefing")
-            .WithDescription("The most recently written briefing, rendered as format asks (the same renderings as /api/v1/briefings/{id}).")
+            .WithDescription("The briefing of record: the current version of the newest edition (the latest covered day, not merely the last one written), rendered as format asks (the same renderings as /api/v1/briefings/{id}).")
             .WithBriefingResponses()
             .WithParameters(Format);
 
