@@ -46,8 +46,8 @@ internal static class BriefingsApi
                     : TypedResults.Text(body, LatestBriefingCache.ContentType(f));
             })
             .WithSummary("The latest briefing")
-            .WithDescription("The most recently written briefing, rendered as format asks (the same renderings as /api/v1/briefings/{id}). "
-                + "Each rendering carries an ETag; a request with If-None-Match naming it gets 304 Not Modified until a newer briefing is stored.")
+            .WithDescription("The briefing of record: the current version of the newest edition (the latest covered day, not merely the last one written), rendered as format asks (the same renderings as /api/v1/briefings/{id}). "
+                + "Each rendering carries an ETag; a request with If-None-Match naming it gets 304 Not Modified until another briefing or version is stored.")
             .WithBriefingResponses()
             .Produces(StatusCodes.Status304NotModified)
             .WithParameters(Format);

@@ -398,9 +398,9 @@ public static class FinNewsCli
             }
             catch (Exception ex) when (ex is InvalidDataException or FeedExistsException)
             {
-                // A bad definition, an id already in use, or a bad feeds.json: nothing was stored.
+                // A bad definition (scheme, interval, id) or an id already in use: a bad argument; nothing was stored.
                 await Console.Error.WriteLineAsync($"Feed {feed.Id} not added: {ex.Message}");
-                return 3;
+                return 2;
             }
         }));
         var removeId = new Argument<string>("feed-id") { Description = "The feed to remove (its stored articles stay)" };
@@ -421,7 +421,7 @@ public static class FinNewsCli
                     return Task.FromResult(1);
                 default:
                     Console.Error.WriteLine($"No feed '{id}'; known: {string.Join(", ", catalog.Feeds().Select(f => f.Id))}.");
-                    return Task.FromResult(1);
+                    return Task.FromResult(2);
             }
         }));
 
@@ -565,8 +565,14 @@ public static class FinNewsCli
             try
             {
                 var done = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Revoke(key);
-                Console.WriteLine(done ? $"Key {key} revoked." : $"No key '{key}'.");
-                return Task.FromResult(done ? 0 : 1);
+                if (!done)
+                {
+                    Console.Error.WriteLine($"No key '{key}' (see finnews keys list).");
+                    return Task.FromResult(2);
+                }
+
+                Console.WriteLine($"Key {key} revoked.");
+                return Task.FromResult(0);
             }
             catch (FinNews.Core.Access.ApiKeyValidationException ex)
             {
@@ -601,7 +607,13 @@ public static class FinNewsCli
             var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
             if (briefing is null)
             {
-                await Console.Error.WriteLineAsync(parse.GetValue(id) is { } missing ? $"No briefing with id '{missing}'." : "No briefing yet; run `finnews brief` first.");
+                if (parse.GetValue(id) is { } missing)
+                {
+                    await Console.Error.WriteLineAsync($"No briefing with id '{missing}' (see /briefings or /api/v1/briefings).");
+                    return 2;
+                }
+
+                await Console.Error.WriteLineAsync("No briefing yet; run `finnews brief` first.");
                 return 1;
             }
 
@@ -953,7 +965,7 @@ public static class FinNewsCli
         if (catalog.Find(feedId) is null)
         {
             Console.Error.WriteLine($"No feed '{feedId}'; known: {string.Join(", ", catalog.Feeds().Select(f => f.Id))}.");
-            return 1;
+            return 2;
         }
 
         var store = host.Services.GetRequiredService<SqliteStore>();

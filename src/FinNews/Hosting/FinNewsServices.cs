@@ -174,7 +174,16 @@ public static class FinNewsServices
     /// <summary>The "Elasticsearch" section, with the connection and secrets from the environment (never from files).</summary>
     public static ElasticsearchOptions ElasticsearchOptionsFrom(IServiceProvider sp)
     {
-        var options = sp.GetRequiredService<IConfiguration>().GetSection("Elasticsearch").Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
+        var section = sp.GetRequiredService<IConfiguration>().GetSection("Elasticsearch");
+        foreach (var (key, variable) in new[] { ("ApiKey", "FINNEWS_ELASTICSEARCH_API_KEY"), ("Password", "FINNEWS_ELASTICSEARCH_PASSWORD") })
+        {
+            if (!string.IsNullOrEmpty(section[key]))
+            {
+                throw new InvalidDataException($"Elasticsearch:{key} is set in the configuration: secrets are not read from configuration; set {variable} in the environment instead.");
+            }
+        }
+
+        var options = section.Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
         options.Url = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_URL") ?? options.Url;
         options.ApiKey = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_API_KEY") ?? options.ApiKey;
         options.Username = Environment.GetEnvironmentVariable("FINNEWS_ELASTICSEARCH_USERNAME") ?? options.Username;

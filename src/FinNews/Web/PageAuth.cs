@@ -97,8 +97,13 @@ internal static class PageAuth
 
     public static void MapLogin(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? @return) =>
+        app.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, IOptions<AuthOptions> auth, string? @return) =>
         {
+            if (!auth.Value.Enabled)
+            {
+                return SignInOff();
+            }
+
             var e = HtmlEncoder.Default;
             return Layout.Page("Sign in", $"""
                 <h1>Sign in</h1><p class="muted">Use a FinNews API key: reader to read, editor to also edit and approve briefings (finnews keys create --scope reader|editor|admin).</p>
@@ -110,6 +115,11 @@ internal static class PageAuth
 
         app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
         {
+            if (!auth.Value.Enabled)
+            {
+                return SignInOff();
+            }
+
             if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
                 return refused;
@@ -142,6 +152,11 @@ internal static class PageAuth
             return Results.Redirect("/login");
         }).ExcludeFromDescription();
     }
+
+    // With Auth:Enabled off there are no sessions: pages are open to this machine only, so there is nothing to sign in to.
+    private static IResult SignInOff() => Layout.Page("Sign in",
+        "<h1>Sign-in is off</h1><p>This server runs without access control (<code>Auth:Enabled</code> is false): its pages answer requests from this machine only, and there is nothing to sign in to.</p><p><a href=\"/\">Today's briefing</a></p>",
+        status: 404);
 
     /// <summary>
     /// A return path kept after sign-in: a local path of printable ASCII only. "//host", "/\host", and paths with control

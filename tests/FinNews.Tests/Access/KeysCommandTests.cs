@@ -20,4 +20,26 @@ public class KeysCommandTests
         bad.Err.Should().Contain("scope = 'owner': unknown scope (use one of 'reader', 'editor', 'admin')");
         list.Out.Should().Contain("news desk").And.Contain("editor");
     }
+
+    [Fact]
+    public async Task A_revoked_key_stops_working_and_revoking_an_unknown_key_is_a_bad_argument()
+    {
+        using var env = TestEnvironment.Create();
+        var created = await FinNewsProcess.RunAsync("keys", "create", "--scope", "reader", "--name", "desk", "--rpm", "7", "--config", env.ConfigDirectory);
+        created.Code.Should().Be(0, created.Err);
+        var key = created.Out.Trim();
+        var prefix = key[..FinNews.Core.Access.ApiKeyStore.PrefixLength];
+        (await FinNewsProcess.RunAsync("keys", "list", "--config", env.ConfigDirectory)).Out.Should().Contain("desk").And.Contain("7");
+
+        var revoked = await FinNewsProcess.RunAsync("keys", "revoke", prefix, "--config", env.ConfigDirectory);
+        var unknown = await FinNewsProcess.RunAsync("keys", "revoke", "fn_nothere", "--config", env.ConfigDirectory);
+
+        revoked.Code.Should().Be(0, revoked.Err);
+        revoked.Out.Should().Contain("revoked");
+        unknown.Code.Should().Be(2);
+        unknown.Err.Should().Contain("No key 'fn_nothere'");
+        var store = new FinNews.Core.Access.ApiKeyStore(new FinNews.Core.Storage.SqliteStore(env.DatabasePath).ConnectionString, env.Clock);
+        store.Initialize();
+        store.Authenticate(key).Should().BeNull("a revoked key is refused");
+    }
 }

@@ -29,7 +29,7 @@ public class FeedAdminTests
         refusedPrivate.Err.Should().Contain("loopback").And.Contain("internal");
         refusedJunk.Code.Should().Be(1);
         refusedJunk.Err.Should().Contain("junk").And.Contain("not XML");
-        refusedScheme.Code.Should().Be(3);
+        refusedScheme.Code.Should().Be(2, "a malformed URL is a bad argument");
         refusedScheme.Err.Should().Contain("ftp://x.example/rss");
         (await ListedIds(env)).Should().NotContain(["local", "junk", "ftp"], "nothing is saved for a refused feed");
 
@@ -42,7 +42,7 @@ public class FeedAdminTests
         ingest.Out.Should().Contain("local");
 
         var duplicate = await FinNewsProcess.RunAsync("feeds", "add", "--id", "local", "--name", "Again", "--url", server.Url + "rss", "--internal", "--config", env.ConfigDirectory);
-        duplicate.Code.Should().Be(3);
+        duplicate.Code.Should().Be(2, "an id already taken is a bad argument");
         duplicate.Err.Should().Contain("already exists");
 
         (await FinNewsProcess.RunAsync("feeds", "remove", "local", "--config", env.ConfigDirectory)).Code.Should().Be(0);

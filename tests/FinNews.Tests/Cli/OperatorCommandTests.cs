@@ -32,7 +32,7 @@ public class OperatorCommandTests
         after.RootElement.EnumerateArray().Single(r => r.GetProperty("id").GetString() == "broken-wire").GetProperty("paused").GetBoolean().Should().BeFalse();
 
         var unknown = await FinNewsProcess.RunAsync("feeds", "pause", "no-such-feed", "--config", env.ConfigDirectory);
-        unknown.Code.Should().Be(1);
+        unknown.Code.Should().Be(2, "an id that names no feed is a bad argument");
         unknown.Err.Should().Contain("no-such-feed").And.Contain("meridian-wire");
     }
 

@@ -40,6 +40,20 @@ public sealed class SearchBackendCliTests
     }
 
     [Fact]
+    public async Task An_elasticsearch_password_in_a_config_file_is_refused_naming_the_key_and_the_variable_to_use()
+    {
+        using var env = TestEnvironment.Create();
+        env.SetSetting("Search:Backend", "elasticsearch");
+        env.SetSetting("Elasticsearch:Password", Password);
+
+        var (code, stdout, stderr) = await FinNewsProcess.RunAsync("search", "anything", "--config", env.ConfigDirectory);
+
+        code.Should().Be(3);
+        stderr.Should().Contain("Elasticsearch:Password").And.Contain("FINNEWS_ELASTICSEARCH_PASSWORD");
+        (stdout + stderr).Should().NotContain(Password, "a secret is never echoed");
+    }
+
+    [Fact]
     public async Task Reindex_to_elasticsearch_moves_the_installation_and_search_then_runs_there_fused_client_side_on_basic()
     {
         using var env = TestEnvironment.Create();

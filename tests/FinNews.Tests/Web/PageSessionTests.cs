@@ -103,6 +103,22 @@ public sealed class PageSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task With_auth_off_there_is_no_sign_in_page_and_a_posted_key_sets_no_cookie()
+    {
+        await using var app = await StartAsync(auth: false);
+        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("analyst", ApiScopes.Reader);
+        using var http = PageClient.Create(app);
+
+        var get = await http.GetAsync("/login");
+        get.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await get.Content.ReadAsStringAsync()).Should().Contain("Sign-in is off").And.Contain("Auth:Enabled");
+
+        var post = await http.PostAsync("/login", new FormUrlEncodedContent([new("key", key.Key)]));
+        post.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        post.Headers.Contains("Set-Cookie").Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Sign_out_is_a_form_post_that_ends_the_session_in_this_browser()
     {
         await using var app = await StartAsync();
