@@ -105,7 +105,7 @@ public sealed class FeedScheduleState(bool runPipelineAtStart)
 
 /// <summary>Deletes articles past the retention period, with their search chunks.</summary>
 [DisallowConcurrentExecution]
-public sealed class RetentionJob(FinNews.Core.Storage.SqliteStore store, FinNews.Core.Search.ISearchIndex index,
+public sealed class RetentionJob(FinNews.Core.Storage.IArticleStore store, FinNews.Core.Search.ISearchIndex index,
     Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time, ILogger<RetentionJob> logger) : IJob
 {
     public static readonly JobKey Key = new("retention", "maintenance");

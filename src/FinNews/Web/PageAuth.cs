@@ -108,7 +108,7 @@ internal static class PageAuth
                 """);
         }).ExcludeFromDescription();
 
-        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
+        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, IApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
         {
             if (await Layout.RefuseFormAsync(antiforgery, context) is { } refused)
             {
@@ -227,7 +227,7 @@ internal static class PageAuth
         }
 
         // The creation time guards against a recreated database handing the same id to another key.
-        var key = context.RequestServices.GetRequiredService<ApiKeyStore>().FindActive(id);
+        var key = context.RequestServices.GetRequiredService<IApiKeyStore>().FindActive(id);
         return key is not null && key.CreatedAt.ToUnixTimeMilliseconds() == created ? key : null;
     }
 
