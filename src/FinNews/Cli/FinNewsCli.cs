@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace FinNews.Cli;
 
 /// <summary>The `finnews` command line: one verb per role or tool.</summary>
-public static class FinNewsCli
+public static partial class FinNewsCli
 {
     private static readonly Option<string?> ConfigOption = new("--config")
     {
@@ -84,6 +84,7 @@ public static class FinNewsCli
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(MigrateCommand());
         return root;
     }
 
