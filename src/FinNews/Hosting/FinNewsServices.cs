@@ -79,6 +79,7 @@ public static class FinNewsServices
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => Embedder(sp));
         services.AddSingleton<ISearchIndex>(sp => SearchIndex(sp));
         services.AddSingleton<SearchIndexer>();
+        services.AddSingleton<RetentionPass>();
 
         services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<IMarketStore>(), Value<MarketOptions>(sp),
             sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>(),

@@ -3,8 +3,11 @@ using FinNews.Core.Access;
 using FinNews.Core.Delivery;
 using FinNews.Core.Feeds;
 using FinNews.Core.Market;
+using FinNews.Core.Search;
 using FinNews.Core.Storage;
 using FinNews.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -168,6 +171,34 @@ public abstract class StorageContractTests
         s.Articles.StoryArticles("story-x").Select(a => a.Id).Should().Equal("x1", "x2");
         s.Articles.GetArticle("old").Should().BeNull();
         s.Articles.CountArticles().Should().Be(3);
+    }
+
+    [StorageFact]
+    public async Task Retention_removes_old_articles_from_the_index_the_store_and_their_stories_and_keeps_everything_newer()
+    {
+        var s = Create();
+        var cutoff = T0.AddDays(-365);
+        var old = Enumerable.Range(0, 12).Select(i => At($"old{i}", cutoff.AddDays(-1 - i)) with { Title = $"Zephyrite quarry report {i}" }).ToList();
+        var kept = Enumerable.Range(0, 9).Select(i => At($"kept{i}", cutoff.AddHours(i)) with { Title = $"Zephyrite quarry update {i}" }).ToList();
+        s.Articles.ImportArticles([.. old, .. kept]);
+        s.Articles.AssignClusters([("old0", "story"), ("kept0", "story"), ("old1", "gone")]);
+        var folder = Path.Combine(Path.GetTempPath(), "finnews-tests", "retention-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        using var index = new SqliteSearchIndex(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "search.db"), Pooling = false }.ToString(),
+            new HashingEmbedder(), HashingEmbedder.ProviderName);
+        await index.InitializeAsync();
+        (await new SearchIndexer(s.Articles, index, NullLogger<SearchIndexer>.Instance).DrainAsync()).Should().Be(21);
+
+        var report = await new RetentionPass(s.Articles, index, NullLogger<RetentionPass>.Instance).RunAsync(cutoff, batchSize: 5);
+
+        report.Articles.Should().Be(12);
+        var hits = await index.SearchAsync(new SearchQuery("Zephyrite quarry", SearchMode.Lexical, Limit: 100));
+        hits.Select(h => h.ArticleId).Should().BeEquivalentTo(kept.Select(a => a.Id), "nothing the store dropped is still searchable, nothing kept is lost");
+        s.Articles.GetArticles([.. old.Select(a => a.Id), .. kept.Select(a => a.Id)]).Select(a => a.Id).Should().BeEquivalentTo(kept.Select(a => a.Id));
+        s.Articles.StoryArticles("story").Select(a => a.Id).Should().Equal("kept0");
+        s.Articles.StoryArticles("gone").Should().BeEmpty();
+        s.Articles.ListStories(DateTimeOffset.MinValue).Select(st => st.ClusterId).Should().Equal("story");
+        (await new RetentionPass(s.Articles, index, NullLogger<RetentionPass>.Instance).RunAsync(cutoff)).Articles.Should().Be(0, "a second pass finds nothing left");
     }
 
     // ---- feeds ----
