@@ -14,14 +14,16 @@ namespace FinNews.Core.Briefing;
 /// </remarks>
 public sealed class BriefingEditChecker
 {
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
+    private readonly IMarketStore _market;
     private readonly CitationValidator _validator;
 
-    public BriefingEditChecker(SqliteStore store, CitationValidator validator)
+    public BriefingEditChecker(IArticleStore store, IMarketStore market, CitationValidator validator)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(validator);
         _store = store;
+        _market = market;
         _validator = validator;
     }
 
@@ -62,7 +64,7 @@ public sealed class BriefingEditChecker
             return null;
         }
 
-        var bars = _store.GetBars(symbol, date, 6);
+        var bars = _market.GetBars(symbol, date, 6);
         if (bars.Count == 0 || bars[0].Date != date)
         {
             return null;

@@ -24,20 +24,20 @@ internal static class BriefingsApi
     {
         var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
 
-        group.MapGet("/latest", (SqliteStore store, string? format) =>
+        group.MapGet("/latest", (IBriefingStore store, string? format) =>
                 Render(format, store.LatestBriefing, "No briefing yet", "No briefing has been written yet; run `finnews brief`."))
             .WithSummary("The latest briefing")
             .WithDescription("The briefing of record: the current version of the newest edition (the latest covered day, not merely the last one written), rendered as format asks (the same renderings as /api/v1/briefings/{id}).")
             .WithBriefingResponses()
             .WithParameters(Format);
 
-        group.MapGet("/{id}", (SqliteStore store, string id, string? format) =>
+        group.MapGet("/{id}", (IBriefingStore store, string id, string? format) =>
                 Render(format, () => store.GetBriefing(id), "Briefing not found", $"No briefing with id '{id}'."))
             .WithSummary("One briefing")
             .WithBriefingResponses()
             .WithParameters(BriefingId, Format);
 
-        group.MapGet("/", Results<Ok<BriefingPage>, ValidationProblem> (SqliteStore store, string? page, string? pageSize) =>
+        group.MapGet("/", Results<Ok<BriefingPage>, ValidationProblem> (IBriefingStore store, string? page, string? pageSize) =>
             {
                 var errors = new ParameterErrors();
                 var p = Page.Read(page, errors);
@@ -54,17 +54,17 @@ internal static class BriefingsApi
             .WithParameters(Page, PageSize);
 
         app.MapGroup("/api/v1/articles").WithTags("Articles").RequireScope(FinNews.Core.Access.ApiScopes.Reader)
-            .MapGet("/{id}", Results<Ok<Article>, ProblemHttpResult> (SqliteStore store, string id) => store.GetArticle(id) is { } a
+            .MapGet("/{id}", Results<Ok<Article>, ProblemHttpResult> (IArticleStore store, string id) => store.GetArticle(id) is { } a
                 ? TypedResults.Ok(a)
                 : TypedResults.Problem(title: "Article not found", detail: $"No article with id '{id}'.", statusCode: StatusCodes.Status404NotFound))
             .WithSummary("One stored article")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithParameters(ArticleId);
 
-        app.MapGet("/health", (SqliteStore store) =>
+        app.MapGet("/health", (IArticleStore articles, IBriefingStore store) =>
         {
             var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;
-            return TypedResults.Ok(new Health("ok", store.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
+            return TypedResults.Ok(new Health("ok", articles.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
         }).WithTags("Health").WithSummary("Liveness with article and briefing counts; always anonymous");
     }
 

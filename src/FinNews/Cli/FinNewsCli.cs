@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace FinNews.Cli;
 
 /// <summary>The `finnews` command line: one verb per role or tool.</summary>
-public static class FinNewsCli
+public static partial class FinNewsCli
 {
     private static readonly Option<string?> ConfigOption = new("--config")
     {
@@ -84,6 +84,7 @@ public static class FinNewsCli
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(MigrateCommand());
         return root;
     }
 
@@ -187,8 +188,8 @@ public static class FinNewsCli
                 AnsiConsole.MarkupLine($"[red]{Markup.Escape(failed.FeedId)}[/]: {Markup.Escape(failed.Error!)}");
             }
 
-            var store = host.Services.GetRequiredService<SqliteStore>();
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{results.Sum(r => r.Counts?.Inserted ?? 0)} new articles; {store.CountArticles()} stored in {Markup.Escape(store.DatabasePath)}");
+            var store = host.Services.GetRequiredService<IArticleStore>();
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{results.Sum(r => r.Counts?.Inserted ?? 0)} new articles; {store.CountArticles()} stored in {Markup.Escape(host.Services.GetRequiredService<StorageLocation>().Display)}");
             return results.Count > 0 && results.All(r => r.Error is not null) ? 1 : 0;
         }));
         return command;
@@ -250,7 +251,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
-            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            var versions = host.Services.GetRequiredService<IBriefingStore>().BriefingVersions(briefing.Edition);
             if (versions.Count > 1)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -282,7 +283,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var entries = host.Services.GetRequiredService<FeedCatalog>().Entries();
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IFeedStore>();
             var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
             if (parse.GetValue(json))
             {
@@ -493,7 +494,7 @@ public static class FinNewsCli
 
             var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
             var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
-                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
+                host.Services.GetRequiredService<IArticleStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
                 !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null,
                 parse.GetValue(explain) ? e => PrintExplanation(e, parse.GetValue(json) ? Console.Error : Console.Out) : null);
             if (parse.GetValue(json))
@@ -530,7 +531,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
-                var created = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
+                var created = host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
                 Console.WriteLine(created.Key);
                 Console.Error.WriteLine($"Key {created.Record.Id} ({created.Record.Prefix}…, {created.Record.Scope}, {created.Record.RequestsPerMinute}/min). Store it now: it cannot be shown again.");
                 return Task.FromResult(0);
@@ -546,7 +547,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Name", "Prefix", "Scope", "Per min", "Created", "Last used", "Revoked");
-            foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().List())
+            foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().List())
             {
                 string T(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-";
                 table.AddRow(k.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(k.Name), Markup.Escape(k.Prefix), k.Scope,
@@ -564,7 +565,7 @@ public static class FinNewsCli
             var key = parse.GetValue(which)!;
             try
             {
-                var done = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Revoke(key);
+                var done = host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().Revoke(key);
                 if (!done)
                 {
                     Console.Error.WriteLine($"No key '{key}' (see finnews keys list).");
@@ -603,7 +604,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IBriefingStore>();
             var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
             if (briefing is null)
             {
@@ -758,7 +759,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IArticleStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
             var total = store.CountArticles();
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -784,15 +785,16 @@ public static class FinNewsCli
     {
         using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
         var services = host.Services;
-        var store = services.GetRequiredService<SqliteStore>();
+        var store = services.GetRequiredService<IArticleStore>();
+        var location = services.GetRequiredService<StorageLocation>();
         var search = services.GetRequiredService<IOptions<SearchOptions>>().Value;
         var target = FinNewsServices.CreateSearchIndex(services, backend);
         try
         {
             var where = backend == "elasticsearch"
                 ? $"elasticsearch {FinNewsServices.ElasticsearchOptionsFrom(services).DisplayTarget}"
-                : $"sqlite {store.DatabasePath}";
-            var checkpoint = Path.Combine(Path.GetDirectoryName(store.DatabasePath)!, $"reindex-{backend}.checkpoint.json");
+                : $"sqlite {new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(location.EmbeddedSearchConnectionString).DataSource}";
+            var checkpoint = Path.Combine(location.DataDirectory, $"reindex-{backend}.checkpoint.json");
             var copier = new SearchIndexCopier(store, target, where, search.Embedder,
                 services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(), checkpoint, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SearchIndexCopier>>());
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -853,7 +855,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
-                var s = host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
+                var s = host.Services.GetRequiredService<FinNews.Core.Delivery.IDeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
                     parse.GetValue(email)!, parse.GetValue(tz)!, parse.GetValue(schedule)!, parse.GetValue(sections), parse.GetValue(tickers)));
                 Console.WriteLine($"Subscribed {s.Email} (id {s.Id}): {s.Schedule} {s.TimeZone}");
                 return Task.FromResult(0);
@@ -870,7 +872,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Email", "Schedule", "Time zone", "Sections", "Tickers");
-            foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().ListSubscribers())
+            foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.IDeliveryStore>().ListSubscribers())
             {
                 table.AddRow(s.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Email), Markup.Escape(s.Schedule), Markup.Escape(s.TimeZone),
                     Markup.Escape(string.Join(',', s.Sections)), Markup.Escape(string.Join(',', s.Tickers)));
@@ -964,7 +966,7 @@ public static class FinNewsCli
             return 2;
         }
 
-        var store = host.Services.GetRequiredService<SqliteStore>();
+        var store = host.Services.GetRequiredService<IFeedStore>();
         _ = reason is null ? store.ResumeFeed(feedId) : store.PauseFeed(feedId, reason);
         Console.WriteLine(reason is null ? $"Feed {feedId} resumed." : $"Feed {feedId} paused: {reason}");
         return 0;
@@ -997,7 +999,7 @@ public static class FinNewsCli
                 return Task.FromResult(2);
             }
 
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IArticleStore>();
             var stories = store.ListStories(from).Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
             string? fallback = null;
             if (stories.Count == 0 && parse.GetResult(since) is null or { Implicit: true } && store.LatestPublished(DateTimeOffset.MaxValue) is { } latest

@@ -60,16 +60,9 @@ public static class FinNewsServices
     public static void AddFinNewsCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton(sp =>
-        {
-            var paths = sp.GetRequiredService<AppPaths>();
-            var options = Value<FinNewsOptions>(sp);
-            var store = new SqliteStore(Path.Combine(paths.FromRoot(options.DataDirectory), "finnews.db"));
-            store.Initialize();
-            return store;
-        });
+        builder.AddFinNewsStorage();
         services.AddSingleton(sp => new FeedCatalog(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).FeedsFile),
-            sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeedCatalog>>()));
+            sp.GetRequiredService<IFeedStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeedCatalog>>()));
         // Hosts that start (run, serve, worker) seed the feed list from config/feeds.json first: a bad file stops the start.
         services.AddHostedService<FeedCatalogSeeder>();
         services.AddSingleton(sp => Watchlist.Load(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).WatchlistFile)));
@@ -86,8 +79,9 @@ public static class FinNewsServices
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => Embedder(sp));
         services.AddSingleton<ISearchIndex>(sp => SearchIndex(sp));
         services.AddSingleton<SearchIndexer>();
+        services.AddSingleton<RetentionPass>();
 
-        services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<SqliteStore>(), Value<MarketOptions>(sp),
+        services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<IMarketStore>(), Value<MarketOptions>(sp),
             sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>(),
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
@@ -108,17 +102,11 @@ public static class FinNewsServices
         services.AddSingleton(sp =>
         {
             var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out _);
-            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(), kernel,
+            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<IArticleStore>(), sp.GetRequiredService<IMarketStore>(), kernel,
                 kernel is null ? null : sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing), sp.GetRequiredService<Relevance>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AnswerService>>());
         });
         services.AddSingleton<FeedHealth>();
-        services.AddSingleton(sp =>
-        {
-            var keys = new FinNews.Core.Access.ApiKeyStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
-            keys.Initialize();
-            return keys;
-        });
         services.AddSingleton(sp => new FinNews.Core.Access.ApiKeyRateLimiter(sp.GetRequiredService<TimeProvider>()));
     }
 
@@ -161,7 +149,7 @@ public static class FinNewsServices
         switch (backend)
         {
             case "sqlite":
-                return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder,
+                return new SqliteSearchIndex(sp.GetRequiredService<StorageLocation>().EmbeddedSearchConnectionString, embedder, search.Embedder,
                     SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK });
             case "elasticsearch":
                 return new ElasticsearchSearchIndex(ElasticsearchOptionsFrom(sp), embedder, search.Embedder, fusion,

@@ -103,29 +103,14 @@ public sealed class FeedScheduleState(bool runPipelineAtStart)
     public Dictionary<string, int> Scheduled { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>Deletes articles past the retention period, with their search chunks.</summary>
+/// <summary>Deletes articles past the retention period from the search index and the store (<see cref="RetentionPass"/>).</summary>
 [DisallowConcurrentExecution]
-public sealed class RetentionJob(FinNews.Core.Storage.SqliteStore store, FinNews.Core.Search.ISearchIndex index,
-    Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time, ILogger<RetentionJob> logger) : IJob
+public sealed class RetentionJob(RetentionPass retention, Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time) : IJob
 {
     public static readonly JobKey Key = new("retention", "maintenance");
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        var cutoff = time.GetUtcNow().AddDays(-options.Value.RetentionDays);
-        var ids = store.ArticleIdsPublishedBefore(cutoff);
-        if (ids.Count == 0)
-        {
-            return;
-        }
-
-        // Index first: a crash in between leaves stored articles without chunks (reindex restores them), never the reverse.
-        // Whole periods go at once where the backend stores by period (Elasticsearch: monthly indices), the rest by id.
-        await index.DropBeforeAsync(cutoff, cancellationToken);
-        await index.DeleteAsync(ids, cancellationToken);
-        var deleted = store.DeleteArticles(ids);
-        logger.LogInformation("Retention: deleted {Count} articles published before {Cutoff:yyyy-MM-dd}", deleted, cutoff);
-    }
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await retention.RunAsync(time.GetUtcNow().AddDays(-options.Value.RetentionDays), cancellationToken: cancellationToken);
 }
 
 /// <summary>Drains unindexed articles into the search index.</summary>

@@ -113,7 +113,7 @@ internal static class PageAuth
                 """);
         }).ExcludeFromDescription();
 
-        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
+        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, IApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
         {
             if (!auth.Value.Enabled)
             {
@@ -242,7 +242,7 @@ internal static class PageAuth
         }
 
         // The creation time guards against a recreated database handing the same id to another key.
-        var key = context.RequestServices.GetRequiredService<ApiKeyStore>().FindActive(id);
+        var key = context.RequestServices.GetRequiredService<IApiKeyStore>().FindActive(id);
         return key is not null && key.CreatedAt.ToUnixTimeMilliseconds() == created ? key : null;
     }
 
