@@ -281,6 +281,7 @@ public sealed class FeedIngestor
                     feed.Id, plan.ErrorCount, plan.NextPollAt, error.Message);
             }
 
+            Telemetry.FinNewsMetrics.Polled(feed.Id, "failed");
             return new FeedRunResult(feed.Id, 0, null, false, error.Message);
         }
 
@@ -297,12 +298,15 @@ public sealed class FeedIngestor
         {
             _store.RecordNotModified(feed.Id, prepared.At, next, movedTo);
             _logger.LogInformation("Feed {FeedId}: not modified", feed.Id);
+            Telemetry.FinNewsMetrics.Polled(feed.Id, "not_modified");
             return new FeedRunResult(feed.Id, 0, new IngestCounts(0, 0, 0), true, null);
         }
 
         var counts = _store.CommitFetch(feed.Id, prepared.Articles, fetched.ETag, fetched.LastModified, prepared.At, next, movedTo);
         _logger.LogInformation("Feed {FeedId}: {Items} items, {Inserted} new, {Updated} updated, {Duplicates} duplicates",
             feed.Id, prepared.Items, counts.Inserted, counts.Updated, counts.Duplicates);
+        Telemetry.FinNewsMetrics.Ingested(feed.Id, counts.Inserted,
+            prepared.Articles.Count == 0 ? null : prepared.Articles.Max(a => a.PublishedAt), prepared.At);
         return new FeedRunResult(feed.Id, prepared.Items, counts, false, null);
     }
 }

@@ -39,6 +39,12 @@ public static class FinNewsServices
         builder.Logging.ClearProviders();
         var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
         builder.Logging.AddSerilog(logger, dispose: true);
+        // For Serilog's request logging (web hosts): the same logger, and the context it adds request properties to.
+        // Registered as instances, so the container does not dispose them (the logging provider owns the logger).
+        builder.Services.AddSingleton<Serilog.ILogger>(logger);
+        var diagnostics = new Serilog.Extensions.Hosting.DiagnosticContext(logger);
+        builder.Services.AddSingleton(diagnostics);
+        builder.Services.AddSingleton<IDiagnosticContext>(diagnostics);
     }
 
     /// <summary>Options bound and validated on start.</summary>
@@ -53,6 +59,7 @@ public static class FinNewsServices
         Bind<FetchOptions>(builder, "Ingest");
         Bind<MarketOptions>(builder, "Market");
         Bind<PollOptions>(builder, "Polling");
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration("Telemetry");
         builder.Services.AddOptions<FinNews.Api.AuthOptions>().BindConfiguration("Auth");
     }
 

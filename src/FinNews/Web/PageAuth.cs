@@ -59,7 +59,7 @@ internal static class PageAuth
     public static IApplicationBuilder UsePageAuth(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var path = context.Request.Path;
-        var open = path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/static")
+        var open = path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/static")
             || path.StartsWithSegments("/login") || path.StartsWithSegments("/logout") || path.StartsWithSegments("/unsubscribe")
             || path.StartsWithSegments("/openapi") || path.Equals("/favicon.ico", StringComparison.OrdinalIgnoreCase);
         if (open || !context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled)
