@@ -208,7 +208,7 @@ public sealed partial class AnswerEvaluator
                 $"<source id=\"{i}\" outlet=\"{LlmWriter.Escape(s.Outlet)}\" published=\"{s.PublishedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC\">\n{LlmWriter.Escape(s.Text)}\n</source>\n");
         }
 
-        var scope = $"Answer as of {q.AsOf.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.";
+        var scope = $"Answer as of {(q.AsOf ?? _time.GetUtcNow()).UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.";
         var user = PromptLibrary.Text("retrieval")
             .Replace("{{$question}}", LlmWriter.Escape(q.Question), StringComparison.Ordinal)
             .Replace("{{$scope}}", scope, StringComparison.Ordinal)
@@ -305,7 +305,7 @@ public sealed partial class AnswerEvaluator
         decimal? cost = config.Profile is { InputPricePerMillionTokens: { } pin, OutputPricePerMillionTokens: { } pout }
             ? (promptTokens * pin + completionTokens * pout) / 1_000_000m
             : config.Profile is null ? 0m : null;
-        var afterCutoff = config.Profile?.TrainingCutoff is not { } cutoff || DateOnly.FromDateTime(q.AsOf.UtcDateTime) > cutoff;
+        var afterCutoff = config.Profile?.TrainingCutoff is not { } cutoff || DateOnly.FromDateTime((q.AsOf ?? _time.GetUtcNow()).UtcDateTime) > cutoff;
         return new EvalOutcome(config.Name, q.Id, q.Answerable, afterCutoff, shownText, raw, abstained, q.Expected.Count, factsFound, pairs, supportedPairs,
             shown.Count, sentencesSupported, writtenFigures, writtenSupported, shownCount, shownSupported,
             dropped ?? Math.Max(0, written.Count - shown.Count), style, latency, promptTokens, completionTokens, cost, q.Sources.Count, goldCited, error);

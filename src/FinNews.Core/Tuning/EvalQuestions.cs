@@ -7,16 +7,18 @@ namespace FinNews.Core.Tuning;
 /// <summary>One question of an answer evaluation set.</summary>
 /// <param name="Id">Short id, unique in the set.</param>
 /// <param name="Question">The question as a user would ask it.</param>
-/// <param name="AsOf">The instant it is asked at: nothing published or first seen later may be used.</param>
+/// <param name="AsOf">The instant it is asked at: nothing published or first seen later may be used; null: when the
+/// evaluation runs (the bundled sample set, whose news was first seen whenever it was ingested).</param>
 /// <param name="Expected">Facts a right answer states ("$6.84bn", "7-2 vote"): figures are compared as figures
 /// ("$6.84 billion" states "$6.84bn"), other text case-insensitively. Empty for questions the news cannot answer.</param>
 /// <param name="Sources">URLs of the stored articles that hold the facts, when known (source recall).</param>
 /// <param name="Answerable">False when the right answer is to say the news does not say.</param>
-public sealed record EvalQuestion(string Id, string Question, DateTimeOffset AsOf, IReadOnlyList<string> Expected,
+public sealed record EvalQuestion(string Id, string Question, DateTimeOffset? AsOf, IReadOnlyList<string> Expected,
     IReadOnlyList<string> Sources, bool Answerable);
 
 /// <summary>
-/// Reads a question set: JSONL, one object per line with <c>id</c>, <c>question</c>, <c>asOf</c> (ISO 8601),
+/// Reads a question set: JSONL, one object per line with <c>id</c>, <c>question</c>, optional <c>asOf</c> (ISO 8601;
+/// absent: now),
 /// <c>expected</c> (facts), optional <c>sources</c> (URLs) and optional <c>answerable</c> (default: true when facts are
 /// expected). Blank lines and lines starting with <c>//</c> are skipped. Errors name the line and the field.
 /// </summary>
@@ -65,7 +67,8 @@ public static class EvalQuestions
                 throw new InvalidDataException($"{Where("question")} must be 1 to 2000 characters.");
             }
 
-            if (q.AsOf is null || !DateTimeOffset.TryParse(q.AsOf, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var asOf))
+            DateTimeOffset parsed = default;
+            if (q.AsOf is not null && !DateTimeOffset.TryParse(q.AsOf, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out parsed))
             {
                 throw new InvalidDataException($"{Where("asOf")} '{q.AsOf}' is not an ISO 8601 instant.");
             }
@@ -77,7 +80,7 @@ public static class EvalQuestions
                 throw new InvalidDataException($"{Where("expected")} is empty, but the question is answerable: list the facts a right answer states.");
             }
 
-            questions.Add(new EvalQuestion(q.Id, q.Question.Trim(), asOf.ToUniversalTime(), expected, q.Sources ?? [], answerable));
+            questions.Add(new EvalQuestion(q.Id, q.Question.Trim(), q.AsOf is null ? null : parsed.ToUniversalTime(), expected, q.Sources ?? [], answerable));
         }
 
         return questions.Count == 0 ? throw new InvalidDataException($"{path}: no questions.") : questions;
