@@ -189,7 +189,7 @@ public sealed class BriefingComposer
             if (given.TryGetValue(key, out var article))
             {
                 source = new BriefingSource(sources.Count + 1, SourceKind.Article, article.Id, article.Outlet, article.Title,
-                    article.Url, article.PublishedAt, article.Sample);
+                    article.Url, article.PublishedAt, article.Sample, article.Backfilled);
             }
             else if (givenMarkets.TryGetValue(key, out var move))
             {
@@ -268,6 +268,13 @@ public sealed class BriefingComposer
         if (articles.Count == 0)
         {
             notes.Add("No stored articles fall in this window.");
+        }
+
+        var backfilled = sources.Count(s => s.Backfilled);
+        if (backfilled > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{backfilled} of the {sources.Count(s => s.ArticleId is not null)} cited articles were imported from history (ingest --backfill): this service did not see them live; each is taken as first seen {BackfillRule.Describe}."));
         }
 
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(

@@ -120,6 +120,8 @@ public enum SourceKind
 /// <param name="PublishedAt">Publication time, or the bar date's close.</param>
 /// <param name="Sample">True when the source is bundled sample data (a sample feed's fictional article, or sample market
 /// bars): readers see a "sample" badge. Absent (false) in briefings stored before the flag existed.</param>
+/// <param name="Backfilled">True when the article was imported from history (<c>ingest --backfill</c>): its first-seen
+/// time is the documented backfill rule, not an observation; readers see an "imported" badge.</param>
 public sealed record BriefingSource(
     int Number,
     SourceKind Kind,
@@ -128,7 +130,8 @@ public sealed record BriefingSource(
     string Title,
     string Url,
     DateTimeOffset PublishedAt,
-    bool Sample = false);
+    bool Sample = false,
+    bool Backfilled = false);
 
 /// <summary>A briefing's header for listings.</summary>
 /// <param name="AsOf">The instant it covers news up to (its edition is that instant's UTC date).</param>

@@ -42,6 +42,9 @@ public static class BriefingRenderer
     public const string SampleBadge = "<span class=\"sample-badge\" title=\"Bundled sample data: a fictional outlet or market, not real news\">sample</span>";
 
     /// <summary>The banner of a briefing that rests wholly or partly on sample data; null when it does not.</summary>
+    /// <summary>The badge on a source imported from history: its first-seen time is the backfill rule, not observed.</summary>
+    public const string ImportedBadge = "<span class=\"sample-badge imported-badge\" title=\"Imported from history (ingest --backfill): first seen is assumed 15 minutes after publication, not observed\">imported</span>";
+
     public static string? SampleBanner(BriefingDocument b)
     {
         ArgumentNullException.ThrowIfNull(b);
@@ -109,7 +112,7 @@ public static class BriefingRenderer
             foreach (var s in b.Sources)
             {
                 var url = links.Resolve(s.Url);
-                sb.AppendLine(C, $"{s.Number}. {EscapeMarkdown(s.Outlet)}{(s.Sample ? " (sample)" : "")}: {(url is null ? EscapeMarkdown(s.Title) : $"[{EscapeMarkdown(s.Title)}](<{url}>)")} ({s.PublishedAt:yyyy-MM-dd HH:mm} UTC)");
+                sb.AppendLine(C, $"{s.Number}. {EscapeMarkdown(s.Outlet)}{(s.Sample ? " (sample)" : "")}{(s.Backfilled ? " (imported from history)" : "")}: {(url is null ? EscapeMarkdown(s.Title) : $"[{EscapeMarkdown(s.Title)}](<{url}>)")} ({s.PublishedAt:yyyy-MM-dd HH:mm} UTC)");
             }
         }
 
@@ -216,6 +219,11 @@ public static class BriefingRenderer
                 if (s.Sample)
                 {
                     sb.Append(SampleBadge).Append(' ');
+                }
+
+                if (s.Backfilled)
+                {
+                    sb.Append(ImportedBadge).Append(' ');
                 }
 
                 var url = links.Resolve(s.Url);

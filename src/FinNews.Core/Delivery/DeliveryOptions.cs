@@ -16,8 +16,23 @@ public sealed class SmtpOptions
     /// <summary>Sender mailbox, optionally with a display name: <c>FinNews &lt;digest@example.com&gt;</c>.</summary>
     public string From { get; set; } = "FinNews <finnews@localhost>";
 
-    /// <summary>Use STARTTLS (System.Net.Mail does not speak implicit TLS on port 465).</summary>
-    public bool EnableSsl { get; set; }
+    /// <summary>
+    /// Transport security: <c>auto</c> (implicit TLS on 465, STARTTLS when the server offers it elsewhere), <c>starttls</c>
+    /// (required), <c>ssl</c> (implicit TLS), <c>none</c> (plain text, for a local relay).
+    /// </summary>
+    public string Security { get; set; } = "auto";
+
+    /// <summary>The allowed <see cref="Security"/> values.</summary>
+    public static readonly IReadOnlyList<string> SecurityModes = ["auto", "starttls", "ssl", "none"];
+
+    /// <summary>MailKit's socket option for a <see cref="Security"/> value (validated at start).</summary>
+    public static MailKit.Security.SecureSocketOptions SocketOptions(string security) => security.ToLowerInvariant() switch
+    {
+        "starttls" => MailKit.Security.SecureSocketOptions.StartTls,
+        "ssl" => MailKit.Security.SecureSocketOptions.SslOnConnect,
+        "none" => MailKit.Security.SecureSocketOptions.None,
+        _ => MailKit.Security.SecureSocketOptions.Auto,
+    };
 
     /// <summary>Seconds one SMTP conversation may take.</summary>
     public int TimeoutSeconds { get; set; } = 30;
@@ -58,6 +73,8 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<SmtpOptions>, IV
             string.IsNullOrWhiteSpace(options.Host) || options.Host.Any(char.IsWhiteSpace) ? $"Smtp:Host = '{options.Host}': a host name or address is required." : null,
             Range("Smtp:Port", options.Port, 1, 65535),
             MailAddress.TryCreate(options.From, out _) && !HasLineBreak(options.From) ? null : $"Smtp:From = '{options.From}': not a mailbox (e.g. 'FinNews <digest@example.com>').",
+            SmtpOptions.SecurityModes.Contains(options.Security?.ToLowerInvariant() ?? "", StringComparer.Ordinal)
+                ? null : $"Smtp:Security = '{options.Security}': must be one of {string.Join(", ", SmtpOptions.SecurityModes)}.",
             Range("Smtp:TimeoutSeconds", options.TimeoutSeconds, 1, 600),
             string.IsNullOrWhiteSpace(options.UsernameVariable) ? $"Smtp:UsernameVariable = '{options.UsernameVariable}': name an environment variable." : null,
             string.IsNullOrWhiteSpace(options.PasswordVariable) ? $"Smtp:PasswordVariable = '{options.PasswordVariable}': name an environment variable." : null);

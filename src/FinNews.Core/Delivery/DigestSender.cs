@@ -1,10 +1,11 @@
-using System.Net;
-using System.Net.Mail;
-using System.Net.Mime;
-using System.Text;
 using FinNews.Core.Briefing;
 using FinNews.Core.Storage;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
 using Microsoft.Extensions.Logging;
+using MimeKit;
+using MimeKit.Text;
 
 namespace FinNews.Core.Delivery;
 
@@ -12,14 +13,10 @@ namespace FinNews.Core.Delivery;
 public interface IMailTransport
 {
     /// <summary>Sends one message; throws when the server did not accept it.</summary>
-    Task SendAsync(MailMessage message, CancellationToken cancellationToken);
+    Task SendAsync(MimeMessage message, CancellationToken cancellationToken);
 }
 
-/// <summary>SMTP through <see cref="SmtpClient"/> (one client per message: SmtpClient is not thread-safe).</summary>
-/// <remarks>
-/// Microsoft recommends MailKit for new code, but MailKit is not in this registry (PACKAGES.md); SmtpClient is not marked
-/// obsolete and speaks SMTP with STARTTLS and AUTH, which is all a digest needs. No analyzer warning needed suppressing.
-/// </remarks>
+/// <summary>SMTP through MailKit: one connection per message (STARTTLS, implicit TLS on 465, AUTH when a user is set).</summary>
 public sealed class SmtpMailTransport : IMailTransport
 {
     private readonly SmtpOptions _options;
@@ -30,22 +27,18 @@ public sealed class SmtpMailTransport : IMailTransport
         _options = options;
     }
 
-    public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
+    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
-        using var client = new SmtpClient(_options.Host, _options.Port)
-        {
-            DeliveryMethod = SmtpDeliveryMethod.Network,
-            EnableSsl = _options.EnableSsl,
-            Timeout = _options.TimeoutSeconds * 1000,
-            UseDefaultCredentials = false,
-        };
+        using var client = new SmtpClient { Timeout = _options.TimeoutSeconds * 1000 };
+        await client.ConnectAsync(_options.Host, _options.Port, SmtpOptions.SocketOptions(_options.Security), cancellationToken);
         var user = Environment.GetEnvironmentVariable(_options.UsernameVariable);
         if (!string.IsNullOrEmpty(user))
         {
-            client.Credentials = new NetworkCredential(user, Environment.GetEnvironmentVariable(_options.PasswordVariable) ?? "");
+            await client.AuthenticateAsync(user, Environment.GetEnvironmentVariable(_options.PasswordVariable) ?? "", cancellationToken);
         }
 
-        await client.SendMailAsync(message, cancellationToken);
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
     }
 }
 
@@ -181,25 +174,43 @@ public sealed class DigestSender
             return SendStatus.Skipped;
         }
 
+        MimeMessage message;
+        try
+        {
+            message = ToMimeMessage(digest, subscriber, briefing.Id);
+        }
+        catch (ParseException ex)
+        {
+            _delivery.RecordAttemptFailed(subscriber.Id, briefing.Id, "address: " + ex.Message);
+            _delivery.MarkFailed(subscriber.Id, briefing.Id);
+            _logger.LogError("Digest of {BriefingId} for subscriber {SubscriberId}: an address could not be written: {Error}", briefing.Id, subscriber.Id, ex.Message);
+            return SendStatus.Failed;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             string error;
             var permanent = false;
             try
             {
-                using var message = ToMailMessage(digest, subscriber, briefing.Id);
                 await _transport.SendAsync(message, cancellationToken);
                 _delivery.MarkSent(subscriber.Id, briefing.Id);
                 _logger.LogInformation("Digest of {BriefingId} sent to subscriber {SubscriberId} (attempt {Attempt})", briefing.Id, subscriber.Id, attempt);
                 return SendStatus.Sent;
             }
-            catch (SmtpException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (SmtpCommandException ex) when (!cancellationToken.IsCancellationRequested)
             {
+                // 5xx: the server refused for good (mailbox unknown, message refused); 4xx: try again later.
                 permanent = (int)ex.StatusCode >= 500;
                 error = $"SMTP {(int)ex.StatusCode} {ex.StatusCode}: {Flatten(ex)}";
             }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException or TimeoutException
-                && !cancellationToken.IsCancellationRequested)
+            catch (AuthenticationException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                permanent = true;
+                error = "SMTP authentication failed (check FINNEWS_SMTP_USERNAME/_PASSWORD): " + Flatten(ex);
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or SmtpProtocolException or SslHandshakeException
+                or ServiceNotConnectedException or InvalidOperationException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
                 error = Flatten(ex);
             }
@@ -227,18 +238,12 @@ public sealed class DigestSender
         }
     }
 
-    private MailMessage ToMailMessage(DigestMessage digest, Subscriber subscriber, string briefingId)
+    private MimeMessage ToMimeMessage(DigestMessage digest, Subscriber subscriber, string briefingId)
     {
-        var from = new MailAddress(_smtp.From);
-        var message = new MailMessage
-        {
-            From = from,
-            Subject = digest.Subject,
-            SubjectEncoding = Encoding.UTF8,
-            HeadersEncoding = Encoding.UTF8,
-            BodyEncoding = Encoding.UTF8,
-        };
-        message.To.Add(new MailAddress(subscriber.Email));
+        var from = MailboxAddress.Parse(_smtp.From);
+        var message = new MimeMessage { Subject = digest.Subject };
+        message.From.Add(from);
+        message.To.Add(MailboxAddress.Parse(subscriber.Email));
         foreach (var (name, value) in digest.Headers)
         {
             message.Headers.Add(name, value);
@@ -246,17 +251,15 @@ public sealed class DigestSender
 
         // A stable id per (briefing, subscriber): if an operator ever resends, mail systems can recognise the duplicate.
         var idPart = new string(briefingId.Where(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '.').ToArray());
-        message.Headers.Add("Message-ID", $"<digest.{idPart}.{subscriber.Id}@{from.Host}>");
+        message.MessageId = $"digest.{idPart}.{subscriber.Id}@{from.Domain}";
         message.Headers.Add("Auto-Submitted", "auto-generated");
 
         // Text first, HTML last: clients show the last part they can render.
-        // CRLF line ends, so quoted-printable writes real lines rather than "=0A" runs.
-        var text = AlternateView.CreateAlternateViewFromString(Crlf(digest.Text), Encoding.UTF8, MediaTypeNames.Text.Plain);
-        text.TransferEncoding = TransferEncoding.QuotedPrintable;
-        var html = AlternateView.CreateAlternateViewFromString(digest.Html, Encoding.UTF8, MediaTypeNames.Text.Html);
-        html.TransferEncoding = TransferEncoding.QuotedPrintable;
-        message.AlternateViews.Add(text);
-        message.AlternateViews.Add(html);
+        message.Body = new MultipartAlternative
+        {
+            new TextPart(TextFormat.Plain) { Text = digest.Text, ContentTransferEncoding = ContentEncoding.QuotedPrintable },
+            new TextPart(TextFormat.Html) { Text = digest.Html, ContentTransferEncoding = ContentEncoding.QuotedPrintable },
+        };
         return message;
     }
 
@@ -265,8 +268,6 @@ public sealed class DigestSender
         var ids = briefing.Sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!).Distinct(StringComparer.Ordinal).ToList();
         return ids.Count == 0 ? [] : _store.GetArticles(ids).ToDictionary(a => a.Id, a => a.Tickers, StringComparer.Ordinal);
     }
-
-    private static string Crlf(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
 
     private static string Flatten(Exception ex)
     {

@@ -11,6 +11,10 @@ namespace FinNews.Core.Feeds;
 /// <param name="Error">Why the pass failed, if it did.</param>
 public sealed record FeedRunResult(string FeedId, int Items, IngestCounts? Counts, bool NotModified, string? Error);
 
+/// <summary>What one feed's backfill imported.</summary>
+/// <param name="Undated">Items skipped because they carry no publication date to place them in history.</param>
+public sealed record BackfillResult(string FeedId, int Items, int Undated, IngestCounts Counts);
+
 /// <summary>Fetches, parses, normalizes and stores feeds; one bad feed never stops the others.</summary>
 /// <remarks>
 /// Feeds are fetched a few at a time (<see cref="PollOptions.MaxConcurrentFeeds"/>) with at most
@@ -158,6 +162,53 @@ public sealed class FeedIngestor
         {
             return new Prepared(null, 0, [], _policy.Now, ex);
         }
+    }
+
+    /// <summary>
+    /// Imports a feed's history under the <see cref="BackfillRule"/>: the items of <paramref name="archive"/> (a saved
+    /// RSS/Atom/JSON Feed document), or of the feed's current document when null, fetched without validators. The
+    /// feed's fetch state is left alone, so live polling carries on as before.
+    /// </summary>
+    public async Task<BackfillResult> BackfillAsync(FeedDefinition feed, byte[]? archive, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        var now = _policy.Now;
+        ParsedFeed parsed;
+        if (archive is not null)
+        {
+            parsed = FeedParser.Parse(archive, null, null);
+        }
+        else
+        {
+            var fetched = await _fetcher.FetchAsync(feed, null, null, null, cancellationToken);
+            parsed = FeedParser.Parse(fetched.Body, fetched.Charset, feed.IsLocalFile ? null : fetched.FinalUri);
+        }
+
+        var articles = new List<Article>(parsed.Items.Count);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var undated = 0;
+        foreach (var item in parsed.Items)
+        {
+            if (_normalizer.Normalize(item, feed, feed.Name, now) is not { } normalized || !ids.Add(normalized.Id))
+            {
+                continue;
+            }
+
+            if (BackfillRule.Apply(normalized, now) is { } placed)
+            {
+                articles.Add(placed);
+            }
+            else
+            {
+                undated++;
+            }
+        }
+
+        _store.SyncFeeds([feed]);
+        var counts = _store.ImportArticles(articles);
+        _logger.LogInformation("Backfill {FeedId}: {Items} items, {Inserted} imported, {Duplicates} already stored, {Undated} skipped (no date)",
+            feed.Id, parsed.Items.Count, counts.Inserted, counts.Duplicates, undated);
+        return new BackfillResult(feed.Id, parsed.Items.Count, undated, counts);
     }
 
     /// <summary>Most article pages fetched per feed per run: polite to publishers, bounded in time.</summary>

@@ -17,6 +17,10 @@ namespace FinNews.Core.Storage;
 /// <param name="ContentHash">Hash of normalized title + text, for exact-duplicate detection across feeds.</param>
 /// <param name="Repaired">The source document needed lenient repair.</param>
 /// <param name="Sample">The feed it came from is a bundled sample (fictional news); set by the store from the feed list.</param>
+/// <param name="Backfilled">
+/// Imported from history by <c>ingest --backfill</c>: <see cref="FirstSeenAt"/> is not an observation but the documented
+/// rule (publication time plus the backfill lag), so point-in-time briefings that use it say so.
+/// </param>
 public sealed record Article(
     string Id,
     string FeedId,
@@ -33,7 +37,8 @@ public sealed record Article(
     IReadOnlyList<string> Categories,
     string ContentHash,
     bool Repaired = false,
-    bool Sample = false)
+    bool Sample = false,
+    bool Backfilled = false)
 {
     /// <summary>Title and summary and body in one string, for indexing and lead-sentence extraction.</summary>
     public string FullText => string.IsNullOrEmpty(Body) ? $"{Title}. {Summary}" : $"{Title}. {Summary}\n{Body}";

@@ -144,6 +144,7 @@ public sealed class SqliteStore
         ("feeds", "position", "INTEGER"),
         ("feeds", "added_at", "INTEGER"),
         ("articles", "cluster_id", "TEXT"),
+        ("articles", "backfilled", "INTEGER NOT NULL DEFAULT 0"),
         // Bars loaded from a file marked sample (Market:Files:n:Sample), shown with a "sample" badge.
         ("market_bars", "sample", "INTEGER NOT NULL DEFAULT 0"),
         ("briefings", "approved_at", "INTEGER"),
@@ -455,6 +456,36 @@ public sealed class SqliteStore
         ArgumentNullException.ThrowIfNull(articles);
         using var c = Open();
         using var tx = c.BeginTransaction();
+        var counts = StoreArticles(c, tx, articles);
+        c.Execute("""
+            UPDATE feeds SET etag = @etag, last_modified = @lastModified, last_fetch_at = @at, last_success_at = @at,
+              last_error = NULL, error_count = 0, items_total = items_total + @inserted,
+              first_failure_at = NULL, retry_after_until = NULL, next_poll_at = @next,
+              current_url = COALESCE(@currentUrl, current_url)
+            WHERE id = @feedId
+            """, new { feedId, etag, lastModified, at = at.ToUnixTimeMilliseconds(), inserted = counts.Inserted, next = nextPollAt?.ToUnixTimeMilliseconds(), currentUrl }, tx);
+        tx.Commit();
+        return counts;
+    }
+
+    /// <summary>
+    /// Stores articles imported from history (<c>ingest --backfill</c>) in one transaction, with the same duplicate and
+    /// edit rules as a fetch, without touching the feed's fetch state: the next live poll still sends its validators.
+    /// </summary>
+    public IngestCounts ImportArticles(IReadOnlyList<Article> articles)
+    {
+        ArgumentNullException.ThrowIfNull(articles);
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var counts = StoreArticles(c, tx, articles);
+        tx.Commit();
+        return counts;
+    }
+
+    // New items are inserted; an item stored before with other content is an edit (text replaced, identity and
+    // first-seen kept, re-indexed); the same id, URL or content elsewhere is a duplicate.
+    private static IngestCounts StoreArticles(SqliteConnection c, SqliteTransaction tx, IReadOnlyList<Article> articles)
+    {
         int inserted = 0, updated = 0, duplicates = 0;
         foreach (var a in articles)
         {
@@ -488,21 +519,13 @@ public sealed class SqliteStore
 
             c.Execute("""
                 INSERT INTO articles(id, feed_id, outlet, title, url, summary, body, published_at, first_seen_at,
-                  published_fallback, tickers, authors, categories, content_hash, repaired, indexed)
+                  published_fallback, tickers, authors, categories, content_hash, repaired, backfilled, indexed)
                 VALUES (@Id, @FeedId, @Outlet, @Title, @Url, @Summary, @Body, @PublishedAt, @FirstSeenAt,
-                  @PublishedFallback, @Tickers, @Authors, @Categories, @ContentHash, @Repaired, 0)
+                  @PublishedFallback, @Tickers, @Authors, @Categories, @ContentHash, @Repaired, @Backfilled, 0)
                 """, ToParams(a), tx);
             inserted++;
         }
 
-        c.Execute("""
-            UPDATE feeds SET etag = @etag, last_modified = @lastModified, last_fetch_at = @at, last_success_at = @at,
-              last_error = NULL, error_count = 0, items_total = items_total + @inserted,
-              first_failure_at = NULL, retry_after_until = NULL, next_poll_at = @next,
-              current_url = COALESCE(@currentUrl, current_url)
-            WHERE id = @feedId
-            """, new { feedId, etag, lastModified, at = at.ToUnixTimeMilliseconds(), inserted, next = nextPollAt?.ToUnixTimeMilliseconds(), currentUrl }, tx);
-        tx.Commit();
         return new IngestCounts(inserted, updated, duplicates);
     }
 
@@ -895,6 +918,7 @@ public sealed class SqliteStore
         Categories = JsonSerializer.Serialize(a.Categories, StorageJsonContext.Default.IReadOnlyListString),
         a.ContentHash,
         Repaired = a.Repaired ? 1 : 0,
+        Backfilled = a.Backfilled ? 1 : 0,
     };
 
 #pragma warning disable CA1812, IDE1006 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
@@ -915,13 +939,15 @@ public sealed class SqliteStore
         public string categories { get; set; } = "[]";
         public string content_hash { get; set; } = "";
         public long repaired { get; set; }
+
+        public long backfilled { get; set; }
         public long indexed { get; set; }
         public string? cluster_id { get; set; }
         public long sample { get; set; }
 
         public Article ToArticle() => new(id, feed_id, outlet, title, url, summary, body,
             DateTimeOffset.FromUnixTimeMilliseconds(published_at), DateTimeOffset.FromUnixTimeMilliseconds(first_seen_at),
-            published_fallback != 0, List(tickers), List(authors), List(categories), content_hash, repaired != 0, sample != 0);
+            published_fallback != 0, List(tickers), List(authors), List(categories), content_hash, repaired != 0, sample != 0, backfilled != 0);
 
         private static IReadOnlyList<string> List(string json) =>
             JsonSerializer.Deserialize(json, StorageJsonContext.Default.IReadOnlyListString) ?? [];

@@ -38,6 +38,32 @@ public sealed class FinNewsPipeline
         return results;
     }
 
+    /// <summary>
+    /// Imports history under the backfill rule (see <see cref="BackfillRule"/>): each feed's current document, or
+    /// <paramref name="archive"/> for a single feed; then indexes what is new. A feed that cannot be fetched or parsed is
+    /// reported in its result and the others go on.
+    /// </summary>
+    public async Task<IReadOnlyList<(string FeedId, BackfillResult? Result, string? Error)>> BackfillAsync(IReadOnlyList<FeedDefinition> feeds,
+        byte[]? archive, CancellationToken cancellationToken)
+    {
+        var results = new List<(string, BackfillResult?, string?)>();
+        foreach (var feed in feeds)
+        {
+            try
+            {
+                results.Add((feed.Id, await _ingestor.BackfillAsync(feed, archive, cancellationToken), null));
+            }
+            catch (Exception ex) when (ex is FeedFetchException or FeedParseException)
+            {
+                results.Add((feed.Id, null, ex.Message));
+            }
+        }
+
+        await _indexer.DrainAsync(cancellationToken: cancellationToken);
+        _stories.AssignRecent();
+        return results;
+    }
+
     /// <summary>Polls the given feeds if they are due (not paused, backoff and Retry-After respected), then indexes and clusters.</summary>
     public async Task<IReadOnlyList<FeedRunResult>> IngestDueAsync(IReadOnlyList<FeedDefinition> feeds, CancellationToken cancellationToken)
     {

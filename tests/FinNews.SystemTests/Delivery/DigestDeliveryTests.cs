@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
 using FinNews.Hosting;
@@ -9,6 +10,7 @@ using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MimeKit;
 using Quartz;
 using Xunit.Abstractions;
 
@@ -54,17 +56,17 @@ public class DigestDeliveryTests(ITestOutputHelper output)
 
         var messages = await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(5));
         messages.Should().ContainSingle();
-        var mail = MimePart.Parse(messages[0]);
+        using var mail = MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(messages[0])));
         output.WriteLine(messages[0][..Math.Min(messages[0].Length, 3000)]);
-        mail.Header("To").Should().Contain("ann@example.com");
-        mail.Header("From").Should().Contain("digest@finnews.example");
-        mail.Header("Subject").Should().NotBeNullOrEmpty();
-        mail.Header("List-Unsubscribe").Should().Be(
+        mail.To.Mailboxes.Select(m => m.Address).Should().Equal("ann@example.com");
+        mail.From.Mailboxes.Single().Address.Should().Be("digest@finnews.example");
+        mail.Subject.Should().NotBeNullOrEmpty();
+        mail.Headers["List-Unsubscribe"].Should().Be(
             $"<mailto:digest@finnews.example?subject=unsubscribe%20{ann.UnsubscribeToken}>, <https://finnews.example/unsubscribe/{ann.UnsubscribeToken}>");
-        mail.Header("List-Unsubscribe-Post").Should().Be("List-Unsubscribe=One-Click");
-        mail.MediaType.Should().Be("multipart/alternative");
-        var text = mail.Leaves().Single(p => p.MediaType == "text/plain").Text;
-        var html = mail.Leaves().Single(p => p.MediaType == "text/html").Text;
+        mail.Headers["List-Unsubscribe-Post"].Should().Be("List-Unsubscribe=One-Click");
+        mail.Body.Should().BeOfType<MultipartAlternative>();
+        var text = mail.BodyParts.OfType<TextPart>().Single(p => p.IsPlain).Text;
+        var html = mail.BodyParts.OfType<TextPart>().Single(p => p.IsHtml).Text;
         var cited = briefing.Sections.SelectMany(s => s.Bullets).SelectMany(b => b.Citations).Distinct().ToList();
         cited.Should().NotBeEmpty();
         foreach (var n in cited)

@@ -55,11 +55,13 @@ public class CliTests
         using var env = TestEnvironment.Create();
         env.SetSetting("Briefing:LookbackHours", -5);
         env.SetSetting("Web:Urls", "ftp://nope");
+        env.SetSetting("Smtp:Security", "tls1.0");
 
         var (code, _, stderr) = await FinNewsProcess.RunAsync("feeds", "list", "--config", env.ConfigDirectory);
 
         code.Should().Be(3);
-        stderr.Should().Contain("Briefing:LookbackHours = -5").And.Contain("Web:Urls = 'ftp://nope'");
+        stderr.Should().Contain("Briefing:LookbackHours = -5").And.Contain("Web:Urls = 'ftp://nope'")
+            .And.Contain("Smtp:Security = 'tls1.0': must be one of auto, starttls, ssl, none");
     }
 
     [Fact]

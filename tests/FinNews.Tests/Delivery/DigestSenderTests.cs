@@ -1,8 +1,9 @@
-using System.Net.Mail;
 using FinNews.Core.Delivery;
 using FinNews.Core.Storage;
 using FinNews.Tests.Support;
+using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging.Abstractions;
+using MimeKit;
 
 namespace FinNews.Tests.Delivery;
 
@@ -43,8 +44,10 @@ public sealed class DigestSenderTests : IDisposable
         first.Should().Be(new DigestRunResult("b-2026-11-21", 1, 1, 0, 0));
         second.Due.Should().Be(0);
         var message = transport.Messages.Should().ContainSingle().Subject;
-        message.To.Single().Address.Should().Be("ann@example.com");
-        message.AlternateViews.Select(v => v.ContentType.MediaType).Should().Equal("text/plain", "text/html");
+        message.To.Mailboxes.Single().Address.Should().Be("ann@example.com");
+        message.Body.Should().BeOfType<MultipartAlternative>();
+        message.BodyParts.Select(p => p.ContentType.MimeType).Should().Equal("text/plain", "text/html");
+        message.MessageId.Should().Be($"digest.b-2026-11-21.{ann.Id}@news.example");
         message.Headers["List-Unsubscribe-Post"].Should().Be("List-Unsubscribe=One-Click");
         message.Headers["List-Unsubscribe"].Should().Contain($"/unsubscribe/{ann.UnsubscribeToken}>");
         _delivery.GetSendLog(ann.Id, "b-2026-11-21")!.Status.Should().Be(SendStatus.Sent);
@@ -89,7 +92,7 @@ public sealed class DigestSenderTests : IDisposable
     public async Task A_permanent_smtp_error_is_not_retried()
     {
         _delivery.AddSubscriber(new NewSubscriber("ann@example.com"));
-        var transport = new RecordingTransport { Throw = () => new SmtpFailedRecipientException(SmtpStatusCode.MailboxUnavailable, "ann@example.com") };
+        var transport = new RecordingTransport { Throw = () => new SmtpCommandException(SmtpErrorCode.RecipientNotAccepted, SmtpStatusCode.MailboxUnavailable, new MailboxAddress(null, "ann@example.com"), "Mailbox unavailable") };
         _clock.Now = DigestTestData.Written.AddHours(1);
 
         (await Sender(transport, attempts: 5).SendDueAsync(default)).Failed.Should().Be(1);
@@ -116,7 +119,7 @@ public sealed class DigestSenderTests : IDisposable
 
     private sealed class RecordingTransport : IMailTransport
     {
-        public List<MailMessage> Messages { get; } = [];
+        public List<MimeMessage> Messages { get; } = [];
 
         public int Calls { get; private set; }
 
@@ -124,7 +127,7 @@ public sealed class DigestSenderTests : IDisposable
 
         public Func<Exception>? Throw { get; init; }
 
-        public Task SendAsync(MailMessage message, CancellationToken cancellationToken)
+        public Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
         {
             Calls++;
             if (Throw is not null)
@@ -134,25 +137,10 @@ public sealed class DigestSenderTests : IDisposable
 
             if (Calls <= FailuresBeforeSuccess)
             {
-                throw new SmtpException(SmtpStatusCode.ServiceNotAvailable, "Service not available, try later");
+                throw new SmtpCommandException(SmtpErrorCode.MessageNotAccepted, SmtpStatusCode.ServiceNotAvailable, "Service not available, try later");
             }
 
-            // Keep what the test inspects: the message is disposed by the sender after this returns.
-            var copy = new MailMessage { From = message.From!, Subject = message.Subject };
-            copy.To.Add(message.To[0]);
-            foreach (var key in message.Headers.AllKeys)
-            {
-                copy.Headers.Add(key!, message.Headers[key]!);
-            }
-
-            foreach (var view in message.AlternateViews)
-            {
-                using var reader = new StreamReader(view.ContentStream, leaveOpen: true);
-                copy.AlternateViews.Add(AlternateView.CreateAlternateViewFromString(reader.ReadToEnd(), view.ContentType));
-                view.ContentStream.Position = 0;
-            }
-
-            Messages.Add(copy);
+            Messages.Add(message);
             return Task.CompletedTask;
         }
     }
