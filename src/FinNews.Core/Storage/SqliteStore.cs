@@ -896,6 +896,22 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
     }
 
     /// <summary>
+    /// Every approved briefing, any version, in order of the instant it covers (oldest first): the material of the
+    /// fine-tuning dataset. <see cref="ApprovedBriefing.Edited"/> says whether an analyst changed the writer's text.
+    /// </summary>
+    public IReadOnlyList<ApprovedBriefing> ApprovedBriefings()
+    {
+        using var c = Open();
+        return c.Query<(string Json, long At, string? By, long Edited)>("""
+            SELECT json AS Json, approved_at AS At, approved_by AS By, original_json IS NOT NULL AS Edited
+            FROM briefings WHERE approved_at IS NOT NULL ORDER BY as_of, created_at, id
+            """)
+            .Select(r => new ApprovedBriefing(JsonSerializer.Deserialize(r.Json, BriefingJsonContext.Default.BriefingDocument)!,
+                DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.By ?? "", r.Edited != 0))
+            .ToList();
+    }
+
+    /// <summary>
     /// Replaces a briefing with an analyst's edit (same id, sources and citations); the first edit keeps the writer's
     /// original so the two can be compared. Any approval is cleared: an edit needs approving again.
     /// </summary>
@@ -1031,6 +1047,9 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
     }
 #pragma warning restore CA1812, IDE1006
 }
+
+/// <summary>An analyst-approved briefing as stored (after any edit), with who approved it and when.</summary>
+public sealed record ApprovedBriefing(BriefingDocument Briefing, DateTimeOffset ApprovedAt, string ApprovedBy, bool Edited);
 
 /// <summary>A stored story cluster: the articles from every outlet that reported one event.</summary>
 public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)

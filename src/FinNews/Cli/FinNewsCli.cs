@@ -18,14 +18,14 @@ public static partial class FinNewsCli
         Recursive = true,
     };
 
-    private static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    internal static readonly Option<bool> VerboseOption = new("--verbose", "-v")
     {
         Description = "Show informational logs on the console",
         Recursive = true,
     };
 
     /// <summary>The clock every host of this process uses; set once by <see cref="Build"/> from the composition root.</summary>
-    private static TimeProvider Clock { get; set; } = null!;
+    internal static TimeProvider Clock { get; private set; } = null!;
 
     /// <summary>
     /// Parses and runs a command line. Arguments that do not parse (an unknown verb or option, a value of the wrong
@@ -85,6 +85,7 @@ public static partial class FinNewsCli
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
         root.Subcommands.Add(MigrateCommand());
+        root.Subcommands.Add(TuneCommands.Command());
         return root;
     }
 
@@ -908,8 +909,9 @@ public static partial class FinNewsCli
                 : string.Create(CultureInfo.InvariantCulture, $"GloVe installed: {result.ModelPath} ({result.Words:N0} words x {result.Dimensions} dimensions). Set Search:Embedder to glove and run `finnews reindex` to use it."));
             return 0;
         }));
-        var command = new Command("models", "Local model files (embeddings)");
+        var command = new Command("models", "Model files and profiles: install local embeddings, promote a tuned model");
         command.Subcommands.Add(install);
+        command.Subcommands.Add(TuneCommands.ModelsUseCommand());
         return command;
     }
 
@@ -951,8 +953,9 @@ public static partial class FinNewsCli
                 : FinNews.Core.Search.Evaluation.RetrievalReport.FormatTable(reports));
             return 0;
         }));
-        var command = new Command("eval", "Measure retrieval quality (and, later, the writer)");
+        var command = new Command("eval", "Measure retrieval quality, and answers over {base, tuned} x {closed-book, retrieval, tools}");
         command.Subcommands.Add(retrieval);
+        command.Subcommands.Add(TuneCommands.EvalAnswersCommand());
         return command;
     }
 
@@ -1059,10 +1062,10 @@ public static partial class FinNewsCli
     }
 
     /// <summary>The configured data folder, resolved against the folder holding config/.</summary>
-    private static string DataDirectory(IHost host) =>
+    internal static string DataDirectory(IHost host) =>
         host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
 
-    private static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
+    internal static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
 
     private static string Num(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
@@ -1070,7 +1073,7 @@ public static partial class FinNewsCli
     /// Turns configuration and data errors into a message and exit code 3, and any other failure into one line and exit
     /// code 1: a command never ends in a stack trace (the log file under data/logs keeps the details).
     /// </summary>
-    private static async Task<int> Guard(Func<Task<int>> action)
+    internal static async Task<int> Guard(Func<Task<int>> action)
     {
         try
         {
