@@ -48,6 +48,9 @@ public partial class DeploymentFilesTests
         var appsettings = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo, "config", "appsettings.json")))!;
         var readme = File.ReadAllText(Path.Combine(Repo, "README.md"));
         var envSection = readme[readme.IndexOf("### Environment variables", StringComparison.Ordinal)..];
+        // The table only: up to the next heading (later sections may mention a variable in prose).
+        var next = envSection.IndexOf("\n#", 10, StringComparison.Ordinal);
+        envSection = next < 0 ? envSection : envSection[..next];
 
         var problems = new List<string>();
         foreach (var variable in variables)
