@@ -21,5 +21,9 @@ ENV FINNEWS_CONFIG_DIR=/app/config \
     DOTNET_gcServer=0
 VOLUME ["/app/data"]
 EXPOSE 8080
+# Liveness of the web roles (run, serve): GET /health through bash's /dev/tcp (the runtime image has no curl). Worker
+# containers serve no HTTP: compose and Kubernetes turn this check off for them.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/app/finnews"]
 CMD ["run"]

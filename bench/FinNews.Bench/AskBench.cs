@@ -33,8 +33,8 @@ internal static class AskBench
         await using var model = await ScriptedModel.StartAsync();
         var profile = model.Profile();
         var kernel = ModelKernels.Build(profile, WriterBench.Clock, validator, relevance);
-        var withModel = new AnswerService(index, store, kernel, profile, relevance, WriterBench.Clock, NullLogger<AnswerService>.Instance);
-        var extractive = new AnswerService(index, store, null, null, relevance, WriterBench.Clock, NullLogger<AnswerService>.Instance);
+        var withModel = new AnswerService(index, store, store, kernel, profile, relevance, WriterBench.Clock, NullLogger<AnswerService>.Instance);
+        var extractive = new AnswerService(index, store, store, null, null, relevance, WriterBench.Clock, NullLogger<AnswerService>.Instance);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loadavg at start: {File.ReadAllText("/proc/loadavg").Trim()}"));
         Console.WriteLine($"model path: {profile.Model} via the loopback scripted endpoint; prompt tokens counted with {ModelTokenizer.For(profile.Model).Encoding}; {runs} runs per question after 2 warm-up");

@@ -96,9 +96,9 @@ internal static class IngestBench
         SqliteConnection.ClearAllPools();
     }
 
-    private sealed record PassResult(int Items, int Inserted, int Updated, int Duplicates, double Seconds);
+    internal sealed record PassResult(int Items, int Inserted, int Updated, int Duplicates, double Seconds);
 
-    private static PassResult Store(SqliteStore store, ArticleNormalizer normalizer, List<FeedDefinition> feeds, List<byte[]> documents, string label)
+    internal static PassResult Store(IFeedStore store, ArticleNormalizer normalizer, List<FeedDefinition> feeds, List<byte[]> documents, string label)
     {
         var at = new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero);
         int items = 0, inserted = 0, updated = 0, duplicates = 0;
@@ -152,7 +152,7 @@ internal static class IngestBench
     private static long DbBytes(string path) =>
         new[] { string.Empty, "-wal", "-shm" }.Select(s => new FileInfo(path + s)).Where(f => f.Exists).Sum(f => f.Length);
 
-    private static readonly string[] Outlets = ["Harbor Wire", "Ledger Daily", "Tally Markets", "Copper Street", "Meridian Brief"];
+    internal static readonly string[] Outlets = ["Harbor Wire", "Ledger Daily", "Tally Markets", "Copper Street", "Meridian Brief"];
 
     private static readonly string[] Verbs =
         ["rises", "falls", "jumps", "slides", "beats estimates", "misses estimates", "raises guidance", "cuts guidance", "announces buyback", "files 10-Q"];
@@ -173,7 +173,7 @@ internal static class IngestBench
     ];
 
     /// <summary>One RSS 2.0 document; descriptions carry HTML (escaped for even items, CDATA for odd ones).</summary>
-    private static byte[] Generate(FeedDefinition feed, int feedIndex, int count, Watchlist watchlist, Random random)
+    internal static byte[] Generate(FeedDefinition feed, int feedIndex, int count, Watchlist watchlist, Random random)
     {
         var start = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
         var host = new Uri(feed.Url).Host;

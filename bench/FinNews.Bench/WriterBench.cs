@@ -39,7 +39,7 @@ internal static class WriterBench
         using var indexScope = index;
         var recorder = new RecordingWriter();
         var options = new BriefingOptions { LookbackHours = 36 };
-        var composer = new BriefingComposer(store, index, recorder, watchlist, options, MorningAfterSamples, NullLogger<BriefingComposer>.Instance);
+        var composer = new BriefingComposer(store, store, store, index, recorder, watchlist, options, MorningAfterSamples, NullLogger<BriefingComposer>.Instance);
         // The morning after the sample day: the same briefing material on every run, whatever the date.
         await composer.ComposeAsync();
 
@@ -109,7 +109,7 @@ internal static class WriterBench
         var watchlist = Watchlist.Load(Path.Combine(config, "watchlist.json"));
         using var http = new HttpClient(FeedFetcher.CreateHandler());
         var ingestor = new FeedIngestor(new FeedFetcher(http, new FetchOptions(), config), new ArticleNormalizer(new TickerTagger(watchlist)),
-            store, MorningAfterSamples, NullLogger<FeedIngestor>.Instance);
+            store, store, MorningAfterSamples, NullLogger<FeedIngestor>.Instance);
         var feeds = FeedList.Load(Path.Combine(config, "feeds.json")).Feeds.Where(f => f.Sample).ToList();
         await ingestor.IngestAsync(feeds, null, CancellationToken.None);
         store.UpsertBars(BarQualityChecker.Check(OhlcvCsv.Read(Path.Combine(config, "samples", "market", "bars.csv"), "sample")));

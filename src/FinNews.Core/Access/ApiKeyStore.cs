@@ -15,7 +15,7 @@ namespace FinNews.Core.Access;
 /// A key is <c>fn_</c> followed by 32 random bytes in base64url. Only its SHA-256 hash and its first 8 characters (the
 /// prefix, for listings) are stored: the plaintext is returned once by <see cref="Create"/> and cannot be recovered.
 /// </remarks>
-public sealed class ApiKeyStore
+public sealed class ApiKeyStore : IApiKeyStore
 {
     /// <summary>Characters of a key kept in clear for listings.</summary>
     public const int PrefixLength = 8;
@@ -100,6 +100,21 @@ public sealed class ApiKeyStore
     /// <exception cref="ApiKeyValidationException">A field is invalid; the message names it and its value.</exception>
     public CreatedApiKey Create(string name, string scope, int requestsPerMinute = 120)
     {
+        var trimmed = ValidateNew(name, scope, requestsPerMinute);
+        var key = NewKey();
+        using var c = Open();
+        var id = c.ExecuteScalar<long>("""
+            INSERT INTO api_keys(name, prefix, hash, scope, created_at, requests_per_minute)
+            VALUES (@name, @prefix, @hash, @scope, @now, @rpm);
+            SELECT last_insert_rowid();
+            """, new { name = trimmed, prefix = key[..PrefixLength], hash = Hash(key), scope, now = Now(), rpm = requestsPerMinute });
+        return new CreatedApiKey(key, Get(c, id)!);
+    }
+
+    /// <summary>The rules of a new key, the same on every store; returns the trimmed name.</summary>
+    /// <exception cref="ApiKeyValidationException">A field is invalid; the message names it and its value.</exception>
+    internal static string ValidateNew(string name, string scope, int requestsPerMinute)
+    {
         var trimmed = (name ?? "").Trim();
         if (trimmed.Length == 0 || trimmed.Length > 100)
         {
@@ -117,15 +132,11 @@ public sealed class ApiKeyStore
                 string.Create(CultureInfo.InvariantCulture, $"requests_per_minute = {requestsPerMinute}: must be between {MinRequestsPerMinute} and {MaxRequestsPerMinute}."));
         }
 
-        var key = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
-        using var c = Open();
-        var id = c.ExecuteScalar<long>("""
-            INSERT INTO api_keys(name, prefix, hash, scope, created_at, requests_per_minute)
-            VALUES (@name, @prefix, @hash, @scope, @now, @rpm);
-            SELECT last_insert_rowid();
-            """, new { name = trimmed, prefix = key[..PrefixLength], hash = Hash(key), scope, now = Now(), rpm = requestsPerMinute });
-        return new CreatedApiKey(key, Get(c, id)!);
+        return trimmed;
     }
+
+    /// <summary>A new random key: <see cref="KeyPrefix"/> and 32 random bytes in base64url.</summary>
+    internal static string NewKey() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Every key, revoked ones included, by id.</summary>
     public IReadOnlyList<ApiKey> List()
@@ -222,7 +233,7 @@ public sealed class ApiKeyStore
     private static ApiKey? Get(SqliteConnection c, long id) =>
         c.Query<ApiKeyRow>($"{Select} WHERE id = @id", new { id }).Select(r => r.ToKey()).SingleOrDefault();
 
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    internal static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -34,7 +34,7 @@ public sealed partial class AnswerService
 
     private readonly NewsPlugin _news;
     private readonly KernelPlugin _plugin;
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
     private readonly Kernel? _kernel;
     private readonly ModelProfile? _profile;
     private readonly Relevance _relevance;
@@ -48,7 +48,7 @@ public sealed partial class AnswerService
     /// <param name="relevance">Decides whether a source covers the question.</param>
     /// <param name="time">Clock for latency and the time bound.</param>
     /// <param name="logger">Logs fallbacks.</param>
-    public AnswerService(ISearchIndex index, SqliteStore store, Kernel? kernel, ModelProfile? profile, Relevance relevance,
+    public AnswerService(ISearchIndex index, IArticleStore store, IMarketStore market, Kernel? kernel, ModelProfile? profile, Relevance relevance,
         TimeProvider time, ILogger<AnswerService> logger)
     {
         ArgumentNullException.ThrowIfNull(index);
@@ -56,7 +56,7 @@ public sealed partial class AnswerService
         ArgumentNullException.ThrowIfNull(relevance);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
-        _news = new NewsPlugin(index, store);
+        _news = new NewsPlugin(index, store, market);
         _plugin = KernelPluginFactory.CreateFromObject(_news, NewsPlugin.PluginName);
         _store = store;
         _kernel = profile is null ? null : kernel;

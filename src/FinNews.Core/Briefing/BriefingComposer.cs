@@ -14,7 +14,9 @@ namespace FinNews.Core.Briefing;
 /// </summary>
 public sealed class BriefingComposer
 {
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
+    private readonly IMarketStore _market;
+    private readonly IBriefingStore _briefings;
     private readonly ISearchIndex _index;
     private readonly IBriefingWriter _writer;
     private readonly Watchlist _watchlist;
@@ -22,10 +24,12 @@ public sealed class BriefingComposer
     private readonly TimeProvider _time;
     private readonly ILogger<BriefingComposer> _logger;
 
-    public BriefingComposer(SqliteStore store, ISearchIndex index, IBriefingWriter writer, Watchlist watchlist,
+    public BriefingComposer(IArticleStore store, IMarketStore market, IBriefingStore briefings, ISearchIndex index, IBriefingWriter writer, Watchlist watchlist,
         BriefingOptions options, TimeProvider time, ILogger<BriefingComposer> logger)
     {
         _store = store;
+        _market = market;
+        _briefings = briefings;
         _index = index;
         _writer = writer;
         _watchlist = watchlist;
@@ -93,7 +97,7 @@ public sealed class BriefingComposer
         }
 
         var document = Number(drafts, material, articles, markets, closes, notes, start, end, now, requested, run);
-        _store.SaveBriefing(document);
+        _briefings.SaveBriefing(document);
         _logger.LogInformation("Briefing {BriefingId}: {Bullets} bullets, {Sources} sources from {Articles} articles in window",
             document.Id, document.Sections.Sum(s => s.Bullets.Count), document.Sources.Count, articles.Count);
         return document;
@@ -146,9 +150,9 @@ public sealed class BriefingComposer
         var names = _watchlist.Tickers.ToDictionary(t => t.Symbol, t => t.Name, StringComparer.Ordinal);
         var order = _watchlist.Tickers.Select((t, i) => (t.Symbol, i)).ToDictionary(x => x.Symbol, x => x.i, StringComparer.Ordinal);
         var moves = new List<MarketMove>();
-        foreach (var symbol in _store.BarSymbols().OrderBy(s => order.GetValueOrDefault(s, -1)).ThenBy(s => s, StringComparer.Ordinal))
+        foreach (var symbol in _market.BarSymbols().OrderBy(s => order.GetValueOrDefault(s, -1)).ThenBy(s => s, StringComparer.Ordinal))
         {
-            var bars = _store.GetBars(symbol, lastFinal, SparklineSessions);
+            var bars = _market.GetBars(symbol, lastFinal, SparklineSessions);
             if (bars.Count == 0 || bars[0].Date < lastFinal.AddDays(-7))
             {
                 continue;

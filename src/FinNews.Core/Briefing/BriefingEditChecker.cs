@@ -14,14 +14,16 @@ namespace FinNews.Core.Briefing;
 /// </remarks>
 public sealed class BriefingEditChecker
 {
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
+    private readonly IMarketStore _market;
     private readonly CitationValidator _validator;
 
-    public BriefingEditChecker(SqliteStore store, CitationValidator validator)
+    public BriefingEditChecker(IArticleStore store, IMarketStore market, CitationValidator validator)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(validator);
         _store = store;
+        _market = market;
         _validator = validator;
     }
 
@@ -39,7 +41,7 @@ public sealed class BriefingEditChecker
             {
                 SourceKind.Article when source.ArticleId is { } id && articles.TryGetValue(id, out var a) =>
                     new NumberedSource(source.Number, a.Id, $"{a.Title}\n{a.Summary}\n{a.Body}", a.Tickers, DateOnly.FromDateTime(a.PublishedAt.UtcDateTime)),
-                SourceKind.MarketData when Market(source, date) is { } market => market,
+                SourceKind.MarketData when Market(source) is { } market => market,
                 _ => new NumberedSource(source.Number, source.ArticleId ?? source.Url, source.Title, Symbol(source) is { } s ? [s] : [], date),
             };
         }
@@ -55,14 +57,22 @@ public sealed class BriefingEditChecker
     }
 
     // The market row a Markets citation stood for, recomputed from the stored bars (as the composer computed it).
-    private NumberedSource? Market(BriefingSource source, DateOnly date)
+    private NumberedSource? Market(BriefingSource source) =>
+        MarketMoveFor(_market, source) is { } move
+            ? LlmWriter.NumberSources(new SectionMaterial("edit", "edit", [], [move]))[0] with { Number = source.Number }
+            : null;
+
+    /// <summary>The market move a market-data source stood for, recomputed from the stored bars of its date (null when
+    /// the source is not market data or its bars are gone).</summary>
+    internal static MarketMove? MarketMoveFor(IMarketStore market, BriefingSource source)
     {
         if (Symbol(source) is not { } symbol)
         {
             return null;
         }
 
-        var bars = _store.GetBars(symbol, date, 6);
+        var date = DateOnly.FromDateTime(source.PublishedAt.UtcDateTime);
+        var bars = market.GetBars(symbol, date, 6);
         if (bars.Count == 0 || bars[0].Date != date)
         {
             return null;
@@ -71,8 +81,7 @@ public sealed class BriefingEditChecker
         decimal? Change(int back) => bars.Count > back && bars[back].Close != 0
             ? Math.Round((bars[0].Close - bars[back].Close) / bars[back].Close * 100, 2)
             : null;
-        var move = new MarketMove(symbol, null, bars[0], Change(1), Change(5), bars[0].Source);
-        return LlmWriter.NumberSources(new SectionMaterial("edit", "edit", [], [move]))[0] with { Number = source.Number };
+        return new MarketMove(symbol, null, bars[0], Change(1), Change(5), bars[0].Source);
     }
 
     // Market sources link to this service's /market/{symbol} page.

@@ -17,7 +17,7 @@ namespace FinNews.Core.Delivery;
 /// <see cref="SendStatus.Sending"/>) before it talks to the mail server, and only the one claim that inserts the row
 /// may send: a subscriber never gets the same briefing twice, across runs, restarts and concurrent workers on the file.
 /// </remarks>
-public sealed partial class DeliveryStore
+public sealed partial class DeliveryStore : IDeliveryStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -73,6 +73,30 @@ public sealed partial class DeliveryStore
     /// <exception cref="SubscriberValidationException">A field is invalid; the message names it and its value.</exception>
     public Subscriber AddSubscriber(NewSubscriber request)
     {
+        var (email, zone, schedule, sections, tickers) = Validate(request, _watchlist);
+        using var c = Open();
+        c.Execute("""
+            INSERT INTO subscribers(email, time_zone, schedule, sections, tickers, unsubscribe_token, active, created_at)
+            VALUES (@email, @zone, @schedule, @sections, @tickers, @token, 1, @now)
+            ON CONFLICT(email) DO UPDATE SET time_zone = excluded.time_zone, schedule = excluded.schedule,
+              sections = excluded.sections, tickers = excluded.tickers, active = 1
+            """, new
+        {
+            email,
+            zone,
+            schedule,
+            sections = Json(sections),
+            tickers = Json(tickers),
+            token = NewToken(),
+            now = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        });
+        return c.Query<SubscriberRow>("SELECT * FROM subscribers WHERE email = @email", new { email }).Single().ToSubscriber();
+    }
+
+    /// <summary>The rules of a subscription, the same on every store: each field checked, lists normalized.</summary>
+    /// <exception cref="SubscriberValidationException">A field is invalid; the message names it and its value.</exception>
+    internal static (string Email, string Zone, string Schedule, List<string> Sections, List<string> Tickers) Validate(NewSubscriber request, HashSet<string>? watchlist)
+    {
         ArgumentNullException.ThrowIfNull(request);
         var email = ValidateEmail(request.Email);
         var zone = (request.TimeZone ?? "").Trim();
@@ -85,28 +109,13 @@ public sealed partial class DeliveryStore
         }
 
         var tickers = Normalize(request.Tickers, "tickers", Ticker(), s => s.TrimStart('$').ToUpperInvariant(), "a symbol such as 'NVLX'");
-        if (_watchlist is not null && tickers.FirstOrDefault(t => !_watchlist.Contains(t)) is { } unwatched)
+        if (watchlist is not null && tickers.FirstOrDefault(t => !watchlist.Contains(t)) is { } unwatched)
         {
             throw new SubscriberValidationException("tickers",
-                $"tickers = '{unwatched}': not on the watchlist, so no briefing statement is ever tagged with it (watchlist: {string.Join(", ", _watchlist.Order(StringComparer.Ordinal))}).");
+                $"tickers = '{unwatched}': not on the watchlist, so no briefing statement is ever tagged with it (watchlist: {string.Join(", ", watchlist.Order(StringComparer.Ordinal))}).");
         }
-        using var c = Open();
-        c.Execute("""
-            INSERT INTO subscribers(email, time_zone, schedule, sections, tickers, unsubscribe_token, active, created_at)
-            VALUES (@email, @zone, @schedule, @sections, @tickers, @token, 1, @now)
-            ON CONFLICT(email) DO UPDATE SET time_zone = excluded.time_zone, schedule = excluded.schedule,
-              sections = excluded.sections, tickers = excluded.tickers, active = 1
-            """, new
-        {
-            email,
-            zone,
-            schedule = request.Schedule.Trim(),
-            sections = Json(sections),
-            tickers = Json(tickers),
-            token = NewToken(),
-            now = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-        });
-        return c.Query<SubscriberRow>("SELECT * FROM subscribers WHERE email = @email", new { email }).Single().ToSubscriber();
+
+        return (email, zone, request.Schedule.Trim(), sections, tickers);
     }
 
     public Subscriber? GetSubscriber(long id)
@@ -238,11 +247,11 @@ public sealed partial class DeliveryStore
         return result;
     }
 
-    private static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    internal static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string Json(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.IReadOnlyListString);
+    internal static string Json(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.IReadOnlyListString);
 
-    private static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000];
+    internal static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000];
 
     private void Update(string sql, object args)
     {

@@ -69,8 +69,9 @@ public sealed record DigestRunResult(string? BriefingId, int Due, int Sent, int 
 /// </remarks>
 public sealed class DigestSender
 {
-    private readonly SqliteStore _store;
-    private readonly DeliveryStore _delivery;
+    private readonly IArticleStore _store;
+    private readonly IBriefingStore _briefings;
+    private readonly IDeliveryStore _delivery;
     private readonly DigestRenderer _renderer;
     private readonly IMailTransport _transport;
     private readonly SmtpOptions _smtp;
@@ -78,10 +79,11 @@ public sealed class DigestSender
     private readonly TimeProvider _time;
     private readonly ILogger<DigestSender> _logger;
 
-    public DigestSender(SqliteStore store, DeliveryStore delivery, DigestRenderer renderer, IMailTransport transport,
+    public DigestSender(IArticleStore store, IBriefingStore briefings, IDeliveryStore delivery, DigestRenderer renderer, IMailTransport transport,
         SmtpOptions smtp, DigestOptions options, TimeProvider time, ILogger<DigestSender> logger)
     {
         _store = store;
+        _briefings = briefings;
         _delivery = delivery;
         _renderer = renderer;
         _transport = transport;
@@ -94,7 +96,7 @@ public sealed class DigestSender
     /// <summary>One pass: claims and sends every due delivery of the latest briefing.</summary>
     public async Task<DigestRunResult> SendDueAsync(CancellationToken cancellationToken)
     {
-        var briefing = _store.LatestBriefing();
+        var briefing = _briefings.LatestBriefing();
         if (briefing is null)
         {
             return DigestRunResult.Nothing;

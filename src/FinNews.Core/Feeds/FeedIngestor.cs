@@ -25,7 +25,8 @@ public sealed class FeedIngestor
 {
     private readonly FeedFetcher _fetcher;
     private readonly ArticleNormalizer _normalizer;
-    private readonly SqliteStore _store;
+    private readonly IFeedStore _store;
+    private readonly IArticleStore _articles;
     private readonly FeedPollPolicy _policy;
     private readonly HostLimiter _hosts;
     private readonly ILogger<FeedIngestor> _logger;
@@ -37,12 +38,13 @@ public sealed class FeedIngestor
     /// <param name="logger">Logs each feed's outcome.</param>
     /// <param name="policy">Schedule, backoff and concurrency (and its own clock); defaults from <see cref="PollOptions"/> when null.</param>
     /// <remarks>One constructor with an optional policy, so dependency injection works whether or not a policy is registered.</remarks>
-    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, SqliteStore store, TimeProvider time, ILogger<FeedIngestor> logger,
+    public FeedIngestor(FeedFetcher fetcher, ArticleNormalizer normalizer, IFeedStore store, IArticleStore articles, TimeProvider time, ILogger<FeedIngestor> logger,
         FeedPollPolicy? policy = null)
     {
         _fetcher = fetcher;
         _normalizer = normalizer;
         _store = store;
+        _articles = articles;
         _policy = policy ?? new FeedPollPolicy(new PollOptions(), time);
         _hosts = new HostLimiter(_policy.Options.MaxConcurrentPerHost);
         _logger = logger;
@@ -205,7 +207,7 @@ public sealed class FeedIngestor
         }
 
         _store.SyncFeeds([feed]);
-        var counts = _store.ImportArticles(articles);
+        var counts = _articles.ImportArticles(articles);
         _logger.LogInformation("Backfill {FeedId}: {Items} items, {Inserted} imported, {Duplicates} already stored, {Undated} skipped (no date)",
             feed.Id, parsed.Items.Count, counts.Inserted, counts.Duplicates, undated);
         return new BackfillResult(feed.Id, parsed.Items.Count, undated, counts);
@@ -225,7 +227,7 @@ public sealed class FeedIngestor
         var fetches = 0;
         foreach (var article in articles)
         {
-            if (fetches >= MaxFullTextFetches || _store.GetArticle(article.Id) is not null)
+            if (fetches >= MaxFullTextFetches || _articles.GetArticle(article.Id) is not null)
             {
                 result.Add(article);
                 continue;
@@ -279,6 +281,7 @@ public sealed class FeedIngestor
                     feed.Id, plan.ErrorCount, plan.NextPollAt, error.Message);
             }
 
+            Telemetry.FinNewsMetrics.Polled(feed.Id, "failed");
             return new FeedRunResult(feed.Id, 0, null, false, error.Message);
         }
 
@@ -295,12 +298,15 @@ public sealed class FeedIngestor
         {
             _store.RecordNotModified(feed.Id, prepared.At, next, movedTo);
             _logger.LogInformation("Feed {FeedId}: not modified", feed.Id);
+            Telemetry.FinNewsMetrics.Polled(feed.Id, "not_modified");
             return new FeedRunResult(feed.Id, 0, new IngestCounts(0, 0, 0), true, null);
         }
 
         var counts = _store.CommitFetch(feed.Id, prepared.Articles, fetched.ETag, fetched.LastModified, prepared.At, next, movedTo);
         _logger.LogInformation("Feed {FeedId}: {Items} items, {Inserted} new, {Updated} updated, {Duplicates} duplicates",
             feed.Id, prepared.Items, counts.Inserted, counts.Updated, counts.Duplicates);
+        Telemetry.FinNewsMetrics.Ingested(feed.Id, counts.Inserted,
+            prepared.Articles.Count == 0 ? null : prepared.Articles.Max(a => a.PublishedAt), prepared.At);
         return new FeedRunResult(feed.Id, prepared.Items, counts, false, null);
     }
 }

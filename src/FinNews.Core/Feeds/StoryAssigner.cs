@@ -9,12 +9,12 @@ namespace FinNews.Core.Feeds;
 /// </summary>
 public sealed class StoryAssigner
 {
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
     private readonly StoryClusterer _clusterer;
     private readonly TimeProvider _time;
     private readonly ILogger<StoryAssigner> _logger;
 
-    public StoryAssigner(SqliteStore store, StoryClusterer clusterer, TimeProvider time, ILogger<StoryAssigner> logger)
+    public StoryAssigner(IArticleStore store, StoryClusterer clusterer, TimeProvider time, ILogger<StoryAssigner> logger)
     {
         _store = store;
         _clusterer = clusterer;

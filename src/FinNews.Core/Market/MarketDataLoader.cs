@@ -48,14 +48,14 @@ public sealed class MarketOptions
 /// <summary>Loads configured market-data files into the store (upsert: reloading never duplicates).</summary>
 public sealed class MarketDataLoader
 {
-    private readonly SqliteStore _store;
+    private readonly IMarketStore _store;
     private readonly MarketOptions _options;
     private readonly string _configDirectory;
     private readonly ILogger<MarketDataLoader> _logger;
     private readonly HttpClient? _http;
     private readonly IReadOnlyList<string> _watchlist;
 
-    public MarketDataLoader(SqliteStore store, MarketOptions options, string configDirectory, ILogger<MarketDataLoader> logger,
+    public MarketDataLoader(IMarketStore store, MarketOptions options, string configDirectory, ILogger<MarketDataLoader> logger,
         HttpClient? http = null, IReadOnlyList<string>? watchlist = null)
     {
         _store = store;

@@ -61,8 +61,9 @@ public sealed class ModelKernels
     }
 
     /// <summary>Builds the kernel of one profile.</summary>
+    /// <param name="decorate">Wraps the profile's chat client under the token counter (evaluation records raw replies with it).</param>
     public static Kernel Build(ModelProfile profile, TimeProvider time, CitationValidator validator, Relevance relevance,
-        ILoggerFactory? loggerFactory = null, Func<string, string?>? environment = null)
+        ILoggerFactory? loggerFactory = null, Func<string, string?>? environment = null, Func<IChatClient, IChatClient>? decorate = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var builder = Kernel.CreateBuilder();
@@ -80,7 +81,8 @@ public sealed class ModelKernels
         {
             var tokenizer = ModelTokenizer.For(profile.Model);
             // Function calling above the token counter, so every round trip to the model is counted.
-            var chat = new TokenCountingChatClient(ModelClients.Chat(profile, time, environment), tokenizer)
+            var client = ModelClients.Chat(profile, time, environment);
+            var chat = new TokenCountingChatClient(decorate is null ? client : decorate(client), tokenizer)
                 .AsBuilder()
                 .UseKernelFunctionInvocation(loggerFactory)
                 .Build();

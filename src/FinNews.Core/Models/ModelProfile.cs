@@ -24,6 +24,18 @@ public sealed record ModelProfile
     /// <summary>Model id as the endpoint names it (an OpenAI <c>ft:</c> id, a vLLM LoRA name, an Ollama tag).</summary>
     public required string Model { get; init; }
 
+    /// <summary>The model id this profile had before the last <c>finnews models use</c> (to roll back to); null if never changed.</summary>
+    public string? PreviousModel { get; init; }
+
+    /// <summary>Price in US dollars per million prompt tokens (for eval cost figures); null when not configured.</summary>
+    public decimal? InputPricePerMillionTokens { get; init; }
+
+    /// <summary>Price in US dollars per million completion tokens; null when not configured.</summary>
+    public decimal? OutputPricePerMillionTokens { get; init; }
+
+    /// <summary>The model's training-data cutoff: news after it can only come from retrieval (eval freshness).</summary>
+    public DateOnly? TrainingCutoff { get; init; }
+
     /// <summary>Name of the environment variable holding the API key; null for local servers that need none.</summary>
     public string? ApiKeyEnv { get; init; }
 
@@ -224,6 +236,15 @@ public sealed class ModelProfiles
         Check(p.MaxToolSteps is null or >= 1 and <= 20, Where("maxToolSteps"), p.MaxToolSteps, "must be in [1, 20]");
         Check(p.AskTimeoutSeconds is null or > 0 and <= 3600, Where("askTimeoutSeconds"), p.AskTimeoutSeconds, "must be in (0, 3600]");
         Check(p.AskTokenBudget is null or >= 1000, Where("askTokenBudget"), p.AskTokenBudget, "must be at least 1000");
+        Check(p.InputPricePerMillionTokens is null or >= 0, Where("inputPricePerMillionTokens"), p.InputPricePerMillionTokens, "must not be negative");
+        Check(p.OutputPricePerMillionTokens is null or >= 0, Where("outputPricePerMillionTokens"), p.OutputPricePerMillionTokens, "must not be negative");
+        DateOnly? cutoff = null;
+        if (p.TrainingCutoff is { } c)
+        {
+            Check(DateOnly.TryParseExact(c, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d), Where("trainingCutoff"), $"'{c}'", "is not a date (yyyy-MM-dd)");
+            cutoff = d;
+        }
+
         Check(p.ApiKeyEnv is null || p.ApiKeyEnv.Length > 0, Where("apiKeyEnv"), "''", "must name a variable or be omitted");
 
         return new ModelProfile
@@ -232,6 +253,10 @@ public sealed class ModelProfiles
             Enabled = p.Enabled ?? false,
             Endpoint = endpoint,
             Model = p.Model,
+            PreviousModel = p.PreviousModel,
+            InputPricePerMillionTokens = p.InputPricePerMillionTokens,
+            OutputPricePerMillionTokens = p.OutputPricePerMillionTokens,
+            TrainingCutoff = cutoff,
             ApiKeyEnv = p.ApiKeyEnv,
             Timeout = TimeSpan.FromSeconds(p.TimeoutSeconds ?? 60),
             MaxRetries = p.MaxRetries ?? 3,
@@ -259,6 +284,10 @@ public sealed class ModelProfiles
         public bool? Enabled { get; set; }
         public string? Endpoint { get; set; }
         public string? Model { get; set; }
+        public string? PreviousModel { get; set; }
+        public decimal? InputPricePerMillionTokens { get; set; }
+        public decimal? OutputPricePerMillionTokens { get; set; }
+        public string? TrainingCutoff { get; set; }
         public string? ApiKeyEnv { get; set; }
         public string? ApiKey { get; set; }
         public double? TimeoutSeconds { get; set; }

@@ -11,11 +11,11 @@ namespace FinNews.Core.Models;
 /// <summary>
 /// The tools an <c>ask</c> gives the model, over the project's own services: search the stored news (words, time,
 /// tickers, feeds) through <see cref="ISearchIndex"/>, read an article and list a story's outlets from the
-/// <see cref="SqliteStore"/>, and read daily market bars for a symbol and period. Each returns a
+/// the article store, and read daily market bars for a symbol and period. Each returns a
 /// <see cref="NewsToolResult"/>; the kernel's <see cref="AskToolFilter"/> numbers its sources and fences them for
 /// the model. Under a point in time (<see cref="AskSession.AsOf"/>) nothing published or first seen later is returned.
 /// </summary>
-public sealed class NewsPlugin(ISearchIndex index, SqliteStore store)
+public sealed class NewsPlugin(ISearchIndex index, IArticleStore store, IMarketStore market)
 {
     /// <summary>The plugin name; tools reach the model as <c>news_search</c>, <c>news_read_article</c>, ...</summary>
     public const string PluginName = "news";
@@ -145,7 +145,7 @@ public sealed class NewsPlugin(ISearchIndex index, SqliteStore store)
 
         var first = Date(from, "from", notes);
         // One bar before the period, for the first day's change.
-        var bars = store.GetBars(sym, last, first is null ? 6 : 400).Reverse().ToList();
+        var bars = market.GetBars(sym, last, first is null ? 6 : 400).Reverse().ToList();
         if (first is { } f)
         {
             var start = bars.FindIndex(b => b.Date >= f);

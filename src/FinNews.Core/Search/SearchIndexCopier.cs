@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Dapper;
 using FinNews.Core.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -58,7 +56,7 @@ public sealed class SearchIndexCopier
 {
     private static readonly JsonSerializerOptions CheckpointJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
     private readonly ISearchIndex _target;
     private readonly string _targetName;
     private readonly string _embedderName;
@@ -75,7 +73,7 @@ public sealed class SearchIndexCopier
     /// <param name="checkpointPath">The checkpoint file (written atomically after every batch).</param>
     /// <param name="time">The clock for the checkpoint's timestamps.</param>
     /// <param name="logger">Receives the start, resume and result.</param>
-    public SearchIndexCopier(SqliteStore store, ISearchIndex target, string targetName, string embedderName,
+    public SearchIndexCopier(IArticleStore store, ISearchIndex target, string targetName, string embedderName,
         IEmbeddingGenerator<string, Embedding<float>> embedder, string checkpointPath, TimeProvider time, ILogger logger)
     {
         _store = store;
@@ -190,22 +188,13 @@ public sealed class SearchIndexCopier
         }
     }
 
-    /// <summary>
-    /// The next article keys in (first seen, id) order. A read-only keyset query on the store's articles table: the
-    /// store has no paging API yet (SqliteStore would be its home).
-    /// </summary>
-    private List<ArticleKey> NextKeys(long afterFirstSeenMs, string afterId, int limit)
-    {
-        using var connection = new SqliteConnection(_store.ConnectionString);
-        connection.Open();
-        return connection.Query<ArticleKey>(
-            """
-            SELECT id AS Id, first_seen_at AS FirstSeenMs FROM articles
-            WHERE first_seen_at > @seen OR (first_seen_at = @seen AND id > @id)
-            ORDER BY first_seen_at, id LIMIT @limit
-            """,
-            new { seen = afterFirstSeenMs, id = afterId, limit }).ToList();
-    }
+    /// <summary>The next article keys in (first seen, id) order, from the store's keyset paging.</summary>
+    private List<ArticleKey> NextKeys(long afterFirstSeenMs, string afterId, int limit) =>
+        _store.ArticleKeysAfter(afterFirstSeenMs < MinInstantMs ? DateTimeOffset.MinValue : DateTimeOffset.FromUnixTimeMilliseconds(afterFirstSeenMs), afterId, limit)
+            .Select(k => new ArticleKey(k.Id, k.FirstSeenAt.ToUnixTimeMilliseconds())).ToList();
+
+    // A fresh checkpoint starts below every instant (long.MinValue); the store takes instants, so it starts at the first one.
+    private static readonly long MinInstantMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
 
     private void Save(CopyCheckpoint checkpoint)
     {

@@ -7,11 +7,11 @@ namespace FinNews.Core.Search;
 /// <remarks>An index outage only delays search: the articles stay marked unindexed and the next drain picks them up.</remarks>
 public sealed class SearchIndexer
 {
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _store;
     private readonly ISearchIndex _index;
     private readonly ILogger<SearchIndexer> _logger;
 
-    public SearchIndexer(SqliteStore store, ISearchIndex index, ILogger<SearchIndexer> logger)
+    public SearchIndexer(IArticleStore store, ISearchIndex index, ILogger<SearchIndexer> logger)
     {
         _store = store;
         _index = index;

@@ -21,7 +21,7 @@ public sealed record IngestCounts(int Inserted, int Updated, int Duplicates);
 /// Every write that must be atomic is one transaction: the items of a fetch and the feed's new state commit together,
 /// so a crash never marks a feed fresh without its items and a rerun never duplicates them.
 /// </remarks>
-public sealed class SqliteStore
+public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBriefingStore
 {
     private readonly string _connectionString;
 
@@ -122,6 +122,24 @@ public sealed class SqliteStore
             CREATE INDEX IF NOT EXISTS ix_briefings_created ON briefings(created_at);
             """);
         AddMissingColumns(c);
+        ApplyVersionedMigrations(c);
+    }
+
+    /// <summary>The schema version recorded in the file (1: the tables above; later: Storage/Migrations/Sqlite scripts).</summary>
+    public int SchemaVersion()
+    {
+        using var c = Open();
+        return SchemaMigrations.CurrentVersion(c);
+    }
+
+    // Versioned from here on, as on PostgreSQL: the tables and columns above are version 1 (created, or completed for a
+    // file from any earlier release, idempotently); each later change is a numbered script in Storage/Migrations/Sqlite,
+    // applied once, in order, in one write transaction.
+    private static void ApplyVersionedMigrations(SqliteConnection c)
+    {
+        using var tx = c.BeginTransaction();
+        SchemaMigrations.Apply(c, tx, [new SchemaMigration(1, "0001_baseline", (_, _) => { }), .. SchemaMigrations.Scripts("Sqlite")], null);
+        tx.Commit();
     }
 
     // Columns added after the first release: databases created before them get them here, without losing rows.
@@ -707,6 +725,18 @@ public sealed class SqliteStore
             .Select(r => r.ToArticle()).ToList();
     }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<(string Id, DateTimeOffset FirstSeenAt)> ArticleKeysAfter(DateTimeOffset afterFirstSeen, string afterId, int limit)
+    {
+        using var c = Open();
+        return c.Query<(string Id, long FirstSeen)>("""
+            SELECT id AS Id, first_seen_at AS FirstSeen FROM articles
+            WHERE first_seen_at > @seen OR (first_seen_at = @seen AND id > @afterId)
+            ORDER BY first_seen_at, id LIMIT @limit
+            """, new { seen = afterFirstSeen.ToUnixTimeMilliseconds(), afterId, limit })
+            .Select(r => (r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.FirstSeen))).ToList();
+    }
+
     // ---- market bars ----
 
     /// <summary>Upserts bars (one row per symbol and date: reloading a file never duplicates).</summary>
@@ -869,6 +899,22 @@ public sealed class SqliteStore
     }
 
     /// <summary>
+    /// Every approved briefing, any version, in order of the instant it covers (oldest first): the material of the
+    /// fine-tuning dataset. <see cref="ApprovedBriefing.Edited"/> says whether an analyst changed the writer's text.
+    /// </summary>
+    public IReadOnlyList<ApprovedBriefing> ApprovedBriefings()
+    {
+        using var c = Open();
+        return c.Query<(string Json, long At, string? By, long Edited)>("""
+            SELECT json AS Json, approved_at AS At, approved_by AS By, original_json IS NOT NULL AS Edited
+            FROM briefings WHERE approved_at IS NOT NULL ORDER BY as_of, created_at, id
+            """)
+            .Select(r => new ApprovedBriefing(JsonSerializer.Deserialize(r.Json, BriefingJsonContext.Default.BriefingDocument)!,
+                DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.By ?? "", r.Edited != 0))
+            .ToList();
+    }
+
+    /// <summary>
     /// Replaces a briefing with an analyst's edit (same id, sources and citations); the first edit keeps the writer's
     /// original so the two can be compared. Any approval is cleared: an edit needs approving again.
     /// </summary>
@@ -1004,6 +1050,9 @@ public sealed class SqliteStore
     }
 #pragma warning restore CA1812, IDE1006
 }
+
+/// <summary>An analyst-approved briefing as stored (after any edit), with who approved it and when.</summary>
+public sealed record ApprovedBriefing(BriefingDocument Briefing, DateTimeOffset ApprovedAt, string ApprovedBy, bool Edited);
 
 /// <summary>A stored story cluster: the articles from every outlet that reported one event.</summary>
 public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)

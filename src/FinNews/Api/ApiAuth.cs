@@ -39,7 +39,7 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
 /// Answers are ProblemDetails: 401 with no key or an unknown or revoked key, 403 when the key's scope is too weak
 /// (admin includes editor, which includes reader), 429 with <c>Retry-After</c> (whole seconds) over the key's limit. The authenticated
 /// <see cref="ApiKey"/> record (never the key) is put in <see cref="HttpContext.Items"/> under <see cref="ItemKey"/>.
-/// Needs <see cref="ApiKeyStore"/> and <see cref="ApiKeyRateLimiter"/> registered when <see cref="AuthOptions.Enabled"/>.
+/// Needs <see cref="IApiKeyStore"/> and <see cref="ApiKeyRateLimiter"/> registered when <see cref="AuthOptions.Enabled"/>.
 /// </remarks>
 public static class ApiAuth
 {
@@ -94,7 +94,7 @@ public static class ApiAuth
         }
 
         var presented = PresentedKey(context.Request);
-        var key = presented is null ? null : services.GetRequiredService<ApiKeyStore>().Authenticate(presented);
+        var key = presented is null ? null : services.GetRequiredService<IApiKeyStore>().Authenticate(presented);
         if (key is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -24,7 +24,7 @@ internal static class BriefingsApi
     {
         var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
 
-        group.MapGet("/latest", IResult (SqliteStore store, LatestBriefingCache cache, HttpContext http, string? format) =>
+        group.MapGet("/latest", IResult (IBriefingStore store, LatestBriefingCache cache, HttpContext http, string? format) =>
             {
                 var errors = new ParameterErrors();
                 var f = Format.Read(format, errors);
@@ -52,13 +52,13 @@ internal static class BriefingsApi
             .Produces(StatusCodes.Status304NotModified)
             .WithParameters(Format);
 
-        group.MapGet("/{id}", (SqliteStore store, string id, string? format) =>
+        group.MapGet("/{id}", (IBriefingStore store, string id, string? format) =>
                 Render(format, () => store.GetBriefing(id), "Briefing not found", $"No briefing with id '{id}'."))
             .WithSummary("One briefing")
             .WithBriefingResponses()
             .WithParameters(BriefingId, Format);
 
-        group.MapGet("/", Results<Ok<BriefingPage>, ValidationProblem> (SqliteStore store, string? page, string? pageSize) =>
+        group.MapGet("/", Results<Ok<BriefingPage>, ValidationProblem> (IBriefingStore store, string? page, string? pageSize) =>
             {
                 var errors = new ParameterErrors();
                 var p = Page.Read(page, errors);
@@ -75,17 +75,17 @@ internal static class BriefingsApi
             .WithParameters(Page, PageSize);
 
         app.MapGroup("/api/v1/articles").WithTags("Articles").RequireScope(FinNews.Core.Access.ApiScopes.Reader)
-            .MapGet("/{id}", Results<Ok<Article>, ProblemHttpResult> (SqliteStore store, string id) => store.GetArticle(id) is { } a
+            .MapGet("/{id}", Results<Ok<Article>, ProblemHttpResult> (IArticleStore store, string id) => store.GetArticle(id) is { } a
                 ? TypedResults.Ok(a)
                 : TypedResults.Problem(title: "Article not found", detail: $"No article with id '{id}'.", statusCode: StatusCodes.Status404NotFound))
             .WithSummary("One stored article")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithParameters(ArticleId);
 
-        app.MapGet("/health", (SqliteStore store) =>
+        app.MapGet("/health", (IArticleStore articles, IBriefingStore store) =>
         {
             var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;
-            return TypedResults.Ok(new Health("ok", store.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
+            return TypedResults.Ok(new Health("ok", articles.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
         }).WithTags("Health").WithSummary("Liveness with article and briefing counts; always anonymous");
     }
 

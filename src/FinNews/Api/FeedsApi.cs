@@ -89,19 +89,19 @@ internal static class FeedsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithParameters(FeedId);
 
-        admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, "paused by an operator (API)", catalog, store))
+        admin.MapPost("/{id}/pause", (string id, FeedCatalog catalog, IFeedStore store) => SetPaused(id, "paused by an operator (API)", catalog, store))
             .WithSummary("Stop polling a feed (admin); its articles and state are kept, and the pause lasts across restarts")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithParameters(FeedId);
-        admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, SqliteStore store) => SetPaused(id, null, catalog, store))
+        admin.MapPost("/{id}/resume", (string id, FeedCatalog catalog, IFeedStore store) => SetPaused(id, null, catalog, store))
             .WithSummary("Start polling a paused feed again (admin)")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithParameters(FeedId);
     }
 
-    private static IResult SetPaused(string id, string? reason, FeedCatalog catalog, SqliteStore store)
+    private static IResult SetPaused(string id, string? reason, FeedCatalog catalog, IFeedStore store)
     {
         if (catalog.Find(id) is null)
         {

@@ -35,7 +35,7 @@ internal static class SearchApi
     {
         // Parameters bind as strings and are read through their declarations above: a bad value is a 400 naming it.
         app.MapGroup("/api/v1/search").WithTags("Search").RequireScope(FinNews.Core.Access.ApiScopes.Reader).MapGet("/", async Task<Results<Ok<IReadOnlyList<SearchResult>>, ValidationProblem>> (
-            ISearchIndex index, SqliteStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder, TimeProvider time,
+            ISearchIndex index, IArticleStore store, Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder, TimeProvider time,
             string? q, string? mode, string? since, string? until, string? ticker, string? source, string? limit, string? collapse, string? diversity, CancellationToken ct) =>
         {
             var errors = new ParameterErrors();
@@ -71,7 +71,7 @@ internal static class SearchApi
     /// from several outlets); <paramref name="diversify"/> re-ranks by maximal marginal relevance (weight 0..1 on
     /// novelty) so near-identical hits do not crowd the list.
     /// </summary>
-    internal static async Task<IReadOnlyList<SearchResult>> SearchWithArticlesAsync(ISearchIndex index, SqliteStore store, SearchQuery query,
+    internal static async Task<IReadOnlyList<SearchResult>> SearchWithArticlesAsync(ISearchIndex index, IArticleStore store, SearchQuery query,
         CancellationToken ct, bool collapse = true,
         (Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> Embedder, double Weight)? diversify = null,
         Action<SearchExplanation>? explained = null)

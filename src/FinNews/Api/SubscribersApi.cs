@@ -9,10 +9,10 @@ internal static class SubscribersApi
     {
         var group = app.MapGroup("/api/v1/subscribers").WithTags("Subscribers").RequireAdmin();
 
-        group.MapGet("/", (DeliveryStore store) => TypedResults.Ok(store.ListSubscribers(includeInactive: true).Select(SubscriberView.From).ToList()))
+        group.MapGet("/", (IDeliveryStore store) => TypedResults.Ok(store.ListSubscribers(includeInactive: true).Select(SubscriberView.From).ToList()))
             .WithSummary("Digest subscribers, active and unsubscribed (admin)");
 
-        group.MapPost("/", (NewSubscriber body, DeliveryStore store) =>
+        group.MapPost("/", (NewSubscriber body, IDeliveryStore store) =>
         {
             try
             {
@@ -29,7 +29,7 @@ internal static class SubscribersApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-        group.MapDelete("/{id:long}", (long id, DeliveryStore store) => store.GetSubscriber(id) is { } s && store.Unsubscribe(s.UnsubscribeToken)
+        group.MapDelete("/{id:long}", (long id, IDeliveryStore store) => store.GetSubscriber(id) is { } s && store.Unsubscribe(s.UnsubscribeToken)
             ? Results.NoContent()
             : Results.Problem(title: "Subscriber not found", detail: $"No active subscriber {id}.", statusCode: 404))
             .WithSummary("Unsubscribe a subscriber (admin)")

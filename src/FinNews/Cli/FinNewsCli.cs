@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace FinNews.Cli;
 
 /// <summary>The `finnews` command line: one verb per role or tool.</summary>
-public static class FinNewsCli
+public static partial class FinNewsCli
 {
     private static readonly Option<string?> ConfigOption = new("--config")
     {
@@ -18,14 +18,14 @@ public static class FinNewsCli
         Recursive = true,
     };
 
-    private static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    internal static readonly Option<bool> VerboseOption = new("--verbose", "-v")
     {
         Description = "Show informational logs on the console",
         Recursive = true,
     };
 
     /// <summary>The clock every host of this process uses; set once by <see cref="Build"/> from the composition root.</summary>
-    private static TimeProvider Clock { get; set; } = null!;
+    internal static TimeProvider Clock { get; private set; } = null!;
 
     /// <summary>
     /// Parses and runs a command line. Arguments that do not parse (an unknown verb or option, a value of the wrong
@@ -84,6 +84,8 @@ public static class FinNewsCli
         root.Subcommands.Add(SubscribersCommand());
         root.Subcommands.Add(ModelsCommand());
         root.Subcommands.Add(EvalCommand());
+        root.Subcommands.Add(MigrateCommand());
+        root.Subcommands.Add(TuneCommands.Command());
         return root;
     }
 
@@ -187,8 +189,8 @@ public static class FinNewsCli
                 AnsiConsole.MarkupLine($"[red]{Markup.Escape(failed.FeedId)}[/]: {Markup.Escape(failed.Error!)}");
             }
 
-            var store = host.Services.GetRequiredService<SqliteStore>();
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{results.Sum(r => r.Counts?.Inserted ?? 0)} new articles; {store.CountArticles()} stored in {Markup.Escape(store.DatabasePath)}");
+            var store = host.Services.GetRequiredService<IArticleStore>();
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{results.Sum(r => r.Counts?.Inserted ?? 0)} new articles; {store.CountArticles()} stored in {Markup.Escape(host.Services.GetRequiredService<StorageLocation>().Display)}");
             return results.Count > 0 && results.All(r => r.Error is not null) ? 1 : 0;
         }));
         return command;
@@ -250,7 +252,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var (briefing, files) = await host.Services.GetRequiredService<FinNewsPipeline>().BriefAsync(instant, ct);
             Console.WriteLine($"Briefing {briefing.Id}: {briefing.Title}");
-            var versions = host.Services.GetRequiredService<SqliteStore>().BriefingVersions(briefing.Edition);
+            var versions = host.Services.GetRequiredService<IBriefingStore>().BriefingVersions(briefing.Edition);
             if (versions.Count > 1)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -282,7 +284,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var entries = host.Services.GetRequiredService<FeedCatalog>().Entries();
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IFeedStore>();
             var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
             if (parse.GetValue(json))
             {
@@ -493,7 +495,7 @@ public static class FinNewsCli
 
             var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
             var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
-                host.Services.GetRequiredService<SqliteStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
+                host.Services.GetRequiredService<IArticleStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
                 !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null,
                 parse.GetValue(explain) ? e => PrintExplanation(e, parse.GetValue(json) ? Console.Error : Console.Out) : null);
             if (parse.GetValue(json))
@@ -530,7 +532,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
-                var created = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
+                var created = host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().Create(parse.GetValue(name)!, parse.GetValue(scope)!, parse.GetValue(rpm));
                 Console.WriteLine(created.Key);
                 Console.Error.WriteLine($"Key {created.Record.Id} ({created.Record.Prefix}…, {created.Record.Scope}, {created.Record.RequestsPerMinute}/min). Store it now: it cannot be shown again.");
                 return Task.FromResult(0);
@@ -546,7 +548,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Name", "Prefix", "Scope", "Per min", "Created", "Last used", "Revoked");
-            foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().List())
+            foreach (var k in host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().List())
             {
                 string T(DateTimeOffset? t) => t?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-";
                 table.AddRow(k.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(k.Name), Markup.Escape(k.Prefix), k.Scope,
@@ -564,7 +566,7 @@ public static class FinNewsCli
             var key = parse.GetValue(which)!;
             try
             {
-                var done = host.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Revoke(key);
+                var done = host.Services.GetRequiredService<FinNews.Core.Access.IApiKeyStore>().Revoke(key);
                 if (!done)
                 {
                     Console.Error.WriteLine($"No key '{key}' (see finnews keys list).");
@@ -603,7 +605,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IBriefingStore>();
             var briefing = parse.GetValue(id) is { } wanted ? store.GetBriefing(wanted) : store.LatestBriefing();
             if (briefing is null)
             {
@@ -758,7 +760,7 @@ public static class FinNewsCli
             }
 
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IArticleStore>();
             var index = host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>();
             var total = store.CountArticles();
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -784,15 +786,16 @@ public static class FinNewsCli
     {
         using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
         var services = host.Services;
-        var store = services.GetRequiredService<SqliteStore>();
+        var store = services.GetRequiredService<IArticleStore>();
+        var location = services.GetRequiredService<StorageLocation>();
         var search = services.GetRequiredService<IOptions<SearchOptions>>().Value;
         var target = FinNewsServices.CreateSearchIndex(services, backend);
         try
         {
             var where = backend == "elasticsearch"
                 ? $"elasticsearch {FinNewsServices.ElasticsearchOptionsFrom(services).DisplayTarget}"
-                : $"sqlite {store.DatabasePath}";
-            var checkpoint = Path.Combine(Path.GetDirectoryName(store.DatabasePath)!, $"reindex-{backend}.checkpoint.json");
+                : $"sqlite {new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(location.EmbeddedSearchConnectionString).DataSource}";
+            var checkpoint = Path.Combine(location.DataDirectory, $"reindex-{backend}.checkpoint.json");
             var copier = new SearchIndexCopier(store, target, where, search.Embedder,
                 services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(), checkpoint, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SearchIndexCopier>>());
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -853,7 +856,7 @@ public static class FinNewsCli
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             try
             {
-                var s = host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
+                var s = host.Services.GetRequiredService<FinNews.Core.Delivery.IDeliveryStore>().AddSubscriber(new FinNews.Core.Delivery.NewSubscriber(
                     parse.GetValue(email)!, parse.GetValue(tz)!, parse.GetValue(schedule)!, parse.GetValue(sections), parse.GetValue(tickers)));
                 Console.WriteLine($"Subscribed {s.Email} (id {s.Id}): {s.Schedule} {s.TimeZone}");
                 return Task.FromResult(0);
@@ -870,7 +873,7 @@ public static class FinNewsCli
         {
             using var host = AppHost.BuildTool(Paths(parse), Clock, parse.GetValue(VerboseOption));
             var table = new Table().AddColumns("Id", "Email", "Schedule", "Time zone", "Sections", "Tickers");
-            foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.DeliveryStore>().ListSubscribers())
+            foreach (var s in host.Services.GetRequiredService<FinNews.Core.Delivery.IDeliveryStore>().ListSubscribers())
             {
                 table.AddRow(s.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Email), Markup.Escape(s.Schedule), Markup.Escape(s.TimeZone),
                     Markup.Escape(string.Join(',', s.Sections)), Markup.Escape(string.Join(',', s.Tickers)));
@@ -906,8 +909,9 @@ public static class FinNewsCli
                 : string.Create(CultureInfo.InvariantCulture, $"GloVe installed: {result.ModelPath} ({result.Words:N0} words x {result.Dimensions} dimensions). Set Search:Embedder to glove and run `finnews reindex` to use it."));
             return 0;
         }));
-        var command = new Command("models", "Local model files (embeddings)");
+        var command = new Command("models", "Model files and profiles: install local embeddings, promote a tuned model");
         command.Subcommands.Add(install);
+        command.Subcommands.Add(TuneCommands.ModelsUseCommand());
         return command;
     }
 
@@ -953,8 +957,9 @@ public static class FinNewsCli
                 : FinNews.Core.Search.Evaluation.RetrievalReport.FormatTable(reports));
             return 0;
         }));
-        var command = new Command("eval", "Measure retrieval quality (and, later, the writer)");
+        var command = new Command("eval", "Measure retrieval quality, and answers over {base, tuned} x {closed-book, retrieval, tools}");
         command.Subcommands.Add(retrieval);
+        command.Subcommands.Add(TuneCommands.EvalAnswersCommand());
         return command;
     }
 
@@ -968,7 +973,7 @@ public static class FinNewsCli
             return 2;
         }
 
-        var store = host.Services.GetRequiredService<SqliteStore>();
+        var store = host.Services.GetRequiredService<IFeedStore>();
         _ = reason is null ? store.ResumeFeed(feedId) : store.PauseFeed(feedId, reason);
         Console.WriteLine(reason is null ? $"Feed {feedId} resumed." : $"Feed {feedId} paused: {reason}");
         return 0;
@@ -1001,7 +1006,7 @@ public static class FinNewsCli
                 return Task.FromResult(2);
             }
 
-            var store = host.Services.GetRequiredService<SqliteStore>();
+            var store = host.Services.GetRequiredService<IArticleStore>();
             var stories = store.ListStories(from).Where(s => parse.GetValue(all) || s.Outlets.Count > 1).ToList();
             string? fallback = null;
             if (stories.Count == 0 && parse.GetResult(since) is null or { Implicit: true } && store.LatestPublished(DateTimeOffset.MaxValue) is { } latest
@@ -1061,10 +1066,10 @@ public static class FinNewsCli
     }
 
     /// <summary>The configured data folder, resolved against the folder holding config/.</summary>
-    private static string DataDirectory(IHost host) =>
+    internal static string DataDirectory(IHost host) =>
         host.Services.GetRequiredService<AppPaths>().FromRoot(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FinNewsOptions>>().Value.DataDirectory);
 
-    private static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
+    internal static AppPaths Paths(ParseResult parse) => AppPaths.Resolve(parse.GetValue(ConfigOption));
 
     private static string Num(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
@@ -1072,7 +1077,7 @@ public static class FinNewsCli
     /// Turns configuration and data errors into a message and exit code 3, and any other failure into one line and exit
     /// code 1: a command never ends in a stack trace (the log file under data/logs keeps the details).
     /// </summary>
-    private static async Task<int> Guard(Func<Task<int>> action)
+    internal static async Task<int> Guard(Func<Task<int>> action)
     {
         try
         {

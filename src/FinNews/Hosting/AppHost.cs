@@ -21,6 +21,8 @@ public static class AppHost
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
+        builder.AddFinNewsHealth();
+        builder.AddFinNewsTelemetry(withScheduler ? "run" : "web");
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", ApiDocument.Configure);
         // A request the framework cannot bind (a malformed JSON body, a value a typed parameter cannot hold) throws
@@ -41,6 +43,7 @@ public static class AppHost
         }
 
         var app = builder.Build();
+        app.UseFinNewsRequestLogging();
         app.UseSecurityHeaders();
         app.UseErrorResponses();
         app.UseAntiforgery();
@@ -53,6 +56,7 @@ public static class AppHost
         app.MapSubscribersApi();
         app.MapWebPages();
         app.MapLogin();
+        app.MapFinNewsReadiness();
         return app;
     }
 
@@ -79,6 +83,7 @@ public static class AppHost
         builder.AddFinNewsOptions();
         builder.AddFinNewsCore();
         builder.AddFinNewsDelivery();
+        builder.AddFinNewsTelemetry("worker");
         builder.Services.AddSingleton<FirstPassStatus>();
         builder.AddFinNewsJobs(paths, time, runPipelineAtStart: false);
         return builder.Build();

@@ -16,12 +16,12 @@ namespace FinNews.Hosting;
 public sealed class FeedCatalog
 {
     private readonly Lock _seedGate = new();
-    private readonly SqliteStore _store;
+    private readonly IFeedStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<FeedCatalog>? _logger;
     private string? _seededHash;
 
-    public FeedCatalog(string path, SqliteStore store, TimeProvider time, ILogger<FeedCatalog>? logger = null)
+    public FeedCatalog(string path, IFeedStore store, TimeProvider time, ILogger<FeedCatalog>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = path;

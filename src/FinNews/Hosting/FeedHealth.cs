@@ -25,7 +25,7 @@ public sealed record FeedHealthRow(
     string Origin);
 
 /// <summary>Joins the effective feed list with the stored fetch state.</summary>
-public sealed class FeedHealth(FeedCatalog catalog, SqliteStore store, TimeProvider time)
+public sealed class FeedHealth(FeedCatalog catalog, IFeedStore store, IArticleStore articles, TimeProvider time)
 {
     /// <summary>
     /// Every feed of the effective list (declared in config or added) with its state and origin ("config" or
@@ -35,7 +35,7 @@ public sealed class FeedHealth(FeedCatalog catalog, SqliteStore store, TimeProvi
     {
         var now = time.GetUtcNow();
         var states = store.ListFeedStates().ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var counts = store.ArticleCountsByFeed(now.AddDays(-7));
+        var counts = articles.ArticleCountsByFeed(now.AddDays(-7));
         return catalog.Entries().Select(entry =>
         {
             var f = entry.Definition;

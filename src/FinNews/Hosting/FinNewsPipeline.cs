@@ -16,9 +16,12 @@ public sealed class FinNewsPipeline
     private readonly BriefingPublisher _publisher;
     private readonly StoryAssigner _stories;
 
+    private readonly TimeProvider _time;
+
     public FinNewsPipeline(FeedCatalog feeds, FeedIngestor ingestor, SearchIndexer indexer, MarketDataLoader market,
-        BriefingComposer composer, BriefingPublisher publisher, StoryAssigner stories)
+        BriefingComposer composer, BriefingPublisher publisher, StoryAssigner stories, TimeProvider time)
     {
+        _time = time;
         _stories = stories;
         _feeds = feeds;
         _ingestor = ingestor;
@@ -80,8 +83,11 @@ public sealed class FinNewsPipeline
     /// <summary>Writes, stores and publishes a briefing; returns it with the files written.</summary>
     public async Task<(BriefingDocument Briefing, IReadOnlyList<string> Files)> BriefAsync(DateTimeOffset? asOf, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         await _indexer.DrainAsync(cancellationToken: cancellationToken);
         var briefing = await _composer.ComposeAsync(asOf, cancellationToken);
-        return (briefing, _publisher.Publish(briefing));
+        var files = _publisher.Publish(briefing);
+        FinNews.Core.Telemetry.FinNewsMetrics.BriefingWritten(_time.GetElapsedTime(started), briefing.Writer, briefing.Run?.Dropped.Count ?? 0);
+        return (briefing, files);
     }
 }

@@ -39,6 +39,12 @@ public static class FinNewsServices
         builder.Logging.ClearProviders();
         var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
         builder.Logging.AddSerilog(logger, dispose: true);
+        // For Serilog's request logging (web hosts): the same logger, and the context it adds request properties to.
+        // Registered as instances, so the container does not dispose them (the logging provider owns the logger).
+        builder.Services.AddSingleton<Serilog.ILogger>(logger);
+        var diagnostics = new Serilog.Extensions.Hosting.DiagnosticContext(logger);
+        builder.Services.AddSingleton(diagnostics);
+        builder.Services.AddSingleton<IDiagnosticContext>(diagnostics);
     }
 
     /// <summary>Options bound and validated on start.</summary>
@@ -53,6 +59,7 @@ public static class FinNewsServices
         Bind<FetchOptions>(builder, "Ingest");
         Bind<MarketOptions>(builder, "Market");
         Bind<PollOptions>(builder, "Polling");
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration("Telemetry");
         builder.Services.AddOptions<FinNews.Api.AuthOptions>().BindConfiguration("Auth");
     }
 
@@ -60,16 +67,9 @@ public static class FinNewsServices
     public static void AddFinNewsCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton(sp =>
-        {
-            var paths = sp.GetRequiredService<AppPaths>();
-            var options = Value<FinNewsOptions>(sp);
-            var store = new SqliteStore(Path.Combine(paths.FromRoot(options.DataDirectory), "finnews.db"));
-            store.Initialize();
-            return store;
-        });
+        builder.AddFinNewsStorage();
         services.AddSingleton(sp => new FeedCatalog(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).FeedsFile),
-            sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeedCatalog>>()));
+            sp.GetRequiredService<IFeedStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeedCatalog>>()));
         // Hosts that start (run, serve, worker) seed the feed list from config/feeds.json first: a bad file stops the start.
         services.AddHostedService<FeedCatalogSeeder>();
         services.AddSingleton(sp => Watchlist.Load(sp.GetRequiredService<AppPaths>().FromConfig(Value<FinNewsOptions>(sp).WatchlistFile)));
@@ -86,8 +86,9 @@ public static class FinNewsServices
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => Embedder(sp));
         services.AddSingleton<ISearchIndex>(sp => SearchIndex(sp));
         services.AddSingleton<SearchIndexer>();
+        services.AddSingleton<RetentionPass>();
 
-        services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<SqliteStore>(), Value<MarketOptions>(sp),
+        services.AddSingleton(sp => new MarketDataLoader(sp.GetRequiredService<IMarketStore>(), Value<MarketOptions>(sp),
             sp.GetRequiredService<AppPaths>().ConfigDirectory, sp.GetRequiredService<ILogger<MarketDataLoader>>(),
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<Watchlist>().Tickers.Select(t => t.Symbol).ToList()));
 
@@ -108,17 +109,11 @@ public static class FinNewsServices
         services.AddSingleton(sp =>
         {
             var kernel = sp.GetRequiredService<ModelKernels>().Find(ModelProfiles.Briefing, out _);
-            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<SqliteStore>(), kernel,
+            return new AnswerService(sp.GetRequiredService<ISearchIndex>(), sp.GetRequiredService<IArticleStore>(), sp.GetRequiredService<IMarketStore>(), kernel,
                 kernel is null ? null : sp.GetRequiredService<ModelProfiles>().Find(ModelProfiles.Briefing), sp.GetRequiredService<Relevance>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AnswerService>>());
         });
         services.AddSingleton<FeedHealth>();
-        services.AddSingleton(sp =>
-        {
-            var keys = new FinNews.Core.Access.ApiKeyStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
-            keys.Initialize();
-            return keys;
-        });
         services.AddSingleton(sp => new FinNews.Core.Access.ApiKeyRateLimiter(sp.GetRequiredService<TimeProvider>()));
     }
 
@@ -161,7 +156,7 @@ public static class FinNewsServices
         switch (backend)
         {
             case "sqlite":
-                return new SqliteSearchIndex(sp.GetRequiredService<SqliteStore>().ConnectionString, embedder, search.Embedder,
+                return new SqliteSearchIndex(sp.GetRequiredService<StorageLocation>().EmbeddedSearchConnectionString, embedder, search.Embedder,
                     SqliteSearchIndexOptions.Default with { Fusion = fusion.Fusion, VectorWeight = fusion.VectorWeight, RrfK = fusion.RrfK, VectorFloor = fusion.VectorFloor });
             case "elasticsearch":
                 return new ElasticsearchSearchIndex(ElasticsearchOptionsFrom(sp), embedder, search.Embedder, fusion,

@@ -47,6 +47,31 @@ public sealed class SchedulerOptions
 
     /// <summary>Quartz cron for loading market data.</summary>
     public string MarketDataSchedule { get; set; } = "0 30 22 ? * MON-FRI";
+
+    /// <summary>
+    /// Where Quartz keeps the schedules: "memory" (the default: one process, schedules rebuilt at every start) or
+    /// "postgres" (Quartz's clustered ADO job store in the database named by <c>FINNEWS_POSTGRES_CONNECTION</c>, so several
+    /// <c>finnews worker</c> nodes share the schedules, each trigger fires once, and a dead node's jobs are recovered).
+    /// </summary>
+    public string Store { get; set; } = "memory";
+
+    /// <summary>This node's id in the cluster (unique per node); empty (the default): host name plus a start-time suffix.</summary>
+    public string InstanceId { get; set; } = "";
+
+    /// <summary>Seconds between a clustered node's check-ins (how soon a dead node can be noticed).</summary>
+    public int CheckinIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Seconds past a missed check-in before the other nodes treat a node as dead and recover its jobs: a node killed
+    /// mid-job has its work re-run elsewhere within about CheckinIntervalSeconds + CheckinMisfireThresholdSeconds.
+    /// </summary>
+    public int CheckinMisfireThresholdSeconds { get; set; } = 15;
+
+    /// <summary>Seconds a trigger may be late before it counts as misfired (and its misfire instruction applies).</summary>
+    public int MisfireThresholdSeconds { get; set; } = 60;
+
+    /// <summary>Jobs one node runs at once.</summary>
+    public int MaxConcurrentJobs { get; set; } = 8;
 }
 
 /// <summary>Search settings (section "Search").</summary>
@@ -127,8 +152,14 @@ public sealed class FinNewsOptionsValidator :
     }
 
     public ValidateOptionsResult Validate(string? name, SchedulerOptions o) => Check(
-        Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 5, 86400),
-        Range("Scheduler:FeedListSyncSeconds", o.FeedListSyncSeconds, 5, 3600),
+        Range("Scheduler:IndexIntervalSeconds", o.IndexIntervalSeconds, 1, 86400),
+        Range("Scheduler:FeedListSyncSeconds", o.FeedListSyncSeconds, 1, 3600),
+        o.Store is "memory" or "postgres" ? null : $"Scheduler:Store = '{o.Store}': use 'memory' or 'postgres'.",
+        Range("Scheduler:CheckinIntervalSeconds", o.CheckinIntervalSeconds, 1, 300),
+        Range("Scheduler:CheckinMisfireThresholdSeconds", o.CheckinMisfireThresholdSeconds, 1, 600),
+        Range("Scheduler:MisfireThresholdSeconds", o.MisfireThresholdSeconds, 1, 3600),
+        Range("Scheduler:MaxConcurrentJobs", o.MaxConcurrentJobs, 1, 64),
+        o.InstanceId.Length <= 100 ? null : $"Scheduler:InstanceId = '{o.InstanceId}': at most 100 characters.",
         Range("Scheduler:RetentionDays", o.RetentionDays, 1, 36500),
         Cron("Scheduler:MarketDataSchedule", o.MarketDataSchedule));
 

@@ -47,16 +47,9 @@ public static class DeliveryRegistration
         services.AddOptions<DigestOptions>().BindConfiguration("Digest").ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>>(sp => sp.GetRequiredService<DeliveryOptionsValidator>());
         services.AddSingleton<IValidateOptions<DigestOptions>>(sp => sp.GetRequiredService<DeliveryOptionsValidator>());
-        services.AddSingleton(sp =>
-        {
-            var store = new DeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<FinNews.Core.Feeds.Watchlist>().Tickers.Select(t => t.Symbol));
-            store.Initialize();
-            return store;
-        });
         services.AddSingleton(sp => new DigestRenderer(Value<DigestOptions>(sp), Value<SmtpOptions>(sp).From));
         services.TryAddSingleton<IMailTransport>(sp => new SmtpMailTransport(Value<SmtpOptions>(sp)));
-        services.AddSingleton(sp => new DigestSender(sp.GetRequiredService<SqliteStore>(), sp.GetRequiredService<DeliveryStore>(),
+        services.AddSingleton(sp => new DigestSender(sp.GetRequiredService<IArticleStore>(), sp.GetRequiredService<IBriefingStore>(), sp.GetRequiredService<IDeliveryStore>(),
             sp.GetRequiredService<DigestRenderer>(), sp.GetRequiredService<IMailTransport>(), Value<SmtpOptions>(sp), Value<DigestOptions>(sp),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DigestSender>>()));
     }

@@ -34,12 +34,22 @@ public sealed class FeedPollJob(FinNewsPipeline pipeline, FeedCatalog catalog, I
 /// the CLI or the API by any process are picked up): schedules new feeds, reschedules changed intervals, deletes the
 /// jobs of feeds that are gone or disabled. Runs at start and then every <see cref="SchedulerOptions.FeedListSyncSeconds"/>.
 /// </summary>
+/// <remarks>
+/// What is scheduled is read from the scheduler itself, not remembered in the process: with the clustered store the
+/// sync runs on whichever node fires it, and every node must see the same poll jobs. Each feed has its own job key
+/// (<c>feeds.feed-{id}</c>) and <see cref="FeedPollJob"/> disallows concurrent execution, so a feed is polled by one node
+/// at a time across the cluster.
+/// </remarks>
 [DisallowConcurrentExecution]
-public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state, ILogger<FeedScheduleJob> logger) : IJob
+public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings settings, ILogger<FeedScheduleJob> logger) : IJob
 {
     public static readonly JobKey Key = new("feed-schedule", "maintenance");
 
     public const string Group = "feeds";
+
+    public static JobKey PollJobKey(string feedId) => new($"feed-{feedId}", Group);
+
+    public static TriggerKey PollTriggerKey(string feedId) => new($"feed-{feedId}-interval", Group);
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -55,12 +65,23 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state
             return;
         }
 
-        // Trigger times are on the scheduler's own clock: start from this run's fire time.
+        var scheduler = context.Scheduler;
+        var scheduled = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal);
+        foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
+        {
+            var feedId = key.Name["feed-".Length..];
+            var trigger = await scheduler.GetTrigger(PollTriggerKey(feedId), cancellationToken) as ISimpleTrigger;
+            scheduled[feedId] = trigger?.RepeatInterval;
+        }
+
+        // Trigger times are on the scheduler's own clock: start from this run's fire time. The first run of this
+        // schedule (ever, with the clustered store; since start, in memory) has no previous fire time.
         var now = context.FireTimeUtc;
-        var first = !state.Initialized;
+        var first = context.PreviousFireTimeUtc is null;
         foreach (var feed in feeds)
         {
-            if (state.Scheduled.TryGetValue(feed.Id, out var minutes) && minutes == feed.IntervalMinutes)
+            var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
+            if (scheduled.TryGetValue(feed.Id, out var current) && current == interval)
             {
                 continue;
             }
@@ -68,63 +89,50 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleState state
             // At start, first fires are spread over the interval (at most 5 min) so a restart does not hit every
             // publisher at once, and with the start-up pass (run) the feeds it just ingested wait one interval. A feed
             // added or changed later is polled right away. Due-ness (backoff, Retry-After, pause) is checked per run.
-            var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
             var jitter = first ? TimeSpan.FromSeconds(Random.Shared.NextDouble() * Math.Min(interval.TotalSeconds, 300)) : TimeSpan.Zero;
-            var delay = first && state.RunPipelineAtStart ? interval : TimeSpan.Zero;
-            var key = new JobKey($"feed-{feed.Id}", Group);
-            var job = JobBuilder.Create<FeedPollJob>().WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id).Build();
-            var trigger = TriggerBuilder.Create().ForJob(key).WithIdentity($"feed-{feed.Id}-interval", Group)
+            var delay = first && settings.RunPipelineAtStart ? interval : TimeSpan.Zero;
+            var key = PollJobKey(feed.Id);
+            // RequestRecovery: a node that dies mid-poll has the poll re-run by another (the fetch commits in one
+            // transaction, so a poll cut short stored nothing and a re-run duplicates nothing).
+            var job = JobBuilder.Create<FeedPollJob>().WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id).RequestRecovery().Build();
+            var trigger = TriggerBuilder.Create().ForJob(key).WithIdentity(PollTriggerKey(feed.Id))
                 .StartAt(now.Add(delay).Add(jitter))
                 .WithSimpleSchedule(x => x.WithInterval(interval).RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
                 .Build();
-            await context.Scheduler.ScheduleJob(job, trigger, new ScheduleJobOptions { Replace = true }, cancellationToken);
-            state.Scheduled[feed.Id] = feed.IntervalMinutes;
+            await scheduler.ScheduleJob(job, trigger, new ScheduleJobOptions { Replace = true }, cancellationToken);
         }
 
-        var current = feeds.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in state.Scheduled.Keys.Where(id => !current.Contains(id)).ToList())
+        var wanted = feeds.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in scheduled.Keys.Where(id => !wanted.Contains(id)))
         {
-            await context.Scheduler.DeleteJob(new JobKey($"feed-{gone}", Group), cancellationToken);
-            state.Scheduled.Remove(gone);
+            await scheduler.DeleteJob(PollJobKey(gone), cancellationToken);
         }
-
-        state.Initialized = true;
     }
 }
 
-/// <summary>The poll jobs <see cref="FeedScheduleJob"/> has scheduled in this process (feed id to interval minutes).</summary>
-public sealed class FeedScheduleState(bool runPipelineAtStart)
-{
-    public bool RunPipelineAtStart { get; } = runPipelineAtStart;
+/// <summary>How <see cref="FeedScheduleJob"/> starts the poll jobs in this process.</summary>
+/// <param name="RunPipelineAtStart">True with `run`: the start-up pass has just ingested every feed, so first polls wait one interval.</param>
+public sealed record FeedScheduleSettings(bool RunPipelineAtStart);
 
-    public bool Initialized { get; set; }
-
-    public Dictionary<string, int> Scheduled { get; } = new(StringComparer.Ordinal);
-}
-
-/// <summary>Deletes articles past the retention period, with their search chunks.</summary>
+/// <summary>Deletes articles past the retention period from the search index and the store (<see cref="RetentionPass"/>).</summary>
+/// <remarks>With the clustered store it also purges the job-run log past <see cref="JobRunRetentionDays"/>.</remarks>
 [DisallowConcurrentExecution]
-public sealed class RetentionJob(FinNews.Core.Storage.SqliteStore store, FinNews.Core.Search.ISearchIndex index,
-    Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time, ILogger<RetentionJob> logger) : IJob
+public sealed class RetentionJob(RetentionPass retention, Microsoft.Extensions.Options.IOptions<SchedulerOptions> options, TimeProvider time,
+    JobRunLog? runs = null) : IJob
 {
+    public const int JobRunRetentionDays = 30;
+
     public static readonly JobKey Key = new("retention", "maintenance");
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow().AddDays(-options.Value.RetentionDays);
-        var ids = store.ArticleIdsPublishedBefore(cutoff);
-        if (ids.Count == 0)
+        if (runs is not null)
         {
-            return;
+            await runs.PurgeAsync(time.GetUtcNow().AddDays(-JobRunRetentionDays), cancellationToken);
         }
 
-        // Index first: a crash in between leaves stored articles without chunks (reindex restores them), never the reverse.
-        // Whole periods go at once where the backend stores by period (Elasticsearch: monthly indices), the rest by id.
-        await index.DropBeforeAsync(cutoff, cancellationToken);
-        await index.DeleteAsync(ids, cancellationToken);
-        var deleted = store.DeleteArticles(ids);
-        logger.LogInformation("Retention: deleted {Count} articles published before {Cutoff:yyyy-MM-dd}", deleted, cutoff);
+        await retention.RunAsync(time.GetUtcNow().AddDays(-options.Value.RetentionDays), cancellationToken: cancellationToken);
     }
 }
 
@@ -165,20 +173,47 @@ public sealed class BriefingJob(FinNewsPipeline pipeline, ILogger<BriefingJob> l
 public static class JobRegistration
 {
     /// <summary>
-    /// Quartz with an in-memory store. Misfires: interval jobs skip missed runs and wait for the next slot
-    /// (a late poll is as good as an on-time one, a burst is not); the daily briefing fires once if its time was missed
-    /// while the process was down.
+    /// Quartz with the store <see cref="SchedulerOptions.Store"/> names: in memory (the default), or PostgreSQL's
+    /// clustered job store, whose schema is migrated at start (<see cref="PostgresSchema"/>). Every job requests
+    /// recovery (each is safe to re-run: polls and index drains commit in one transaction, digests claim each send).
+    /// Misfires: interval jobs skip missed runs and wait for the next slot (a late poll is as good as an on-time one, a
+    /// burst is not); the daily briefing fires once if its time was missed while every node was down.
     /// </summary>
     public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, TimeProvider time, bool runPipelineAtStart)
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
         var now = time.GetUtcNow();
-        builder.Services.AddSingleton(new FeedScheduleState(runPipelineAtStart));
+        var clustered = scheduler.Store == "postgres";
+        var connectionString = Environment.GetEnvironmentVariable(FinNews.Hosting.StorageOptions.PostgresConnectionVariable);
+        if (clustered)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidDataException("Scheduler:Store = 'postgres' needs a PostgreSQL connection string: set FINNEWS_POSTGRES_CONNECTION (the same database as Storage:Provider = postgres).");
+            }
+
+            // Before Quartz's hosted service (registered below), so the schema exists when the job store validates it.
+            var where = PostgresSchema.Describe(connectionString);
+            builder.Services.AddHostedService(sp => new PostgresSchemaMigrator(new PostgresSchema(connectionString, time), where, time,
+                sp.GetRequiredService<ILogger<PostgresSchemaMigrator>>()));
+            builder.Services.AddSingleton(new JobRunLog(connectionString));
+        }
+
+        builder.Services.AddSingleton(new FeedScheduleSettings(runPipelineAtStart));
         builder.Services.AddQuartz(q =>
         {
+            q.ConfigureScheduler(o => o.InstanceName = "finnews");
+            q.UseDefaultThreadPool(scheduler.MaxConcurrentJobs);
+            if (clustered)
+            {
+                ConfigureClusteredStore(q, scheduler, connectionString!);
+            }
+
+            q.AddJobMiddleware<JobRunMiddleware>();
+
             // One poll job per feed of the effective list, kept in step with the store by the feed-schedule job.
-            q.AddJob<FeedScheduleJob>(j => j.WithIdentity(FeedScheduleJob.Key));
+            q.AddJob<FeedScheduleJob>(j => j.WithIdentity(FeedScheduleJob.Key).RequestRecovery());
             q.AddTrigger(t => t.ForJob(FeedScheduleJob.Key).WithIdentity("feed-schedule-interval")
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(scheduler.FeedListSyncSeconds)).RepeatForever()
@@ -186,21 +221,21 @@ public static class JobRegistration
 
             q.AddDigestJob();
 
-            q.AddJob<RetentionJob>(j => j.WithIdentity(RetentionJob.Key));
+            q.AddJob<RetentionJob>(j => j.WithIdentity(RetentionJob.Key).RequestRecovery());
             q.AddTrigger(t => t.ForJob(RetentionJob.Key).WithIdentity("retention-daily")
                 .WithCronSchedule("0 15 3 * * ?", c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
 
-            q.AddJob<IndexJob>(j => j.WithIdentity(IndexJob.Key));
+            q.AddJob<IndexJob>(j => j.WithIdentity(IndexJob.Key).RequestRecovery());
             q.AddTrigger(t => t.ForJob(IndexJob.Key).WithIdentity("index-interval")
                 .StartAt(now.AddSeconds(scheduler.IndexIntervalSeconds))
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(scheduler.IndexIntervalSeconds)).RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
 
-            q.AddJob<MarketDataJob>(j => j.WithIdentity(MarketDataJob.Key));
+            q.AddJob<MarketDataJob>(j => j.WithIdentity(MarketDataJob.Key).RequestRecovery());
             q.AddTrigger(t => t.ForJob(MarketDataJob.Key).WithIdentity("market-data-cron")
                 .WithCronSchedule(scheduler.MarketDataSchedule, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
 
-            q.AddJob<BriefingJob>(j => j.WithIdentity(BriefingJob.Key));
+            q.AddJob<BriefingJob>(j => j.WithIdentity(BriefingJob.Key).RequestRecovery());
             q.AddTrigger(t => t.ForJob(BriefingJob.Key).WithIdentity("briefing-cron")
                 .WithCronSchedule(briefingCron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
         });
@@ -209,6 +244,39 @@ public static class JobRegistration
         {
             builder.Services.AddHostedService<StartupPass>();
         }
+    }
+
+    /// <summary>
+    /// The clustered ADO job store on PostgreSQL. Every node declares the same jobs and triggers at start; a declared
+    /// trigger replaces the stored one but keeps its firing history, so a node (re)starting neither re-fires a slot
+    /// that already ran nor shifts the schedule. Quartz validates the schema our migrations created (it never creates it).
+    /// </summary>
+    private static void ConfigureClusteredStore(IQuartzBuilder q, SchedulerOptions scheduler, string connectionString)
+    {
+        if (!string.IsNullOrWhiteSpace(scheduler.InstanceId))
+        {
+            q.ConfigureScheduler(o => o.InstanceId = scheduler.InstanceId);
+        }
+
+        q.ConfigureOptions<QuartzOptions>(o => o.Scheduling.ScheduleTriggerRelativeToReplacedTrigger = true);
+
+        q.UsePersistentStore(store =>
+        {
+            store.UsePostgres(connectionString);
+            store.UseSystemTextJsonSerializer();
+            store.ConfigureStore(o =>
+            {
+                o.StoreJobDataAsStrings = true;
+                o.TablePrefix = "qrtz_";
+                o.MisfireThreshold = TimeSpan.FromSeconds(scheduler.MisfireThresholdSeconds);
+                o.SchemaProvisioning = SchemaProvisioning.Validate;
+            });
+            store.UseClustering(c =>
+            {
+                c.CheckinInterval = TimeSpan.FromSeconds(scheduler.CheckinIntervalSeconds);
+                c.CheckinMisfireThreshold = TimeSpan.FromSeconds(scheduler.CheckinMisfireThresholdSeconds);
+            });
+        });
     }
 }
 

@@ -25,7 +25,7 @@ internal static class MarketPages
 
     public static void MapMarketPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/markets", (SqliteStore store, Watchlist watchlist) =>
+        app.MapGet("/markets", (IMarketStore store, Watchlist watchlist) =>
         {
             var names = Names(watchlist);
             var series = store.BarSymbols()
@@ -80,7 +80,7 @@ internal static class MarketPages
             return Layout.Page("Markets", sb.Append("</tbody></table></div>").ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/market/{symbol}", (SqliteStore store, Watchlist watchlist, TimeProvider time, string symbol) =>
+        app.MapGet("/market/{symbol}", (IMarketStore store, IArticleStore articles, Watchlist watchlist, TimeProvider time, string symbol) =>
         {
             var newestFirst = symbol.Length <= 32 ? store.GetBars(symbol.ToUpperInvariant(), DateOnly.MaxValue, MarketPageSessions) : [];
             if (newestFirst.Count == 0)
@@ -145,7 +145,7 @@ internal static class MarketPages
             }
 
             sb.Append("</section><section class=\"related\"><h2>Related news</h2>");
-            var news = store.ArticlesTagged(latest.Symbol, time.GetUtcNow(), RelatedNews);
+            var news = articles.ArticlesTagged(latest.Symbol, time.GetUtcNow(), RelatedNews);
             if (news.Count == 0)
             {
                 sb.Append("<p class=\"muted\">No stored article is tagged with ").Append(E.Encode(latest.Symbol)).Append(".</p>");

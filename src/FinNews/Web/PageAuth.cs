@@ -59,7 +59,7 @@ internal static class PageAuth
     public static IApplicationBuilder UsePageAuth(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var path = context.Request.Path;
-        var open = path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/static")
+        var open = path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/static")
             || path.StartsWithSegments("/login") || path.StartsWithSegments("/logout") || path.StartsWithSegments("/unsubscribe")
             || path.StartsWithSegments("/openapi") || path.Equals("/favicon.ico", StringComparison.OrdinalIgnoreCase);
         if (open || !context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled)
@@ -113,7 +113,7 @@ internal static class PageAuth
                 """);
         }).ExcludeFromDescription();
 
-        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
+        app.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, IApiKeyStore keys, TimeProvider time, IOptions<AuthOptions> auth) =>
         {
             if (!auth.Value.Enabled)
             {
@@ -242,7 +242,7 @@ internal static class PageAuth
         }
 
         // The creation time guards against a recreated database handing the same id to another key.
-        var key = context.RequestServices.GetRequiredService<ApiKeyStore>().FindActive(id);
+        var key = context.RequestServices.GetRequiredService<IApiKeyStore>().FindActive(id);
         return key is not null && key.CreatedAt.ToUnixTimeMilliseconds() == created ? key : null;
     }
 

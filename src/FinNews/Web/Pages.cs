@@ -23,7 +23,7 @@ internal static class Pages
     {
         app.MapGet("/static/site.css", () => Results.Text(BriefingPublisher.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
 
-        app.MapGet("/", (SqliteStore store, IServiceProvider services) =>
+        app.MapGet("/", (IBriefingStore store, IServiceProvider services) =>
         {
             var latest = store.LatestBriefing();
             if (latest is null)
@@ -39,7 +39,7 @@ internal static class Pages
             return Layout.Page(latest.Title, html.ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings", (SqliteStore store, int? page) =>
+        app.MapGet("/briefings", (IBriefingStore store, int? page) =>
         {
             var p = Math.Max(1, page ?? 1);
             const int size = 25;
@@ -60,7 +60,7 @@ internal static class Pages
             return Layout.Page("Briefings", body.ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings/{id}", (HttpContext context, SqliteStore store, IAntiforgery antiforgery, string id) =>
+        app.MapGet("/briefings/{id}", (HttpContext context, IBriefingStore store, IAntiforgery antiforgery, string id) =>
         {
             var briefing = store.GetBriefing(id);
             if (briefing is null)
@@ -87,7 +87,7 @@ internal static class Pages
         }).ExcludeFromDescription();
 
         // Approving and editing need an editor (or admin) key when Auth:Enabled, and a request from this machine when not.
-        app.MapPost("/briefings/{id}/approve", async (HttpContext context, SqliteStore store, TimeProvider time, IAntiforgery antiforgery, string id) =>
+        app.MapPost("/briefings/{id}/approve", async (HttpContext context, IBriefingStore store, TimeProvider time, IAntiforgery antiforgery, string id) =>
         {
             if (!CanReview(context, out var reviewer, out var refusal))
             {
@@ -105,7 +105,7 @@ internal static class Pages
                 : NotFound(id);
         }).ExcludeFromDescription();
 
-        app.MapGet("/briefings/{id}/edit", (HttpContext context, SqliteStore store, IAntiforgery antiforgery, string id) =>
+        app.MapGet("/briefings/{id}/edit", (HttpContext context, IBriefingStore store, IAntiforgery antiforgery, string id) =>
         {
             if (!CanReview(context, out _, out var refusal))
             {
@@ -118,7 +118,7 @@ internal static class Pages
                 : Layout.Page("Edit briefing", EditForm(briefing, Layout.AntiforgeryField(antiforgery, context), (si, bi) => briefing.Sections[si].Bullets[bi].Text, []));
         }).ExcludeFromDescription();
 
-        app.MapPost("/briefings/{id}/edit", async (HttpContext context, SqliteStore store, Watchlist watchlist, IAntiforgery antiforgery, string id) =>
+        app.MapPost("/briefings/{id}/edit", async (HttpContext context, IBriefingStore store, IArticleStore articles, IMarketStore market, Watchlist watchlist, IAntiforgery antiforgery, string id) =>
         {
             if (!CanReview(context, out _, out var refusal))
             {
@@ -141,7 +141,7 @@ internal static class Pages
             string Submitted(int si, int bi) => form.TryGetValue($"b-{si}-{bi}", out var value)
                 ? value.ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim()
                 : briefing.Sections[si].Bullets[bi].Text.Trim();
-            var checker = new BriefingEditChecker(store, new CitationValidator(watchlist.Tickers.Select(t => t.Symbol)));
+            var checker = new BriefingEditChecker(articles, market, new CitationValidator(watchlist.Tickers.Select(t => t.Symbol)));
             IReadOnlyDictionary<int, NumberedSource>? sources = null;
             var problems = new Dictionary<(int, int), string>();
             var sections = new List<BriefingSection>();
@@ -206,12 +206,12 @@ internal static class Pages
                 <form method="post" action="/unsubscribe/{E.Encode(Uri.EscapeDataString(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>
                 """))
             .ExcludeFromDescription();
-        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.DeliveryStore delivery, string token) => delivery.Unsubscribe(token)
+        app.MapPost("/unsubscribe/{token}", (FinNews.Core.Delivery.IDeliveryStore delivery, string token) => delivery.Unsubscribe(token)
             ? Layout.Page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will receive no more FinNews digests at this address.</p>")
             : UnknownUnsubscribeLink())
             .ExcludeFromDescription().DisableAntiforgery();
 
-        app.MapGet("/search", async (FinNews.Core.Search.ISearchIndex index, SqliteStore store, string? q, string? mode, CancellationToken ct) =>
+        app.MapGet("/search", async (FinNews.Core.Search.ISearchIndex index, IArticleStore store, string? q, string? mode, CancellationToken ct) =>
         {
             var sb = new StringBuilder("<h1>Search</h1>");
             sb.Append(C, $"<form class=\"search\" method=\"get\" action=\"/search\"><input type=\"search\" name=\"q\" value=\"{E.Encode(q ?? "")}\" aria-label=\"Search the news\" maxlength=\"300\"> ");
@@ -428,7 +428,7 @@ internal static class Pages
     /// Where a briefing stands among the versions of its edition: a banner on a superseded one pointing to the current
     /// version, and on a re-run the versions it replaced.
     /// </summary>
-    private static string Versions(SqliteStore store, BriefingDocument briefing)
+    private static string Versions(IBriefingStore store, BriefingDocument briefing)
     {
         var versions = store.BriefingVersions(briefing.Edition);
         if (versions.Count < 2)

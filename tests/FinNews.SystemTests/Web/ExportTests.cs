@@ -25,7 +25,7 @@ public class ExportTests
         bytes.Length.Should().BeGreaterThan(10_000);
         md.Code.Should().Be(0, md.Err);
         (await File.ReadAllTextAsync(md.Out.Trim())).Should().StartWith("# Financial briefing").And.Contain("## Sources");
-        missing.Code.Should().Be(1);
+        missing.Code.Should().Be(2, "an id that names no briefing is a bad argument");
         missing.Err.Should().Contain("no-such-briefing");
     }
 

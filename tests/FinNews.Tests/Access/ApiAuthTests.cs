@@ -31,7 +31,7 @@ public sealed class ApiAuthTests : IDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton<IApiKeyStore>(keys);
         builder.Services.AddSingleton(new ApiKeyRateLimiter(_clock));
         builder.Services.Configure<AuthOptions>(o => o.Enabled = enabled);
         var app = builder.Build();

@@ -76,7 +76,7 @@ public sealed class AnswerServiceTests : IDisposable
         await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
         var profile = server?.Profile(jsonSchema: false, maxRetries: maxRetries, maxToolSteps: maxToolSteps);
         var kernel = profile is null ? null : ModelKernels.Build(profile, Clock, new CitationValidator(["NVLX", "KLVP"]), _relevance);
-        return new AnswerService(_index, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
+        return new AnswerService(_index, _store, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
     }
 
     private static List<(string Role, string Content)> Messages(string body) => ScriptedOpenAIServer.Messages(body);
@@ -244,7 +244,7 @@ public sealed class AnswerServiceTests : IDisposable
         await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
         var profile = server.Profile(jsonSchema: false, maxRetries: 0) with { AskTokenBudget = 300 };
         var kernel = ModelKernels.Build(profile, Clock, new CitationValidator(), _relevance);
-        var service = new AnswerService(_index, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
+        var service = new AnswerService(_index, _store, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
 
         var answer = await service.AskAsync(NovaluxQuestion, AsOf, CancellationToken.None);
 
@@ -263,7 +263,7 @@ public sealed class AnswerServiceTests : IDisposable
         await new SearchIndexer(_store, _index, NullLogger<SearchIndexer>.Instance).DrainAsync();
         var profile = server.Profile(jsonSchema: false, maxRetries: 0, timeoutSeconds: 20) with { AskTimeout = TimeSpan.FromSeconds(1) };
         var kernel = ModelKernels.Build(profile, Clock, new CitationValidator(), _relevance);
-        var service = new AnswerService(_index, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
+        var service = new AnswerService(_index, _store, _store, kernel, profile, _relevance, Clock, NullLogger<AnswerService>.Instance);
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var answer = await service.AskAsync(NovaluxQuestion, AsOf, CancellationToken.None);

@@ -25,7 +25,7 @@ public sealed class DigestSenderTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private DigestSender Sender(IMailTransport transport, int attempts = 3) => new(_store, _delivery, DigestTestData.Renderer(), transport,
+    private DigestSender Sender(IMailTransport transport, int attempts = 3) => new(_store, _store, _delivery, DigestTestData.Renderer(), transport,
         new SmtpOptions { From = "FinNews <digest@news.example>" }, new DigestOptions { RetryAttempts = attempts, RetryBaseDelaySeconds = 0.01 },
         _clock, NullLogger<DigestSender>.Instance);
 

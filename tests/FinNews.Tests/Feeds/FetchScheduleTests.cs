@@ -320,7 +320,9 @@ public class FetchScheduleTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(new ManualTimeProvider(Some.Day));
-        services.AddSingleton(new SqliteStore(Path.Combine(dir, "f.db")));
+        var store = new SqliteStore(Path.Combine(dir, "f.db"));
+        services.AddSingleton<IFeedStore>(store);
+        services.AddSingleton<IArticleStore>(store);
         services.AddSingleton(new ArticleNormalizer(new TickerTagger(new Watchlist([]))));
         services.AddSingleton(new FeedFetcher(new HttpClient(), new FetchOptions(), dir));
         if (withPolicy)

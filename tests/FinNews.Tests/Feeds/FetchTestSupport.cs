@@ -88,7 +88,7 @@ internal sealed class FetchHarness : IDisposable
         _http = new HttpClient(FeedFetcher.CreateHandler(guard)) { Timeout = Timeout.InfiniteTimeSpan };
         Fetcher = new FeedFetcher(_http, FetchOptions, _root);
         Policy = new FeedPollPolicy(Poll, Clock, () => Jitter);
-        Ingestor = new FeedIngestor(Fetcher, new ArticleNormalizer(new TickerTagger(new Watchlist([]))), Store, Clock, NullLogger<FeedIngestor>.Instance, Policy);
+        Ingestor = new FeedIngestor(Fetcher, new ArticleNormalizer(new TickerTagger(new Watchlist([]))), Store, Store, Clock, NullLogger<FeedIngestor>.Instance, Policy);
     }
 
     /// <summary>The temp folder: the fetcher's config folder (local feed files resolve here) and the database's.</summary>

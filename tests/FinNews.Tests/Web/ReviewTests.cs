@@ -135,11 +135,13 @@ public partial class ReviewTests
 
         // Through a reverse proxy on this machine every visitor's connection is local; the forwarding header gives it away.
         using var proxied = PageClient.Create(app);
+        // A valid form token (taken before the header is added), so a refusal is the locality check's, not the token's.
+        var token = PageClient.Token(await proxied.GetStringAsync($"/briefings/{briefing.Id}"));
         proxied.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.9");
         var viaProxy = await proxied.GetAsync($"/briefings/{briefing.Id}/edit");
         viaProxy.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         WebUtility.HtmlDecode(await viaProxy.Content.ReadAsStringAsync()).Should().Contain("Auth:Enabled is false").And.Contain("X-Forwarded-For");
-        (await PageClient.PostFormAsync(proxied, $"/briefings/{briefing.Id}/approve", "/login")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await proxied.PostAsync($"/briefings/{briefing.Id}/approve", new FormUrlEncodedContent([token]))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await proxied.GetStringAsync($"/briefings/{briefing.Id}")).Should().NotContain("/approve\"").And.Contain("Read-only");
 
         // A page fetched under another host name (DNS rebinding) is not this machine's either.
@@ -154,7 +156,8 @@ public partial class ReviewTests
             var fromLan = await remote.GetAsync($"/briefings/{briefing.Id}/edit");
             fromLan.StatusCode.Should().Be(HttpStatusCode.Forbidden);
             WebUtility.HtmlDecode(await fromLan.Content.ReadAsStringAsync()).Should().Contain($"came from {lan}").And.Contain("Enable auth");
-            var rewrite = await PageClient.PostFormAsync(remote, $"/briefings/{briefing.Id}/edit", "/login", new KeyValuePair<string, string>("b-0-0", "Rewritten from the network."));
+            // No page gives a remote visitor a form token with auth off; the locality check refuses before the token is read.
+            var rewrite = await remote.PostAsync($"/briefings/{briefing.Id}/edit", new FormUrlEncodedContent([new("b-0-0", "Rewritten from the network.")]));
             rewrite.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         }
 

@@ -1,0 +1,66 @@
+namespace FinNews.Core.Storage;
+
+// CA1716: "error" and "to" are Visual Basic keywords only; the names match the implementations and the callers\' named arguments.
+#pragma warning disable CA1716
+
+/// <summary>Articles (with their search-index mark) and the story clusters that link them.</summary>
+/// <remarks>
+/// Duplicate and edit rules are the same for every implementation: an unknown id whose URL and content hash are new is
+/// inserted; a known id with another content hash is an edit (text replaced, identity and first-seen kept, re-indexed);
+/// anything else is a duplicate. Point-in-time reads never return an article first seen after the given instant.
+/// </remarks>
+public interface IArticleStore
+{
+    /// <summary>Stores imported articles in one transaction, with the fetch's duplicate and edit rules, feed state untouched.</summary>
+    IngestCounts ImportArticles(IReadOnlyList<Article> articles);
+
+    Article? GetArticle(string id);
+
+    IReadOnlyList<Article> GetArticles(IEnumerable<string> ids);
+
+    /// <summary>Articles published in [from, to) and seen by <paramref name="knownBefore"/> (default <paramref name="to"/>), newest first.</summary>
+    IReadOnlyList<Article> ArticlesInWindow(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? knownBefore = null, int limit = 5000);
+
+    /// <summary>The newest articles tagged with a symbol, published and first seen by <paramref name="knownBefore"/>.</summary>
+    IReadOnlyList<Article> ArticlesTagged(string symbol, DateTimeOffset knownBefore, int limit = 10);
+
+    /// <summary>The newest publication time among articles seen by <paramref name="knownBefore"/>, if any.</summary>
+    DateTimeOffset? LatestPublished(DateTimeOffset knownBefore);
+
+    long CountArticles();
+
+    /// <summary>Articles stored per feed since <paramref name="since"/> (first-seen).</summary>
+    IReadOnlyDictionary<string, long> ArticleCountsByFeed(DateTimeOffset since);
+
+    /// <summary>A batch of articles not yet in the search index, oldest first.</summary>
+    IReadOnlyList<Article> UnindexedArticles(int batchSize);
+
+    void MarkIndexed(IEnumerable<string> ids);
+
+    /// <summary>Marks every article for re-indexing.</summary>
+    void MarkAllUnindexed();
+
+    /// <summary>Ids of articles published before <paramref name="cutoff"/>, oldest first.</summary>
+    IReadOnlyList<string> ArticleIdsPublishedBefore(DateTimeOffset cutoff, int limit = 50_000);
+
+    /// <summary>Deletes articles by id in one transaction (their story links go with them); returns how many.</summary>
+    int DeleteArticles(IReadOnlyCollection<string> ids);
+
+    /// <summary>The story cluster of each article that has one.</summary>
+    IReadOnlyDictionary<string, string> ClusterIds(IEnumerable<string> articleIds);
+
+    /// <summary>Records each article's story cluster (one transaction).</summary>
+    void AssignClusters(IEnumerable<(string ArticleId, string ClusterId)> assignments);
+
+    /// <summary>Stories with an article published at or after <paramref name="since"/>, most outlets first.</summary>
+    IReadOnlyList<StoryRow> ListStories(DateTimeOffset since, int limit = 200);
+
+    /// <summary>Every article of one story, oldest first.</summary>
+    IReadOnlyList<Article> StoryArticles(string clusterId);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> article ids after (<paramref name="afterFirstSeen"/>, <paramref name="afterId"/>)
+    /// in (first seen, id) order: a stable keyset over every article for copies that resume.
+    /// </summary>
+    IReadOnlyList<(string Id, DateTimeOffset FirstSeenAt)> ArticleKeysAfter(DateTimeOffset afterFirstSeen, string afterId, int limit);
+}

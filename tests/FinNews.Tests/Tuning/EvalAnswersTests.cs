@@ -1,0 +1,91 @@
+using System.Text.Json;
+using FinNews.Hosting;
+using FinNews.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FinNews.Tests.Tuning;
+
+/// <summary>
+/// `finnews eval answers` offline on the samples: the extractive answers and two scripted OpenAI-compatible models on
+/// loopback (no hosted model exists here; they reply in OpenAI's documented chat-completion shapes). The tuned slot holds
+/// a model that follows the house style but invents figures; the base slot one that ignores the style.
+/// </summary>
+public class EvalAnswersTests
+{
+    [Fact]
+    public async Task The_table_shows_closed_book_fails_freshness_retrieval_lifts_faithfulness_and_the_validator_catches_invented_figures()
+    {
+        using var env = TestEnvironment.Create();
+        using (var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false))
+        {
+            await host.Services.GetRequiredService<FinNewsPipeline>().IngestAsync(null, CancellationToken.None);
+        }
+
+        await using var inventor = await ScriptedAnswerModel.StartAsync(AnswerPolicy.StyledInventor);
+        await using var ignorer = await ScriptedAnswerModel.StartAsync(AnswerPolicy.StyleIgnorer);
+        await File.WriteAllTextAsync(Path.Combine(env.ConfigDirectory, "models.json"), $$"""
+            {
+              "profiles": {
+                "briefing": { "enabled": true, "endpoint": "{{inventor.Endpoint}}", "model": "gpt-4o-mini-2024-07-18", "maxRetries": 0,
+                              "inputPricePerMillionTokens": 0.30, "outputPricePerMillionTokens": 1.20, "trainingCutoff": "2023-10-01" },
+                "base": { "enabled": true, "endpoint": "{{ignorer.Endpoint}}", "model": "gpt-4o-mini-2024-07-18", "maxRetries": 0,
+                          "inputPricePerMillionTokens": 0.15, "outputPricePerMillionTokens": 0.60, "trainingCutoff": "2023-10-01" }
+              }
+            }
+            """);
+        var output = Path.Combine(env.Root, "eval");
+        var questions = Path.Combine(env.ConfigDirectory, "samples", "questions.jsonl");
+
+        var (code, stdout, stderr) = await FinNewsProcess.RunAsync("eval", "answers", "--questions", questions, "--out", output, "--config", env.ConfigDirectory);
+
+        code.Should().Be(0, stdout + stderr);
+        stdout.Should().Contain("## Trade-offs").And.Contain("| tuned · retrieval |");
+        File.ReadAllText(Path.Combine(output, "eval-answers.html")).Should().Contain("<svg").And.NotContain("<script");
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "eval-answers.json")));
+        var rows = report.RootElement.GetProperty("summaries").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("configuration").GetString()!, r => r.Clone());
+        rows.Keys.Should().BeEquivalentTo(["extractive · retrieval", "base · closed-book", "base · retrieval", "base · tools",
+            "tuned · closed-book", "tuned · retrieval", "tuned · tools"]);
+        double? Share(string config, string name) => rows[config].GetProperty(name).ValueKind == JsonValueKind.Null ? null : rows[config].GetProperty(name).GetDouble();
+        int Count(string config, string name) => rows[config].GetProperty(name).GetInt32();
+
+        foreach (var closed in new[] { "base · closed-book", "tuned · closed-book" })
+        {
+            Share(closed, "citationPrecision").Should().BeNull("closed-book answers carry no citations");
+            Share(closed, "citationRecall").Should().Be(0);
+            Share(closed, "freshness").Should().Be(0, "the sample news is after the model's training cutoff");
+        }
+
+        // Retrieval lifts faithfulness: what the reader sees rests on cited sources; closed-book figures rest on nothing.
+        Share("tuned · closed-book", "faithfulnessShown").Should().Be(0);
+        Share("tuned · retrieval", "faithfulnessShown").Should().Be(1, File.ReadAllText(Path.Combine(output, "eval-answers.json")));
+        Share("tuned · tools", "faithfulnessShown").Should().Be(1);
+        Share("tuned · retrieval", "freshness").Should().BeGreaterThan(0);
+
+        // The invented figures are written, and every one is caught before a reader sees it.
+        Count("tuned · retrieval", "figuresInvented").Should().BeGreaterThan(0);
+        Count("tuned · retrieval", "figuresCaught").Should().Be(Count("tuned · retrieval", "figuresInvented"));
+        Count("tuned · tools", "figuresCaught").Should().Be(Count("tuned · tools", "figuresInvented")).And.BeGreaterThan(0);
+        Share("tuned · retrieval", "faithfulnessWritten").Should().BeLessThan(1);
+
+        // Style: the inventor follows it when it has sources; the ignorer never does.
+        Share("base · retrieval", "houseStyle").Should().BeLessThan(Share("tuned · retrieval", "houseStyle")!.Value);
+        Share("base · closed-book", "houseStyle").Should().Be(0);
+        Share("extractive · retrieval", "citationPrecision").Should().Be(1);
+        rows["tuned · retrieval"].GetProperty("cost").GetDecimal().Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task A_bad_question_file_exits_2_naming_the_line_and_field()
+    {
+        using var env = TestEnvironment.Create();
+        var file = Path.Combine(env.Root, "q.jsonl");
+        await File.WriteAllLinesAsync(file, ["""{"id":"a","question":"What?","asOf":"2026-11-21T06:00:00Z","expected":["1%"]}""",
+            """{"id":"b","question":"When?","asOf":"yesterday","expected":["2%"]}"""]);
+
+        var (code, _, stderr) = await FinNewsProcess.RunAsync("eval", "answers", "--questions", file, "--config", env.ConfigDirectory);
+
+        code.Should().Be(2);
+        stderr.Should().Contain("line 2: asOf 'yesterday' is not an ISO 8601 instant");
+    }
+}
