@@ -55,7 +55,8 @@ public sealed record EvalOutcome(
     decimal? Cost,
     int GoldSources,
     int GoldSourcesCited,
-    string? Error);
+    string? Error,
+    JudgeOutcome? Judge = null);
 
 /// <summary>
 /// Runs a question set over configurations {extractive, each model} x {closed-book, retrieval, tools} and measures,
@@ -81,6 +82,9 @@ public sealed partial class AnswerEvaluator
     private readonly ILoggerFactory _loggerFactory;
     private readonly NewsPlugin _news;
 
+    // The (sentence, cited source, validator passed) pairs of the answer last measured, for the judge.
+    private List<(string Sentence, string Source, bool ValidatorPassed)> _lastPairs = [];
+
     public AnswerEvaluator(ISearchIndex index, SqliteStore store, CitationValidator validator, Relevance relevance, TimeProvider time,
         ILoggerFactory? loggerFactory = null)
     {
@@ -96,8 +100,9 @@ public sealed partial class AnswerEvaluator
     }
 
     /// <summary>Answers every question in every configuration; <paramref name="progress"/> hears one line per configuration.</summary>
+    /// <remarks>With a <paramref name="judge"/>, every (sentence, cited source) pair of every answer is also graded by it.</remarks>
     public async Task<AnswerEvalReport> RunAsync(IReadOnlyList<EvalQuestion> questions, IReadOnlyList<EvalModel> models, IReadOnlyList<string> modes,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        IProgress<string>? progress, CancellationToken cancellationToken, CitationJudge? judge = null)
     {
         ArgumentNullException.ThrowIfNull(questions);
         ArgumentNullException.ThrowIfNull(models);
@@ -111,7 +116,7 @@ public sealed partial class AnswerEvaluator
             configurations.Add(config);
             foreach (var q in questions)
             {
-                outcomes.Add(await ExtractiveAsync(config, extractive, q, cancellationToken));
+                outcomes.Add(await JudgedAsync(await ExtractiveAsync(config, extractive, q, cancellationToken), judge, cancellationToken));
             }
 
             progress?.Report($"{config.Name}: {questions.Count} questions");
@@ -131,20 +136,24 @@ public sealed partial class AnswerEvaluator
                 foreach (var q in questions)
                 {
                     recorder.Clear();
-                    outcomes.Add(mode switch
+                    outcomes.Add(await JudgedAsync(mode switch
                     {
                         EvalModes.ClosedBook => await ClosedBookAsync(config, kernel, recorder, q, cancellationToken),
                         EvalModes.Retrieval => await RetrievalAsync(config, kernel, recorder, q, cancellationToken),
                         _ => await ToolsAsync(config, answerer!, recorder, q, cancellationToken),
-                    });
+                    }, judge, cancellationToken));
                 }
 
                 progress?.Report($"{config.Name}: {questions.Count} questions");
             }
         }
 
-        return new AnswerEvalReport(_time.GetUtcNow(), questions.Count, questions.Count(q => !q.Answerable), configurations, outcomes);
+        return new AnswerEvalReport(_time.GetUtcNow(), questions.Count, questions.Count(q => !q.Answerable), configurations, outcomes, judge?.Describe);
     }
+
+    // The judge grades the pairs the answer just measured (closed-book answers cite nothing, so it has nothing to grade).
+    private async Task<EvalOutcome> JudgedAsync(EvalOutcome outcome, CitationJudge? judge, CancellationToken cancellationToken) =>
+        judge is null ? outcome : outcome with { Judge = await judge.JudgeAsync(_lastPairs, cancellationToken) };
 
     private async Task<EvalOutcome> ExtractiveAsync(EvalConfiguration config, AnswerService answerer, EvalQuestion q, CancellationToken cancellationToken)
     {
@@ -282,13 +291,16 @@ public sealed partial class AnswerEvaluator
         var shownFigures = shown.SelectMany(s => Figures.Extract(s.Text)).ToList();
         var factsFound = q.Expected.Count(f => States(shownText, shownFigures, f));
         int pairs = 0, supportedPairs = 0, sentencesSupported = 0;
+        _lastPairs = [];
         foreach (var s in shown)
         {
             var any = false;
             foreach (var n in s.Citations.Distinct())
             {
                 pairs++;
-                if (_validator.Check(new ProposedBullet(null, s.Text, [n], []), sources).Count == 0)
+                var passed = _validator.Check(new ProposedBullet(null, s.Text, [n], []), sources).Count == 0;
+                _lastPairs.Add((s.Text, sources.GetValueOrDefault(n)?.Text ?? "(the cited source does not exist)", passed));
+                if (passed)
                 {
                     supportedPairs++;
                     any = true;

@@ -499,9 +499,10 @@ internal static partial class TuneCommands
         var modes = new Option<string[]>("--mode") { Description = "closed-book, retrieval and/or tools (repeatable; default all three)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for eval-answers.md, .json and .html (default: data/eval)" };
         var json = new Option<bool>("--json") { Description = "Print the JSON report instead of the Markdown tables" };
+        var judgeProfile = new Option<string?>("--judge") { Description = "Profile of a judge model that grades every (sentence, cited source) pair, beside the validator's figure and ticker checks (e.g. judge)" };
         var command = new Command("answers", "Answer a question set with {extractive, base, tuned} x {closed-book, retrieval, tools}: facts, freshness, citations, figures, house style, latency, tokens and cost")
         {
-            questions, baseProfile, tunedProfile, modes, output, json,
+            questions, baseProfile, tunedProfile, modes, output, json, judgeProfile,
         };
         command.SetAction((parse, ct) => FinNewsCli.Guard(async () =>
         {
@@ -531,13 +532,6 @@ internal static partial class TuneCommands
             }
 
             using var host = AppHost.BuildTool(FinNewsCli.Paths(parse), FinNewsCli.Clock, parse.GetValue(FinNewsCli.VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
-            if (store.CountArticles() == 0)
-            {
-                await Console.Error.WriteLineAsync($"No stored news in {store.DatabasePath}: run `finnews ingest` first.");
-                return 1;
-            }
-
             var profiles = host.Services.GetRequiredService<ModelProfiles>();
             var models = new List<EvalModel>();
             foreach (var (label, name) in new[] { ("base", parse.GetValue(baseProfile)!), ("tuned", parse.GetValue(tunedProfile)!) })
@@ -558,9 +552,35 @@ internal static partial class TuneCommands
                 }
             }
 
+            CitationJudge? judge = null;
+            if (parse.GetValue(judgeProfile) is { } judgeName)
+            {
+                if (profiles.Find(judgeName) is null)
+                {
+                    await Console.Error.WriteLineAsync($"--judge '{judgeName}': no such profile in config/models.json; profiles: {string.Join(", ", profiles.All.Select(p => p.Name))}.");
+                    return 2;
+                }
+
+                if (profiles.Configured(judgeName, out var why) is not { } jp)
+                {
+                    await Console.Error.WriteLineAsync($"--judge '{judgeName}': {why}.");
+                    return 2;
+                }
+
+                judge = new CitationJudge(ModelKernels.Build(jp, host.Services.GetRequiredService<TimeProvider>(), host.Services.GetRequiredService<CitationValidator>(),
+                    host.Services.GetRequiredService<Relevance>(), host.Services.GetRequiredService<ILoggerFactory>()), jp);
+            }
+
+            var store = host.Services.GetRequiredService<SqliteStore>();
+            if (store.CountArticles() == 0)
+            {
+                await Console.Error.WriteLineAsync($"No stored news in {store.DatabasePath}: run `finnews ingest` first.");
+                return 1;
+            }
+
             var evaluator = new AnswerEvaluator(host.Services.GetRequiredService<ISearchIndex>(), store, host.Services.GetRequiredService<CitationValidator>(),
                 host.Services.GetRequiredService<Relevance>(), host.Services.GetRequiredService<TimeProvider>(), host.Services.GetRequiredService<ILoggerFactory>());
-            var report = await evaluator.RunAsync(set, models, chosen, new Progress(line => Console.Error.WriteLine(line)), ct);
+            var report = await evaluator.RunAsync(set, models, chosen, new Progress(line => Console.Error.WriteLine(line)), ct, judge);
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(FinNewsCli.DataDirectory(host), "eval"));
             Directory.CreateDirectory(folder);
             await File.WriteAllTextAsync(Path.Combine(folder, "eval-answers.md"), report.ToMarkdown(), ct);
