@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using FinNews.Core.Storage;
+using FinNews.Core.Briefing;
 using FinNews.Hosting;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using FinNews.Core.Storage;
+using FinNews.Core.Briefing;
 using FinNews.Hosting;
 using Microsoft.Extensions.Options;
 

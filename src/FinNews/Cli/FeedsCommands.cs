@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
 using FinNews.Hosting;
 using Spectre.Console;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
 
 namespace FinNews.Hosting;
 

@@ -4,7 +4,6 @@ using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Elasticsearch;
-using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

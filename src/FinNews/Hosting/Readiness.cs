@@ -4,7 +4,7 @@ using System.Text.Json;
 using Dapper;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;

@@ -5,7 +5,7 @@ using FinNews.Api;
 using FinNews.Core.Access;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Market;
 using FinNews.Jobs;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
@@ -323,7 +323,7 @@ internal static class Pages
             var sb = new StringBuilder("<h1>Feed health</h1><table class=\"stack feeds\"><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
             foreach (var r in health.List())
             {
-                sb.Append(C, $"<tr><td data-label=\"Feed\"><span class=\"outlet\">{E.Encode(r.Name)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td data-label=\"Status\" class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<tr><td data-label=\"Feed\"><span class=\"outlet\">{E.Encode(r.Name)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Feeds.FeedOrigin.Added ? " (added)" : "")}</span></td><td data-label=\"Status\" class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
                 sb.Append(C, $"<td data-label=\"Last success\">{Time(r.LastSuccessAt)}</td><td data-label=\"Errors\" class=\"num\">{r.ErrorCount}</td><td data-label=\"Next poll\">{Time(r.NextPollAt)}</td><td data-label=\"Items/day\" class=\"num\">{r.ItemsPerDay:0.0}</td>");
                 sb.Append("<td data-label=\"Last error\" class=\"error-text\">").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
             }

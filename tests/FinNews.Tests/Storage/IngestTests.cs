@@ -1,9 +1,9 @@
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Storage;
 

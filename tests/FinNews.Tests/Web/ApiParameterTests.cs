@@ -138,7 +138,7 @@ public class ApiParameterTests
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
         await using var app = await StartAsync(env);
-        var admin = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("ops", "admin").Key;
+        var admin = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>().Create("ops", "admin").Key;
         using var http = Client(app);
         http.DefaultRequestHeaders.Add("X-Api-Key", admin);
 

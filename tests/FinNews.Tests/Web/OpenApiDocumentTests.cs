@@ -365,7 +365,7 @@ public sealed class OpenApiTestServer : IAsyncLifetime
         await pipeline.IngestAsync(null, CancellationToken.None);
         _env.Clock.Advance(TimeSpan.FromMinutes(5));
         BriefingId = (await pipeline.BriefAsync(null, CancellationToken.None)).Item1.Id;
-        var store = _app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
+        var store = _app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>();
         foreach (var scope in new[] { "reader", "editor", "admin" })
         {
             Keys[scope] = store.Create(scope, scope, requestsPerMinute: 100_000).Key;

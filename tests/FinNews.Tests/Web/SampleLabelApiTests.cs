@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
