@@ -1,5 +1,4 @@
 using FinNews.Core.Feeds;
-using FinNews.Hosting;
 
 namespace FinNews.Api;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Hosting;
 using Spectre.Console;

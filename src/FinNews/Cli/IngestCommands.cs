@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FinNews.Core;
 using FinNews.Core.Feeds;
 using FinNews.Hosting;
 using Microsoft.Extensions.Options;

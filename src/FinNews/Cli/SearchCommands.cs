@@ -40,7 +40,7 @@ public static partial class FinNewsCli
         var command = new Command("search", "Search stored articles (BM25, vectors, or both fused); one hit per story by default") { text, mode, since, ticker, limit, json, everyOutlet, diverse, explain };
         command.SetAction((parse, ct) => Guard(async () =>
         {
-            if (!Api.SearchApi.TryMode(parse.GetValue(mode), out var m))
+            if (!ArticleSearch.TryMode(parse.GetValue(mode), out var m))
             {
                 await Console.Error.WriteLineAsync($"--mode '{parse.GetValue(mode)}' must be lexical, vector or hybrid.");
                 return 2;
@@ -68,7 +68,7 @@ public static partial class FinNewsCli
             }
 
             var embedder = host.Services.GetRequiredService<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
-            var results = await Api.SearchApi.SearchWithArticlesAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
+            var results = await ArticleSearch.SearchAsync(host.Services.GetRequiredService<FinNews.Core.Search.ISearchIndex>(),
                 host.Services.GetRequiredService<IArticleStore>(), new FinNews.Core.Search.SearchQuery(parse.GetValue(text)!, m, parse.GetValue(limit), from, null, tickers), ct,
                 !parse.GetValue(everyOutlet), diversity > 0 ? (embedder, diversity) : null,
                 parse.GetValue(explain) ? e => PrintExplanation(e, parse.GetValue(json) ? Console.Error : Console.Out) : null);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Dapper;
+using FinNews.Core.Feeds;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
 using FinNews.Core.Storage.Sqlite;

@@ -101,7 +101,8 @@ public static class StorageServices
     /// <summary>The embedded SQLite file (data/finnews.db), whatever the provider (`migrate --to postgres` reads it).</summary>
     public static string SqlitePath(IServiceProvider sp) => Path.Combine(DataDirectory(sp), "finnews.db");
 
-    private static string DataDirectory(IServiceProvider sp) =>
+    /// <summary>The data folder (FinNews:DataDirectory resolved against the folder holding config/).</summary>
+    public static string DataDirectory(IServiceProvider sp) =>
         sp.GetRequiredService<AppPaths>().FromRoot(sp.GetRequiredService<IOptions<FinNewsOptions>>().Value.DataDirectory);
 
     private static StorageLocation Location(IServiceProvider sp)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
 using FinNews.Core.Storage.Sqlite;

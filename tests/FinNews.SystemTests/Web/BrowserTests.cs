@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FinNews.Core;
 using FinNews.Core.Feeds;
 using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;

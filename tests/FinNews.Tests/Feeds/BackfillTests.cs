@@ -1,4 +1,6 @@
+using FinNews.Core;
 using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
 using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;

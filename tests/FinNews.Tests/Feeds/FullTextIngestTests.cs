@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FinNews.Core;
 using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;

@@ -1,3 +1,4 @@
+using FinNews.Core;
 using FinNews.Core.Access;
 using FinNews.Core.Delivery;
 using FinNews.Core.Market;

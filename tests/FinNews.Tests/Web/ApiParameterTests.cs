@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

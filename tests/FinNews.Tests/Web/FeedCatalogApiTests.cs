@@ -164,7 +164,7 @@ public sealed class FeedCatalogApiTests : IDisposable
         await using var feeds = await FeedServer.StartAsync();
         await using var app = await StartWebAsync(feeds, withScheduler: true);
         using var http = Client(app, AdminKey(app));
-        var status = app.Services.GetRequiredService<FinNews.Jobs.FirstPassStatus>();
+        var status = app.Services.GetRequiredService<FinNews.Core.FirstPassStatus>();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (status.State != "done" && watch.Elapsed < TimeSpan.FromSeconds(60))
         {

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using FinNews.Hosting;
+using FinNews.Core;
 using FinNews.Tests.Support;
 using Json.Schema;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
 using FinNews.Core.Storage.Sqlite;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
