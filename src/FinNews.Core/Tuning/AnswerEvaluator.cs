@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -75,7 +76,8 @@ public sealed partial class AnswerEvaluator
 {
     private const int RetrievalLimit = 6;
     private readonly ISearchIndex _index;
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _articles;
+    private readonly IMarketStore _market;
     private readonly CitationValidator _validator;
     private readonly Relevance _relevance;
     private readonly TimeProvider _time;
@@ -85,18 +87,20 @@ public sealed partial class AnswerEvaluator
     // The (sentence, cited source, validator passed) pairs of the answer last measured, for the judge.
     private List<(string Sentence, string Source, bool ValidatorPassed)> _lastPairs = [];
 
-    public AnswerEvaluator(ISearchIndex index, SqliteStore store, CitationValidator validator, Relevance relevance, TimeProvider time,
-        ILoggerFactory? loggerFactory = null)
+    public AnswerEvaluator(ISearchIndex index, IArticleStore articles, IMarketStore market, CitationValidator validator, Relevance relevance,
+        TimeProvider time, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(index);
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(articles);
+        ArgumentNullException.ThrowIfNull(market);
         _index = index;
-        _store = store;
+        _articles = articles;
+        _market = market;
         _validator = validator;
         _relevance = relevance;
         _time = time;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _news = new NewsPlugin(index, store, store);
+        _news = new NewsPlugin(index, articles, market);
     }
 
     /// <summary>Answers every question in every configuration; <paramref name="progress"/> hears one line per configuration.</summary>
@@ -111,7 +115,7 @@ public sealed partial class AnswerEvaluator
         var configurations = new List<EvalConfiguration>();
         if (modes.Contains(EvalModes.Retrieval) || modes.Contains(EvalModes.Tools))
         {
-            var extractive = new AnswerService(_index, _store, _store, null, null, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>());
+            var extractive = new AnswerService(_index, _articles, _market, null, null, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>());
             var config = new EvalConfiguration("extractive · retrieval", "extractive", "(no model)", EvalModes.Retrieval, null);
             configurations.Add(config);
             foreach (var q in questions)
@@ -131,7 +135,7 @@ public sealed partial class AnswerEvaluator
                 var config = new EvalConfiguration($"{model.Label} · {mode}", model.Label, model.Profile.Model, mode, model.Profile);
                 configurations.Add(config);
                 var answerer = mode == EvalModes.Tools
-                    ? new AnswerService(_index, _store, _store, kernel, model.Profile, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>())
+                    ? new AnswerService(_index, _articles, _market, kernel, model.Profile, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>())
                     : null;
                 foreach (var q in questions)
                 {
@@ -266,7 +270,7 @@ public sealed partial class AnswerEvaluator
     // The sources of an answer as the validator sees them, rebuilt from the store (article text, or the market row).
     private Task<Dictionary<int, NumberedSource>> NumberedAsync(IReadOnlyList<BriefingSource> sources)
     {
-        var articles = _store.GetArticles(sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!)).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var articles = _articles.GetArticles(sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!)).ToDictionary(a => a.Id, StringComparer.Ordinal);
         var numbered = new Dictionary<int, NumberedSource>();
         foreach (var s in sources)
         {
@@ -274,7 +278,7 @@ public sealed partial class AnswerEvaluator
             {
                 numbered[s.Number] = new NumberedSource(s.Number, a.Id, $"{a.Title}\n{a.Summary}\n{a.Body}", a.Tickers, DateOnly.FromDateTime(a.PublishedAt.UtcDateTime));
             }
-            else if (BriefingEditChecker.MarketMoveFor(_store, s) is { } move)
+            else if (BriefingEditChecker.MarketMoveFor(_market, s) is { } move)
             {
                 numbered[s.Number] = LlmWriter.NumberSources(new SectionMaterial("eval", "eval", [], [move]))[0] with { Number = s.Number };
             }

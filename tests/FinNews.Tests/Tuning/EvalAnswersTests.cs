@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Models;
 using FinNews.Core.Tuning;
