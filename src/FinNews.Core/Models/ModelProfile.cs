@@ -33,6 +33,12 @@ public sealed record ModelProfile
     /// <summary>Price in US dollars per million completion tokens; null when not configured.</summary>
     public decimal? OutputPricePerMillionTokens { get; init; }
 
+    /// <summary>What the tokens cost at this profile's prices, in US dollars; null when a price is not configured.</summary>
+    public decimal? CostOf(long promptTokens, long completionTokens) =>
+        InputPricePerMillionTokens is { } pin && OutputPricePerMillionTokens is { } pout
+            ? (promptTokens * pin + completionTokens * pout) / 1_000_000m
+            : null;
+
     /// <summary>The model's training-data cutoff: news after it can only come from retrieval (eval freshness).</summary>
     public DateOnly? TrainingCutoff { get; init; }
 

@@ -318,9 +318,7 @@ public sealed partial class AnswerEvaluator
         var (shownCount, shownSupported) = FigureSupport(shown, sources);
         var goldCited = q.Sources.Count(url => cited.Any(c => string.Equals(c.Url, url, StringComparison.OrdinalIgnoreCase)));
         var style = raw.Length == 0 && abstained ? [] : HouseStyle.Problems(raw.Length == 0 ? shownText : raw, expectCitations);
-        decimal? cost = config.Profile is { InputPricePerMillionTokens: { } pin, OutputPricePerMillionTokens: { } pout }
-            ? (promptTokens * pin + completionTokens * pout) / 1_000_000m
-            : config.Profile is null ? 0m : null;
+        var cost = config.Profile is null ? 0m : config.Profile.CostOf(promptTokens, completionTokens);
         var afterCutoff = config.Profile?.TrainingCutoff is not { } cutoff || DateOnly.FromDateTime((q.AsOf ?? _time.GetUtcNow()).UtcDateTime) > cutoff;
         return new EvalOutcome(config.Name, q.Id, q.Answerable, afterCutoff, shownText, raw, abstained, q.Expected.Count, factsFound, pairs, supportedPairs,
             shown.Count, sentencesSupported, writtenFigures, writtenSupported, shownCount, shownSupported,

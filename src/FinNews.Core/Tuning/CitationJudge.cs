@@ -137,9 +137,7 @@ public sealed class CitationJudge
         }
 
         var prompt = ledger.CountedPromptTokens.Sum();
-        decimal? cost = _profile is { InputPricePerMillionTokens: { } pin, OutputPricePerMillionTokens: { } pout }
-            ? (prompt * pin + ledger.OutputTokens * pout) / 1_000_000m
-            : null;
-        return new JudgeOutcome(pairs.Count, supported, unsupported, unclear, disagreements, both, prompt, ledger.OutputTokens, cost, error);
+        return new JudgeOutcome(pairs.Count, supported, unsupported, unclear, disagreements, both, prompt, ledger.OutputTokens,
+            _profile.CostOf(prompt, ledger.OutputTokens), error);
     }
 }

@@ -3,12 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FinNews.Tests.Models;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FinNews.Tests.Support;
 
@@ -50,15 +45,9 @@ public sealed partial class ScriptedAnswerModel : IAsyncDisposable
 
     public static async Task<ScriptedAnswerModel> StartAsync(AnswerPolicy policy)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var model = new ScriptedAnswerModel(app, policy);
-        app.MapPost("/v1/chat/completions", model.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        model.Endpoint = new Uri(address.TrimEnd('/') + "/v1/");
+        ScriptedAnswerModel? model = null;
+        var (app, endpoint) = await LoopbackChatModel.StartAsync(ctx => model!.HandleAsync(ctx));
+        model = new ScriptedAnswerModel(app, policy) { Endpoint = endpoint };
         return model;
     }
 

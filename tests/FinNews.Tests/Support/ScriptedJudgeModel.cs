@@ -3,12 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FinNews.Tests.Models;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FinNews.Tests.Support;
 
@@ -44,15 +39,9 @@ public sealed partial class ScriptedJudgeModel : IAsyncDisposable
 
     public static async Task<ScriptedJudgeModel> StartAsync(bool garbled = false)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var model = new ScriptedJudgeModel(app, garbled);
-        app.MapPost("/v1/chat/completions", model.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        model.Endpoint = new Uri(address.TrimEnd('/') + "/v1/");
+        ScriptedJudgeModel? model = null;
+        var (app, endpoint) = await LoopbackChatModel.StartAsync(ctx => model!.HandleAsync(ctx));
+        model = new ScriptedJudgeModel(app, garbled) { Endpoint = endpoint };
         return model;
     }
 
@@ -79,8 +68,9 @@ public sealed partial class ScriptedJudgeModel : IAsyncDisposable
             Prompts.Add(user);
         }
 
-        var sentence = WebUtility.HtmlDecode(Block().Match(user) is { Success: true } s ? s.Groups["sentence"].Value : "");
-        var source = WebUtility.HtmlDecode(Block().Match(user) is { Success: true } b ? b.Groups["source"].Value : "");
+        var block = Block().Match(user);
+        var sentence = WebUtility.HtmlDecode(block.Success ? block.Groups["sentence"].Value : "");
+        var source = WebUtility.HtmlDecode(block.Success ? block.Groups["source"].Value : "");
         var supported = Supports(sentence, source);
         var reply = _garbled
             ? "I think this is probably fine, the source talks about markets."
