@@ -529,10 +529,15 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
     }
 
     /// <inheritdoc/>
-    public void MarkIndexed(IEnumerable<string> ids)
+    public int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed)
     {
+        ArgumentNullException.ThrowIfNull(indexed);
         using var c = Open();
-        c.Execute("UPDATE articles SET indexed = true WHERE id = ANY(@ids)", new { ids = ids.ToArray() });
+        return c.Execute("""
+            UPDATE articles SET indexed = true
+            FROM unnest(@ids::text[], @hashes::text[]) AS u(id, content_hash)
+            WHERE articles.id = u.id AND articles.content_hash = u.content_hash
+            """, new { ids = indexed.Select(a => a.Id).ToArray(), hashes = indexed.Select(a => a.ContentHash).ToArray() });
     }
 
     /// <inheritdoc/>
