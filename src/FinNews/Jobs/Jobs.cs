@@ -250,6 +250,8 @@ public static class JobRegistration
     /// The clustered ADO job store on PostgreSQL. Every node declares the same jobs and triggers at start; a declared
     /// trigger replaces the stored one but keeps its firing history, so a node (re)starting neither re-fires a slot
     /// that already ran nor shifts the schedule. Quartz validates the schema our migrations created (it never creates it).
+    /// A dead node's jobs start again elsewhere within <see cref="SchedulerOptions.RecoveryBound"/> (how that follows
+    /// from the check-in settings is explained there).
     /// </summary>
     private static void ConfigureClusteredStore(IQuartzBuilder q, SchedulerOptions scheduler, string connectionString)
     {
@@ -269,6 +271,7 @@ public static class JobRegistration
                 o.StoreJobDataAsStrings = true;
                 o.TablePrefix = "qrtz_";
                 o.MisfireThreshold = TimeSpan.FromSeconds(scheduler.MisfireThresholdSeconds);
+                o.MisfireHandlerFrequency = TimeSpan.FromSeconds(Math.Min(scheduler.MisfireScanSeconds, scheduler.MisfireThresholdSeconds));
                 o.SchemaProvisioning = SchemaProvisioning.Validate;
             });
             store.UseClustering(c =>
