@@ -72,8 +72,9 @@ public sealed class SchedulerOptions
     public int CheckinMisfireThresholdSeconds { get; set; } = 10;
 
     /// <summary>
-    /// Seconds a trigger may be late before it counts as misfired (and its misfire instruction applies: interval jobs
-    /// skip to their next slot, cron jobs fire once). 60.
+    /// Seconds a trigger may be late before it counts as misfired, in the in-memory and the clustered store alike (then
+    /// its misfire instruction applies: the index and feed-list jobs skip to their next slot, a feed poll runs once as soon
+    /// as a thread is free, cron jobs fire once). 60.
     /// </summary>
     public int MisfireThresholdSeconds { get; set; } = 60;
 
