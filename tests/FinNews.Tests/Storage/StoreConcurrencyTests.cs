@@ -153,6 +153,34 @@ public abstract class StoreConcurrencyTests : IDisposable
         b.Feeds.ListFeeds().Select(f => f.Definition.Id).Should().OnlyHaveUniqueItems().And.HaveCount(30);
     }
 
+    /// <summary>
+    /// Index marks and story assignments over the same articles at once, in opposite orders (two drains and a clustering
+    /// pass on two nodes): each finishes, neither is chosen as a deadlock victim, and the last assignment holds.
+    /// </summary>
+    [StorageFact]
+    public async Task Index_marks_and_story_assignments_racing_over_the_same_articles_never_deadlock()
+    {
+        var a = Open();
+        var b = Open();
+        a.Feeds.SyncFeeds([new FeedDefinition("wire", "Wire", "https://wire.example/rss")]);
+        var stories = Enumerable.Range(0, 300).Select(i => Story($"d{i:D3}")).ToList();
+        a.Feeds.CommitFetch("wire", stories, null, null, T0);
+        var forward = stories.Select(x => (x.Id, x.ContentHash)).ToList();
+        var backward = Enumerable.Reverse(forward).ToList();
+        for (var round = 0; round < 20; round++)
+        {
+            var r = round;
+            var marks = r % 2 == 0 ? forward : backward;
+            var assignments = (r % 2 == 0 ? backward : forward).Select((x, i) => (x.Id, $"story-{r}-{i % 7}")).ToList();
+            var (marked, _) = await AtOnce(
+                () => a.Articles.MarkIndexed(marks),
+                () => { b.Articles.AssignClusters(assignments); return 0; });
+            marked.Should().Be(300);
+        }
+
+        a.Articles.ClusterIds(stories.Select(x => x.Id)).Values.Should().OnlyContain(c => c.StartsWith("story-19-", StringComparison.Ordinal));
+    }
+
     [StorageFact]
     public async Task An_edit_committed_while_the_indexer_indexes_the_old_text_is_indexed_in_the_same_drain()
     {
