@@ -73,6 +73,19 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings se
             return;
         }
 
+        try
+        {
+            await SyncAsync(context, feeds, cancellationToken);
+        }
+        catch (SchedulerException) when (context.Scheduler.Status is SchedulerStatus.ShuttingDown or SchedulerStatus.Shutdown)
+        {
+            // The node is stopping (SIGTERM) in the middle of a sync; the next sync, on any node, completes it.
+            logger.LogInformation("Feed schedule sync cut short: the scheduler is shutting down");
+        }
+    }
+
+    private async Task SyncAsync(IJobExecutionContext context, IReadOnlyList<FinNews.Core.Feeds.FeedDefinition> feeds, CancellationToken cancellationToken)
+    {
         var scheduler = context.Scheduler;
         var scheduled = new Dictionary<string, ISimpleTrigger?>(StringComparer.Ordinal);
         foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
