@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 

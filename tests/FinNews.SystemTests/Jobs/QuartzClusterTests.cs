@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Dapper;
-using FinNews.Hosting;
+using FinNews.Jobs;
 using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;

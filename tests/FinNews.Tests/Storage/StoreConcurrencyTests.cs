@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using FinNews.Core.Feeds;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Feeds;
 using FinNews.Tests.Support;
