@@ -77,6 +77,16 @@ internal static class BenchProgram
                     int.Parse(options.Get("rounds") ?? "3", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-stores"));
                 return 0;
+            case "cluster":
+                await ClusterBench.RunAsync(
+                    int.Parse(options.Get("feeds") ?? "100", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("items") ?? "100", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("rounds") ?? "3", CultureInfo.InvariantCulture),
+                    int.Parse(options.Get("hosts") ?? "10", CultureInfo.InvariantCulture),
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-cluster"),
+                    options.Get("finnews"),
+                    options.Get("configs") ?? "sqlite:1,postgres:1,postgres:2");
+                return 0;
             case "writer":
                 await WriterBench.RunAsync(int.Parse(options.Get("runs") ?? "200", CultureInfo.InvariantCulture),
                     options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-writer"));
@@ -111,6 +121,8 @@ internal static class BenchProgram
           conformance [--folder ../shared/corpora/feeds]   (FeedParser vs FeedReader against rss-parser's recorded outputs)
           ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
           stores [--items 20000] [--feeds 40] [--rounds 3]   (ingest store phase on SQLite and PostgreSQL side by side; needs FINNEWS_POSTGRES_CONNECTION)
+          cluster [--feeds 100] [--items 100] [--rounds 3] [--hosts 10] [--configs sqlite:1,postgres:1,postgres:2] [--finnews PATH]
+                 (real `finnews worker` processes ingesting loopback RSS: 1 worker on SQLite, 1 and 2 on PostgreSQL; needs FINNEWS_POSTGRES_CONNECTION and a built src/FinNews)
           writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)

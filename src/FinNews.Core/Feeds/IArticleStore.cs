@@ -35,7 +35,16 @@ public interface IArticleStore
     /// <summary>A batch of articles not yet in the search index, oldest first.</summary>
     IReadOnlyList<Article> UnindexedArticles(int batchSize);
 
-    void MarkIndexed(IEnumerable<string> ids);
+    /// <summary>
+    /// Marks articles indexed as they were read for indexing (id and content hash); returns how many were marked.
+    /// </summary>
+    /// <remarks>
+    /// Only a row that still has the given content hash is marked: an article edited by a fetch that committed after it
+    /// was read stays unindexed, so the next drain indexes its new text (marking by id alone would keep the old text in
+    /// the index for good). An article deleted meanwhile (retention) is not marked either; the indexer then removes the
+    /// chunks it has just written for it.
+    /// </remarks>
+    int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed);
 
     /// <summary>Marks every article for re-indexing.</summary>
     void MarkAllUnindexed();

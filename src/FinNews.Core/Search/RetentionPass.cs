@@ -15,8 +15,9 @@ public sealed record RetentionReport(DateTimeOffset Cutoff, int Articles, int Pe
 /// </summary>
 /// <remarks>
 /// Index first, then store: a crash in between leaves old articles in the store without chunks, which the next pass
-/// removes; never chunks of an article the store no longer has (a search hit nobody can open). Articles published at
-/// or after the cutoff are not touched.
+/// removes; never chunks of an article the store no longer has (a search hit nobody can open). The index is cleared of
+/// the batch once more after the store delete, for a concurrent index drain (another job, another node) that wrote
+/// chunks of these articles in between. Articles published at or after the cutoff are not touched.
 /// </remarks>
 public sealed class RetentionPass(IArticleStore store, ISearchIndex index, ILogger<RetentionPass> logger)
 {
@@ -30,6 +31,9 @@ public sealed class RetentionPass(IArticleStore store, ISearchIndex index, ILogg
             cancellationToken.ThrowIfCancellationRequested();
             await index.DeleteAsync(ids, cancellationToken);
             deleted += store.DeleteArticles(ids);
+            // Again after the store: an index drain that read one of these articles before the delete may have written
+            // its chunks since the first delete (the indexer removes what it wrote for articles already gone when it marks).
+            await index.DeleteAsync(ids, cancellationToken);
         }
 
         if (deleted > 0 || periods > 0)

@@ -118,6 +118,7 @@ public sealed class FinNewsOptionsValidator :
         Range("Scheduler:CheckinIntervalSeconds", o.CheckinIntervalSeconds, 1, 300),
         Range("Scheduler:CheckinMisfireThresholdSeconds", o.CheckinMisfireThresholdSeconds, 1, 600),
         Range("Scheduler:MisfireThresholdSeconds", o.MisfireThresholdSeconds, 1, 3600),
+        Range("Scheduler:MisfireScanSeconds", o.MisfireScanSeconds, 1, 3600),
         Range("Scheduler:MaxConcurrentJobs", o.MaxConcurrentJobs, 1, 64),
         o.InstanceId.Length <= 100 ? null : $"Scheduler:InstanceId = '{o.InstanceId}': at most 100 characters.",
         Range("Scheduler:RetentionDays", o.RetentionDays, 1, 36500),

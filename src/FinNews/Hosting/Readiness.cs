@@ -91,25 +91,58 @@ public static class Readiness
         _ => "unhealthy",
     };
 
-    /// <summary>The system of record answers a query.</summary>
-    private sealed class StorageCheck(SqliteStore store) : IHealthCheck
+    /// <summary>The system of record of the configured provider (<c>Storage:Provider</c>) answers a query within 5 s.</summary>
+    /// <remarks>
+    /// The store is resolved inside the check, not injected: a PostgreSQL store that cannot be reached fails when it is
+    /// created (it migrates on first use), and that must be this check's "unhealthy", not an error of the whole answer.
+    /// </remarks>
+    private sealed class StorageCheck(IServiceProvider services, IOptions<StorageOptions> options) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            if (options.Value.Provider == "postgres")
+            {
+                return await PostgresAsync(cancellationToken);
+            }
+
             try
             {
+                var store = services.GetRequiredService<SqliteStore>();
                 await using var c = new Microsoft.Data.Sqlite.SqliteConnection(store.ConnectionString);
                 var feeds = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM feeds", cancellationToken: cancellationToken));
-                return HealthCheckResult.Healthy("SQLite store answers", new Dictionary<string, object> { ["feeds"] = feeds });
+                return HealthCheckResult.Healthy("SQLite store answers", new Dictionary<string, object> { ["provider"] = "sqlite", ["feeds"] = feeds });
             }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {
                 return HealthCheckResult.Unhealthy($"SQLite store does not answer: {ex.Message}");
+            }
+        }
+
+        private static async Task<HealthCheckResult> PostgresAsync(CancellationToken cancellationToken)
+        {
+            var connectionString = Environment.GetEnvironmentVariable(StorageOptions.PostgresConnectionVariable);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                return HealthCheckResult.Unhealthy($"Storage:Provider = 'postgres' but {StorageOptions.PostgresConnectionVariable} is not set");
+            }
+
+            var where = Jobs.PostgresSchema.Describe(connectionString);
+            try
+            {
+                await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, CommandTimeout = 5, Pooling = false }.ConnectionString);
+                var feeds = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM feeds", cancellationToken: cancellationToken));
+                return HealthCheckResult.Healthy($"PostgreSQL store at {where} answers", new Dictionary<string, object> { ["provider"] = "postgres", ["feeds"] = feeds });
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or ArgumentException)
+            {
+                return HealthCheckResult.Unhealthy($"PostgreSQL store at {where} does not answer: {ex.Message}");
             }
         }
     }
 
     /// <summary>Quartz's clustered job store (PostgreSQL) answers; the nodes that checked in recently are listed.</summary>
+    /// <remarks>Both PostgreSQL checks open a connection of their own (no pool): a pooled connection that an outage broke
+    /// would fail the first check after the database is back.</remarks>
     private sealed class SchedulerStoreCheck : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -122,7 +155,7 @@ public static class Readiness
 
             try
             {
-                await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 }.ConnectionString);
+                await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, CommandTimeout = 5, Pooling = false }.ConnectionString);
                 var nodes = (await c.QueryAsync<string>(new CommandDefinition(
                     "SELECT instance_name FROM qrtz_scheduler_state ORDER BY instance_name", cancellationToken: cancellationToken))).ToList();
                 return HealthCheckResult.Healthy($"PostgreSQL at {Jobs.PostgresSchema.Describe(connectionString)} answers",
@@ -201,12 +234,22 @@ public static class Readiness
     /// Every enabled, unpaused feed has succeeded within three of its intervals (at least an hour). Stale feeds, or no
     /// feed fetched yet, are degraded and named.
     /// </summary>
-    private sealed class FeedFreshnessCheck(FeedHealth feeds, TimeProvider time) : IHealthCheck
+    /// <remarks>Feed state lives in the store: when it cannot be read the storage check says why, and this one says "unknown".</remarks>
+    private sealed class FeedFreshnessCheck(IServiceProvider services, TimeProvider time) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             var now = time.GetUtcNow();
-            var active = feeds.List().Where(f => f.Enabled && !f.Paused).ToList();
+            List<FeedHealthRow> active;
+            try
+            {
+                active = services.GetRequiredService<FeedHealth>().List().Where(f => f.Enabled && !f.Paused).ToList();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return Task.FromResult(HealthCheckResult.Degraded($"feed freshness unknown: the feed state could not be read ({ex.Message})"));
+            }
+
             var stale = active
                 .Where(f => f.LastSuccessAt is not { } at || now - at > TimeSpan.FromMinutes(Math.Max(60, 3 * f.IntervalMinutes)))
                 .Select(f => f.Id).ToList();

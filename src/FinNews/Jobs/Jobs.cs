@@ -52,6 +52,14 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings se
 
     public static TriggerKey PollTriggerKey(string feedId) => new($"feed-{feedId}-interval", Group);
 
+    /// <summary>
+    /// A poll that could not start on time (every thread busy, e.g. many feeds added at once, or every node down for a
+    /// while) runs as soon as it can, once, and the feed's interval counts from then: a late poll is as good as an
+    /// on-time one, and a burst of catch-up polls is not. (Skipping to the next slot made a new feed that waited longer
+    /// than the misfire threshold for a thread wait a whole interval for its first poll.)
+    /// </summary>
+    public const SimpleTriggerMisfireInstruction PollMisfire = SimpleTriggerMisfireInstruction.NowWithExistingCount;
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -66,13 +74,25 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings se
             return;
         }
 
+        try
+        {
+            await SyncAsync(context, feeds, cancellationToken);
+        }
+        catch (SchedulerException) when (context.Scheduler.Status is SchedulerStatus.ShuttingDown or SchedulerStatus.Shutdown)
+        {
+            // The node is stopping (SIGTERM) in the middle of a sync; the next sync, on any node, completes it.
+            logger.LogInformation("Feed schedule sync cut short: the scheduler is shutting down");
+        }
+    }
+
+    private async Task SyncAsync(IJobExecutionContext context, IReadOnlyList<FinNews.Core.Feeds.FeedDefinition> feeds, CancellationToken cancellationToken)
+    {
         var scheduler = context.Scheduler;
-        var scheduled = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal);
+        var scheduled = new Dictionary<string, ISimpleTrigger?>(StringComparer.Ordinal);
         foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
         {
             var feedId = key.Name["feed-".Length..];
-            var trigger = await scheduler.GetTrigger(PollTriggerKey(feedId), cancellationToken) as ISimpleTrigger;
-            scheduled[feedId] = trigger?.RepeatInterval;
+            scheduled[feedId] = await scheduler.GetTrigger(PollTriggerKey(feedId), cancellationToken) as ISimpleTrigger;
         }
 
         // Trigger times are on the scheduler's own clock: start from this run's fire time. The first run of this
@@ -82,7 +102,8 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings se
         foreach (var feed in feeds)
         {
             var interval = TimeSpan.FromMinutes(feed.IntervalMinutes);
-            if (scheduled.TryGetValue(feed.Id, out var current) && current == interval)
+            var current = scheduled.GetValueOrDefault(feed.Id);
+            if (current?.RepeatInterval == interval && current.MisfireInstruction == PollMisfire)
             {
                 continue;
             }
@@ -96,10 +117,11 @@ public sealed class FeedScheduleJob(FeedCatalog catalog, FeedScheduleSettings se
             // RequestRecovery: a node that dies mid-poll has the poll re-run by another (the fetch commits in one
             // transaction, so a poll cut short stored nothing and a re-run duplicates nothing).
             var job = JobBuilder.Create<FeedPollJob>().WithIdentity(key).UsingJobData(FeedPollJob.FeedIdKey, feed.Id).RequestRecovery().Build();
+            // A trigger written before its misfire rule changed keeps its next poll time (only the rule is updated).
+            var start = current?.RepeatInterval == interval && current.NextFireTimeUtc is { } next ? next : now.Add(delay).Add(jitter);
             var trigger = TriggerBuilder.Create().ForJob(key).WithIdentity(PollTriggerKey(feed.Id))
-                .StartAt(now.Add(delay).Add(jitter))
-                .WithSimpleSchedule(x => x.WithInterval(interval).RepeatForever()
-                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
+                .StartAt(start)
+                .WithSimpleSchedule(x => x.WithInterval(interval).RepeatForever().WithMisfireInstruction(PollMisfire))
                 .Build();
             await scheduler.ScheduleJob(job, trigger, new ScheduleJobOptions { Replace = true }, cancellationToken);
         }
@@ -177,8 +199,9 @@ public static class JobRegistration
     /// Quartz with the store <see cref="SchedulerOptions.Store"/> names: in memory (the default), or PostgreSQL's
     /// clustered job store, whose schema is migrated at start (<see cref="PostgresSchema"/>). Every job requests
     /// recovery (each is safe to re-run: polls and index drains commit in one transaction, digests claim each send).
-    /// Misfires: interval jobs skip missed runs and wait for the next slot (a late poll is as good as an on-time one, a
-    /// burst is not); the daily briefing fires once if its time was missed while every node was down.
+    /// Misfires (a trigger later than <see cref="SchedulerOptions.MisfireThresholdSeconds"/>, in either store): the index and
+    /// feed-list jobs skip to their next slot, a feed poll runs once as soon as it can (<see cref="FeedScheduleJob.PollMisfire"/>),
+    /// the daily briefing fires once if its time was missed while every node was down.
     /// </summary>
     /// <param name="builder">The worker's (or `run`'s) builder.</param>
     /// <param name="time">The host's clock.</param>
@@ -213,6 +236,11 @@ public static class JobRegistration
             if (clustered)
             {
                 ConfigureClusteredStore(q, scheduler, connectionString!);
+            }
+            else
+            {
+                // The same lateness rule as the clustered store (Quartz's in-memory default is 5 s).
+                q.UseInMemoryStore(o => o.MisfireThreshold = TimeSpan.FromSeconds(scheduler.MisfireThresholdSeconds));
             }
 
             q.AddJobMiddleware<JobRunMiddleware>();
@@ -255,6 +283,8 @@ public static class JobRegistration
     /// The clustered ADO job store on PostgreSQL. Every node declares the same jobs and triggers at start; a declared
     /// trigger replaces the stored one but keeps its firing history, so a node (re)starting neither re-fires a slot
     /// that already ran nor shifts the schedule. Quartz validates the schema our migrations created (it never creates it).
+    /// A dead node's jobs start again elsewhere within <see cref="SchedulerOptions.RecoveryBound"/> (how that follows
+    /// from the check-in settings is explained there).
     /// </summary>
     private static void ConfigureClusteredStore(IQuartzBuilder q, SchedulerOptions scheduler, string connectionString)
     {
@@ -274,6 +304,7 @@ public static class JobRegistration
                 o.StoreJobDataAsStrings = true;
                 o.TablePrefix = "qrtz_";
                 o.MisfireThreshold = TimeSpan.FromSeconds(scheduler.MisfireThresholdSeconds);
+                o.MisfireHandlerFrequency = TimeSpan.FromSeconds(Math.Min(scheduler.MisfireScanSeconds, scheduler.MisfireThresholdSeconds));
                 o.SchemaProvisioning = SchemaProvisioning.Validate;
             });
             store.UseClustering(c =>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using FinNews.Jobs;
 using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,13 @@ public class QuartzClusterTests(ITestOutputHelper output)
     private const string FeedId = "cluster-wire";
     private const int CheckinSeconds = 2;
     private const int CheckinMisfireSeconds = 3;
+
+    /// <summary>
+    /// Slack on top of the configured recovery bound (3 × 2 s + 3 s = 9 s here): on a loaded 2-core CI machine a
+    /// check-in thread wakes late, the recovery trigger waits for the scheduler thread, and the survivor's first poll
+    /// pays for its JIT. Locally the poll restarts 6-9 s after the SIGKILL (bound 9 s).
+    /// </summary>
+    private static readonly TimeSpan RecoveryMargin = TimeSpan.FromSeconds(15);
 
     [PostgresFact]
     public async Task Two_workers_fire_each_slot_once_and_a_poll_cut_short_by_SIGKILL_is_finished_by_the_other_node()
@@ -69,25 +77,27 @@ public class QuartzClusterTests(ITestOutputHelper output)
             nodes[victim].Kill();
             feed.Hold = false;
 
-            await WaitUntil(TimeSpan.FromSeconds(60), $"{survivor} recovers and finishes the poll", [nodes[survivor]], async () =>
+            await WaitUntil(TimeSpan.FromSeconds(90), $"{survivor} starts the poll again", [nodes[survivor]], async () =>
+                (await QueryAsync<string>(pg, "SELECT instance_id FROM finnews_job_runs WHERE job_name = @job AND recovering",
+                    new { job = "feed-" + FeedId })).Any());
+            var restarted = total.Elapsed - killedAt;
+            await WaitUntil(TimeSpan.FromSeconds(90), $"{survivor} finishes the recovered poll", [nodes[survivor]], async () =>
                 (await QueryAsync<string>(pg,
                     "SELECT instance_id FROM finnews_job_runs WHERE job_name = @job AND recovering AND outcome = 'succeeded'",
                     new { job = "feed-" + FeedId })).Any());
-            var recovery = total.Elapsed - killedAt;
+            var finished = total.Elapsed - killedAt;
 
-            // Every other run the victim left unfinished (an index drain, say) is recovered too: on a loaded machine a
-            // recovered [DisallowConcurrentExecution] job can wait behind the survivor's own run of it, so wait for it.
-            await WaitUntil(TimeSpan.FromSeconds(60), $"{survivor} recovers every run {victim} left unfinished", [nodes[survivor]], async () =>
-                !(await QueryAsync<string>(pg,
+            // Every other run the victim left unfinished (the index drain and the feed-list sync run every 1-2 s, so the
+            // kill usually cuts one short) is recovered too; then a few more slots on the survivor alone, and a clean stop.
+            await WaitUntil(TimeSpan.FromSeconds(90), $"{survivor} recovers every run {victim} left unfinished", [nodes[survivor]], async () =>
+                (await QueryAsync<string>(pg,
                     """
                     SELECT u.job_group || '.' || u.job_name FROM finnews_job_runs u
-                    WHERE u.finished_at IS NULL AND u.instance_id = @victim AND NOT EXISTS (
-                      SELECT 1 FROM finnews_job_runs r WHERE r.recovering AND r.outcome = 'succeeded'
-                        AND r.job_group = u.job_group AND r.job_name = u.job_name)
-                    """, new { victim })).Any());
-
-            // A few more seconds of slots on the survivor alone, then stop it cleanly.
-            await Task.Delay(TimeSpan.FromSeconds(6));
+                    WHERE u.instance_id = @victim AND u.finished_at IS NULL AND NOT EXISTS (
+                      SELECT 1 FROM finnews_job_runs r
+                      WHERE r.recovering AND r.outcome = 'succeeded' AND r.job_group = u.job_group AND r.job_name = u.job_name)
+                    """, new { victim })).Any() == false);
+            await Task.Delay(TimeSpan.FromSeconds(4));
             var clusterEnd = await ScalarAsync<DateTime>(pg, "SELECT now()");
             await nodes[survivor].StopAsync();
 
@@ -98,17 +108,14 @@ public class QuartzClusterTests(ITestOutputHelper output)
             CountArticles(env).Should().Be(SlowFeed.Items, "the recovered poll stored the feed's items, once");
             feed.Requests.Should().BeGreaterThanOrEqualTo(3, "the add's check, the poll cut short and the recovered poll each fetched");
 
-            // Every run the victim left unfinished was recovered by the survivor.
-            var unfinished = (await QueryAsync<(string Instance, string Job)>(pg,
-                "SELECT instance_id, job_group || '.' || job_name FROM finnews_job_runs WHERE finished_at IS NULL")).ToList();
-            unfinished.Should().OnlyContain(r => r.Instance == victim);
-            foreach (var (_, job) in unfinished)
-            {
-                (await ScalarAsync<long>(pg, "SELECT count(*) FROM finnews_job_runs WHERE recovering AND outcome = 'succeeded' AND job_group || '.' || job_name = @job", new { job }))
-                    .Should().BeGreaterThan(0, $"{job} was recovered");
-            }
+            // Only the victim left runs unfinished.
+            (await QueryAsync<string>(pg, "SELECT DISTINCT instance_id FROM finnews_job_runs WHERE finished_at IS NULL"))
+                .Should().OnlyContain(i => i == victim);
 
-            // Each slot of the 1 s and 2 s triggers fired exactly once across the cluster, with no slot missed.
+            // Each slot of the 1 s and 2 s triggers fired exactly once across the cluster, with no slot missed. A slot
+            // whose run the SIGKILL cut short before its row was written shows only as its recovery: a run of the
+            // recovery trigger, for the original trigger, scheduled for the time the victim had fired it (so within
+            // the interval after the slot).
             var report = new StringBuilder();
             foreach (var (trigger, interval) in new[] { ("index-interval", 1), ("feed-schedule-interval", 2) })
             {
@@ -119,17 +126,36 @@ public class QuartzClusterTests(ITestOutputHelper output)
                     WHERE trigger_name = @trigger AND NOT recovering AND scheduled_fire_time BETWEEN @from AND @to
                     GROUP BY scheduled_fire_time ORDER BY scheduled_fire_time
                     """, new { trigger, from = clusterUp, to = clusterEnd.AddSeconds(-interval) })).ToList();
+                var recovered = (await QueryAsync<DateTime>(pg,
+                    "SELECT scheduled_fire_time FROM finnews_job_runs WHERE recovering AND recovered_trigger LIKE '%.' || @trigger",
+                    new { trigger })).ToList();
                 slots.Should().NotBeEmpty();
                 slots.Where(s => s.Runs != 1).Should().BeEmpty($"each {trigger} slot fires once across the cluster");
-                var gaps = slots.Zip(slots.Skip(1), (a, b) => (b.Slot - a.Slot).TotalSeconds).Where(d => Math.Abs(d - interval) > 0.01).ToList();
-                gaps.Should().BeEmpty($"no {trigger} slot is skipped (slots are {interval} s apart)");
+                var gaps = slots.Zip(slots.Skip(1), (a, b) => (From: a.Slot, Seconds: (b.Slot - a.Slot).TotalSeconds))
+                    .Where(g => Math.Abs(g.Seconds - interval) > 0.01).ToList();
+                foreach (var gap in gaps)
+                {
+                    gap.Seconds.Should().BeApproximately(2 * interval, 0.01, $"at most one {trigger} slot lacks its own row (the one cut short by the kill)");
+                    var missing = gap.From.AddSeconds(interval);
+                    recovered.Should().Contain(r => r >= missing && r < missing.AddSeconds(interval),
+                        $"the {trigger} slot at {missing:HH:mm:ss.fff} was fired by {victim} and recovered by {survivor}");
+                }
+
                 var perNode = slots.GroupBy(s => s.Nodes).Select(g => $"{g.Key} {g.Count()}");
-                report.Append(CultureInfo.InvariantCulture, $"{trigger}: {slots.Count} slots, each fired once ({string.Join(", ", perNode)}); ");
+                report.Append(CultureInfo.InvariantCulture, $"{trigger}: {slots.Count} slots, each fired once ({string.Join(", ", perNode)}; {gaps.Count} cut short and recovered); ");
             }
 
+            // Every run is recorded with its own Quartz fire instance id, and the log lines of a run carry it as JobId.
+            (await ScalarAsync<long>(pg, "SELECT count(*) - count(DISTINCT fire_instance_id) FROM finnews_job_runs")).Should().Be(0);
+            var recoveredPoll = (await QueryAsync<string>(pg,
+                "SELECT fire_instance_id FROM finnews_job_runs WHERE job_name = @job AND recovering AND outcome = 'succeeded'", new { job = "feed-" + FeedId })).Single();
+            ReadLog(env, survivor).Should().Contain(l => l.Contains($"Feed {FeedId} polled", StringComparison.Ordinal)
+                && l.Contains($"\"JobId\":\"{recoveredPoll}\"", StringComparison.Ordinal) && l.Contains("\"Job\":\"feeds.feed-" + FeedId + "\"", StringComparison.Ordinal));
+
+            var bound = new SchedulerOptions { CheckinIntervalSeconds = CheckinSeconds, CheckinMisfireThresholdSeconds = CheckinMisfireSeconds }.RecoveryBound;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cluster up after {up.TotalSeconds:F1} s; {report}poll killed on {victim}, finished by {survivor} {recovery.TotalSeconds:F1} s after SIGKILL (check-in {CheckinSeconds} s + threshold {CheckinMisfireSeconds} s); total {total.Elapsed.TotalSeconds:F1} s"));
-            recovery.Should().BeLessThan(TimeSpan.FromSeconds(CheckinSeconds + CheckinMisfireSeconds + 25), "recovery comes within check-in interval plus threshold (and a loaded machine's slack)");
+                $"cluster up after {up.TotalSeconds:F1} s; {report}poll killed on {victim}, started again by {survivor} {restarted.TotalSeconds:F1} s after SIGKILL and finished {finished.TotalSeconds:F1} s after it (bound 3 x check-in {CheckinSeconds} s + threshold {CheckinMisfireSeconds} s = {bound.TotalSeconds:F0} s, margin {RecoveryMargin.TotalSeconds:F0} s); total {total.Elapsed.TotalSeconds:F1} s"));
+            restarted.Should().BeLessThan(bound + RecoveryMargin, "a dead node's job starts again within 3 check-in intervals plus the check-in misfire threshold (SchedulerOptions.RecoveryBound), with a loaded machine's slack");
         }
         finally
         {
@@ -143,6 +169,23 @@ public class QuartzClusterTests(ITestOutputHelper output)
 
     private static async Task<IEnumerable<string>> UnfinishedPolls(TestPostgres pg) =>
         await QueryAsync<string>(pg, "SELECT instance_id FROM finnews_job_runs WHERE job_name = @job AND finished_at IS NULL", new { job = "feed-" + FeedId });
+
+    /// <summary>The lines of a node's log file(s) (data/logs/{node}-*.log, one per day).</summary>
+    private static List<string> ReadLog(TestEnvironment env, string node)
+    {
+        var lines = new List<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(env.DataDirectory, "logs"), $"{node}-*.log"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
 
     private static long CountArticles(TestEnvironment env)
     {

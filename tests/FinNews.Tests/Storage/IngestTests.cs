@@ -93,7 +93,7 @@ public class IngestTests
         store.SyncFeeds([new FeedDefinition("f", "F", "https://f.example/rss")]);
         var at = new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero);
         store.CommitFetch("f", [Some.Article("a1", "f")], null, null, at);
-        store.MarkIndexed(["a1"]);
+        store.MarkIndexed([("a1", "hash-a1")]);
 
         var edited = Some.Article("a1", "f") with { Summary = "Corrected: revenue was $2.1bn.", ContentHash = "changed" };
         var counts = store.CommitFetch("f", [edited], null, null, at.AddHours(1));

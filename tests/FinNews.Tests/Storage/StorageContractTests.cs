@@ -64,7 +64,7 @@ public abstract class StorageContractTests
         var s = Create();
         s.Feeds.SyncFeeds([new FeedDefinition("wire", "Wire", "https://wire.example/rss")]);
         s.Feeds.CommitFetch("wire", [At("a1", T0, tickers: ["NVLX"])], null, null, T0);
-        s.Articles.MarkIndexed(["a1"]);
+        s.Articles.MarkIndexed([("a1", "hash-a1")]);
 
         var edited = At("a1", T0, seen: T0.AddHours(5), tickers: ["NVLX", "KPRA"]) with { Title = "Corrected headline", ContentHash = "hash-v2" };
         var counts = s.Feeds.CommitFetch("wire", [edited], null, null, T0.AddHours(5));
@@ -136,7 +136,7 @@ public abstract class StorageContractTests
 
         var page1 = s.Articles.ArticleKeysAfter(DateTimeOffset.FromUnixTimeMilliseconds(0), "", 2);
         var page2 = s.Articles.ArticleKeysAfter(page1[^1].FirstSeenAt, page1[^1].Id, 2);
-        s.Articles.MarkIndexed(["a", "b"]);
+        s.Articles.MarkIndexed([("a", "hash-a"), ("b", "hash-b")]).Should().Be(2);
         var unindexed = s.Articles.UnindexedArticles(10).Select(a => a.Id).ToList();
         s.Articles.MarkAllUnindexed();
 

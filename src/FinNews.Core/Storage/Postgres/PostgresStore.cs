@@ -16,7 +16,10 @@ namespace FinNews.Core.Storage.Postgres;
 /// The schema is versioned (<see cref="SchemaMigrations"/>, scripts in Storage/Migrations/Postgres) and migrated by
 /// <see cref="Initialize"/> under an advisory lock, so nodes starting together migrate once. Article writes of a fetch
 /// or an import take a transaction-scoped advisory lock: duplicate checks by URL and content hash see every other
-/// node's committed items, as SQLite's single writer does.
+/// node's committed items, as SQLite's single writer does. Statements that change many existing article rows (index
+/// marks, story assignments, edits, deletes) lock them in id order (<c>ORDER BY id COLLATE "C" FOR UPDATE</c>), so two of
+/// them running at once on any nodes wait for each other instead of deadlocking (multi-row updates otherwise lock rows
+/// in plan order, and the cluster bench hit PostgreSQL's deadlock detector with concurrent polls).
 /// </remarks>
 public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBriefingStore, IDisposable
 {
@@ -375,6 +378,7 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
         if (edits.Count > 0)
         {
             var e = edits.Values.ToList();
+            c.Execute("""SELECT 1 FROM articles WHERE id = ANY(@ids) ORDER BY id COLLATE "C" FOR UPDATE""", new { ids = e.Select(a => a.Id).ToArray() }, tx);
             c.Execute("""
                 UPDATE articles SET title = u.title, summary = u.summary, body = u.body, tickers = u.tickers::jsonb, authors = u.authors::jsonb,
                   categories = u.categories::jsonb, content_hash = u.content_hash, repaired = u.repaired, indexed = false
@@ -529,10 +533,17 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
     }
 
     /// <inheritdoc/>
-    public void MarkIndexed(IEnumerable<string> ids)
+    public int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed)
     {
+        ArgumentNullException.ThrowIfNull(indexed);
         using var c = Open();
-        c.Execute("UPDATE articles SET indexed = true WHERE id = ANY(@ids)", new { ids = ids.ToArray() });
+        return c.Execute("""
+            UPDATE articles SET indexed = true
+            FROM (SELECT a.id FROM articles a JOIN unnest(@ids::text[], @hashes::text[]) AS u(id, content_hash)
+                    ON a.id = u.id AND a.content_hash = u.content_hash
+                  ORDER BY a.id COLLATE "C" FOR UPDATE OF a) AS m
+            WHERE articles.id = m.id
+            """, new { ids = indexed.Select(a => a.Id).ToArray(), hashes = indexed.Select(a => a.ContentHash).ToArray() });
     }
 
     /// <inheritdoc/>
@@ -559,7 +570,9 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
         var n = 0;
         foreach (var batch in ids.Chunk(1000))
         {
-            n += c.Execute("DELETE FROM articles WHERE id = ANY(@batch)", new { batch }, tx);
+            n += c.Execute("""
+                DELETE FROM articles WHERE id IN (SELECT id FROM articles WHERE id = ANY(@batch) ORDER BY id COLLATE "C" FOR UPDATE)
+                """, new { batch }, tx);
         }
 
         tx.Commit();
@@ -578,15 +591,20 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
     public void AssignClusters(IEnumerable<(string ArticleId, string ClusterId)> assignments)
     {
         ArgumentNullException.ThrowIfNull(assignments);
-        using var c = Open();
-        using var tx = c.BeginTransaction();
-        foreach (var (articleId, clusterId) in assignments)
+        var list = assignments.ToList();
+        if (list.Count == 0)
         {
-            c.Execute("UPDATE articles SET cluster_id = @clusterId WHERE id = @articleId AND cluster_id IS DISTINCT FROM @clusterId",
-                new { articleId, clusterId }, tx);
+            return;
         }
 
-        tx.Commit();
+        // One statement, its rows locked in id order (see LockInIdOrder).
+        using var c = Open();
+        c.Execute("""
+            UPDATE articles SET cluster_id = m.cluster_id
+            FROM (SELECT a.id, u.cluster_id FROM articles a JOIN unnest(@ids::text[], @clusters::text[]) AS u(id, cluster_id) ON a.id = u.id
+                  WHERE a.cluster_id IS DISTINCT FROM u.cluster_id ORDER BY a.id COLLATE "C" FOR UPDATE OF a) AS m
+            WHERE articles.id = m.id
+            """, new { ids = list.Select(a => a.ArticleId).ToArray(), clusters = list.Select(a => a.ClusterId).ToArray() });
     }
 
     /// <inheritdoc/>

@@ -628,10 +628,16 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
             .Select(r => r.ToArticle()).ToList();
     }
 
-    public void MarkIndexed(IEnumerable<string> ids)
+    /// <inheritdoc/>
+    public int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed)
     {
+        ArgumentNullException.ThrowIfNull(indexed);
         using var c = Open();
-        c.Execute("UPDATE articles SET indexed = 1 WHERE id IN @ids", new { ids = ids.ToArray() });
+        using var tx = c.BeginTransaction();
+        var n = c.Execute("UPDATE articles SET indexed = 1 WHERE id = @Id AND content_hash = @ContentHash",
+            indexed.Select(a => new { a.Id, a.ContentHash }), tx);
+        tx.Commit();
+        return n;
     }
 
     /// <summary>Ids of articles published before <paramref name="cutoff"/> (retention).</summary>
