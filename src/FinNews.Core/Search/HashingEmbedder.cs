@@ -26,6 +26,10 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
     private const float CharGramWeight = 0.35f;
     private const float BigramWeight = 0.7f;
 
+    // Batches smaller than this embed on the calling thread (a query, a small fetch); larger ones in partitions.
+    private const int ParallelThreshold = 64;
+    private const int PartitionSize = 32;
+
     private readonly EmbeddingGeneratorMetadata _metadata;
 
     /// <summary>Creates the embedder.</summary>
@@ -59,11 +63,34 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var result = new GeneratedEmbeddings<Embedding<float>>();
-        foreach (var value in values)
+        var texts = values as IReadOnlyList<string> ?? values.ToList();
+        var vectors = new float[texts.Count][];
+        if (texts.Count < ParallelThreshold)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            result.Add(new Embedding<float>(Embed(value)) { ModelId = ModelId });
+            for (var i = 0; i < texts.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                vectors[i] = Embed(texts[i]);
+            }
+        }
+        else
+        {
+            // An indexing batch is thousands of independent texts: use every core (each vector is a pure function of
+            // its text, so the result does not depend on the partitioning).
+            var parallel = new ParallelOptions { CancellationToken = cancellationToken };
+            Parallel.For(0, (texts.Count + PartitionSize - 1) / PartitionSize, parallel, p =>
+            {
+                for (var i = p * PartitionSize; i < Math.Min(texts.Count, (p + 1) * PartitionSize); i++)
+                {
+                    vectors[i] = Embed(texts[i]);
+                }
+            });
+        }
+
+        var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Length);
+        foreach (var vector in vectors)
+        {
+            result.Add(new Embedding<float>(vector) { ModelId = ModelId });
         }
 
         return Task.FromResult(result);

@@ -45,10 +45,21 @@ internal sealed class LuceneLexicalIndex : IDisposable
     private SearcherManager? _manager;
     private long _readerGeneration = -1;
 
+    // The last writer, kept open (with Lucene's write lock) for a moment after a committed write: a drain writes batch
+    // after batch, and closing a writer waits for its merges while opening one reads every segment's metadata. The
+    // writer is closed once no write has come for IdleClose, when the index is disposed, or after a failed write.
+    private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(1);
+    private readonly System.Threading.Lock _writerLock = new();
+    private readonly Timer _idleTimer;
+    private IndexWriter? _idleWriter;
+    private long _idleWriterGeneration;
+    private bool _disposed;
+
     /// <param name="path">The index folder; <c>null</c> keeps the index in memory (for an in-memory database).</param>
     public LuceneLexicalIndex(string? path)
     {
         _directory = path is null ? new RAMDirectory() : FSDirectory.Open(new DirectoryInfo(path));
+        _idleTimer = new Timer(_ => CloseIdleWriter(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>What <c>--explain</c> says about this engine.</summary>
@@ -56,9 +67,64 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     /// <summary>
     /// Opens the writer, waiting up to a minute for another writer (in this or another process) to finish; the lock is
-    /// held until the writer is disposed.
+    /// held until the writer is disposed, and for up to a second after a committed write (the next write reuses it).
     /// </summary>
-    public Writer OpenWriter() => new(this);
+    /// <remarks>The caller serializes writes: one <see cref="Writer"/> at a time per instance.</remarks>
+    public Writer OpenWriter()
+    {
+        lock (_writerLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _idleTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (_idleWriter is { } idle)
+            {
+                _idleWriter = null;
+                return new Writer(this, idle, _idleWriterGeneration);
+            }
+        }
+
+        return new Writer(this, NewIndexWriter(), null);
+    }
+
+    private IndexWriter NewIndexWriter()
+    {
+        var config = new IndexWriterConfig(EnglishSearchAnalyzer.Version, _analyzer)
+        {
+            OpenMode = OpenMode.CREATE_OR_APPEND,
+            Similarity = new BM25Similarity(),
+            WriteLockTimeout = 60_000,
+            RAMBufferSizeMB = 64,
+        };
+        return new IndexWriter(_directory, config);
+    }
+
+    /// <summary>Keeps a writer whose last commit succeeded open for the next write.</summary>
+    private void KeepOpen(IndexWriter writer, long generation)
+    {
+        lock (_writerLock)
+        {
+            if (!_disposed && _idleWriter is null)
+            {
+                _idleWriter = writer;
+                _idleWriterGeneration = generation;
+                _idleTimer.Change(IdleClose, Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+
+        writer.Dispose();
+    }
+
+    private void CloseIdleWriter()
+    {
+        // Closed under the lock, so a write arriving meanwhile waits here rather than polling Lucene's file lock.
+        lock (_writerLock)
+        {
+            var idle = _idleWriter;
+            _idleWriter = null;
+            idle?.Dispose();
+        }
+    }
 
     /// <summary>The <paramref name="depth"/> best chunks for the text under the filter, best first; empty when no term survives analysis.</summary>
     public List<RankedChunk> Search(string text, VectorFilter filter, int depth, long generation)
@@ -131,6 +197,15 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     public void Dispose()
     {
+        lock (_writerLock)
+        {
+            _disposed = true;
+            _idleTimer.Dispose();
+            var idle = _idleWriter;
+            _idleWriter = null;
+            idle?.Dispose();
+        }
+
         _manager?.Dispose();
         _analyzer.Dispose();
         _directory.Dispose();
@@ -233,24 +308,19 @@ internal sealed class LuceneLexicalIndex : IDisposable
     /// <summary>One write: holds Lucene's write lock until disposed; nothing is visible before <see cref="Commit"/>.</summary>
     internal sealed class Writer : IDisposable
     {
+        private readonly LuceneLexicalIndex _owner;
         private readonly IndexWriter _writer;
         private bool _committed;
 
-        public Writer(LuceneLexicalIndex owner)
+        internal Writer(LuceneLexicalIndex owner, IndexWriter writer, long? committedGeneration)
         {
-            var config = new IndexWriterConfig(EnglishSearchAnalyzer.Version, owner._analyzer)
-            {
-                OpenMode = OpenMode.CREATE_OR_APPEND,
-                Similarity = new BM25Similarity(),
-                WriteLockTimeout = 60_000,
-                RAMBufferSizeMB = 64,
-            };
-            _writer = new IndexWriter(owner._directory, config);
-            CommittedGeneration = GenerationOf(_writer.CommitData);
+            _owner = owner;
+            _writer = writer;
+            CommittedGeneration = committedGeneration ?? GenerationOf(_writer.CommitData);
         }
 
         /// <summary>The SQLite generation the last commit matched; -1 for a new or foreign index.</summary>
-        public long CommittedGeneration { get; }
+        public long CommittedGeneration { get; private set; }
 
         /// <summary>Replaces every chunk of an article with these.</summary>
         public void Replace(string articleId, IEnumerable<LexicalChunk> chunks)
@@ -265,6 +335,15 @@ internal sealed class LuceneLexicalIndex : IDisposable
         /// <summary>Adds a chunk known to be absent (rebuilds).</summary>
         public void Add(LexicalChunk chunk) => _writer.AddDocument(ToDocument(chunk));
 
+        /// <summary>Adds the chunks of an article known to have none in the index (a new article).</summary>
+        public void Add(IEnumerable<LexicalChunk> chunks)
+        {
+            foreach (var chunk in chunks)
+            {
+                _writer.AddDocument(ToDocument(chunk));
+            }
+        }
+
         public void Delete(string articleId) => _writer.DeleteDocuments(new Term(ArticleField, articleId));
 
         public void DeleteAll() => _writer.DeleteAll();
@@ -278,14 +357,19 @@ internal sealed class LuceneLexicalIndex : IDisposable
             });
             _writer.Commit();
             _committed = true;
+            CommittedGeneration = generation;
         }
 
-        /// <summary>Releases the lock; changes never committed are rolled back (Lucene's own close would commit them).</summary>
+        /// <summary>
+        /// Ends the write: a committed writer goes back to its owner for the next write (which releases the lock after
+        /// a second without one); changes never committed are rolled back and the writer closed (Lucene's own close
+        /// would commit them).
+        /// </summary>
         public void Dispose()
         {
-            if (_committed)
+            if (_committed && !_writer.HasUncommittedChanges())
             {
-                _writer.Dispose();
+                _owner.KeepOpen(_writer, CommittedGeneration);
             }
             else
             {
