@@ -68,7 +68,8 @@ internal static class BenchProgram
                 await IngestBench.RunAsync(
                     int.Parse(options.Get("items") ?? "100000", CultureInfo.InvariantCulture),
                     int.Parse(options.Get("feeds") ?? "100", CultureInfo.InvariantCulture),
-                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ingest"));
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ingest"),
+                    options.Get("pipeline") ?? "app");
                 return 0;
             case "stores":
                 StoreBench.Run(
@@ -109,7 +110,7 @@ internal static class BenchProgram
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           peers  --list FILE [--probe true] [--runs 10] [--warmup 3]   (FeedParser and CodeHollow.FeedReader; see bench/peers/run.sh)
           conformance [--folder ../shared/corpora/feeds]   (FeedParser vs FeedReader against rss-parser's recorded outputs)
-          ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
+          ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest] [--pipeline app|sequential]   (the dir is deleted first)
           stores [--items 20000] [--feeds 40] [--rounds 3]   (ingest store phase on SQLite and PostgreSQL side by side; needs FINNEWS_POSTGRES_CONNECTION)
           writer [--runs 200] [--dir /tmp/finnews-bench-writer]   (exact prompt tokens per section, validator time, the kernel writer against a loopback endpoint)
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)

@@ -30,6 +30,9 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
     private const int ParallelThreshold = 64;
     private const int PartitionSize = 32;
 
+    [ThreadStatic]
+    private static Dictionary<ulong, (int Count, float Weight)>? _threadCounts;
+
     private readonly EmbeddingGeneratorMetadata _metadata;
 
     /// <summary>Creates the embedder.</summary>
@@ -107,8 +110,11 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
 
         var words = Tokenize(text);
         // Counted per distinct feature (64-bit hash) before bucketing, so sublinear tf applies to features, not to
-        // whatever happened to collide in a bucket.
-        var counts = new Dictionary<ulong, (int Count, float Weight)>();
+        // whatever happened to collide in a bucket. One map per thread, cleared per text: a cleared Dictionary keeps
+        // its capacity and enumerates in insertion order again, so the sums below run in the same order as with a
+        // new map (same floats), without growing a map per chunk.
+        var counts = _threadCounts ??= new Dictionary<ulong, (int Count, float Weight)>(1024);
+        counts.Clear();
         for (var i = 0; i < words.Count; i++)
         {
             Count(counts, Hash('w', words[i], null), 1f);
@@ -128,6 +134,11 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
             var bucket = (int)((uint)hash % (uint)Dimensions);
             var sign = (hash >> 63) == 0 ? 1f : -1f;
             vector[bucket] += sign * weight * (1f + MathF.Log(count));
+        }
+
+        if (counts.Count > 16 * 1024)
+        {
+            _threadCounts = null; // one very long text should not pin a large map to the thread
         }
 
         var norm = MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(vector));
