@@ -312,16 +312,62 @@ public static partial class HtmlText
         return Collapse(stripped);
     }
 
+    /// <summary>
+    /// Lines of the text (no-break spaces as spaces), each with its runs of spaces, tabs, CR, FF and VT made one
+    /// space and trimmed of any white space, empty lines dropped, joined by <c>\n</c>; in one pass over the text.
+    /// </summary>
     private static string Collapse(string text)
     {
-        var lines = text.Replace('\u00A0', ' ').Split('\n')
-            .Select(l => Spaces().Replace(l, " ").Trim())
-            .Where(l => l.Length > 0);
-        return string.Join('\n', lines);
-    }
+        // Each line is written after the text kept so far (one slot left for its separator), then trimmed and moved
+        // down next to it, or dropped when nothing is left.
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(text.Length + 1);
+        try
+        {
+            var kept = 0;
+            var cursor = 1;
+            var inRun = false;
+            for (var i = 0; i <= text.Length; i++)
+            {
+                var c = i < text.Length ? text[i] : '\n';
+                if (c == '\n')
+                {
+                    var line = buffer.AsSpan(kept + 1, cursor - kept - 1).Trim();
+                    if (!line.IsEmpty)
+                    {
+                        if (kept > 0)
+                        {
+                            buffer[kept++] = '\n';
+                        }
 
-    [GeneratedRegex(@"[ \t\r\f\v]+")]
-    private static partial Regex Spaces();
+                        line.CopyTo(buffer.AsSpan(kept));
+                        kept += line.Length;
+                    }
+
+                    cursor = kept + 1;
+                    inRun = false;
+                }
+                else if (c is ' ' or '\t' or '\r' or '\f' or '\v' or '\u00A0')
+                {
+                    if (!inRun)
+                    {
+                        buffer[cursor++] = ' ';
+                        inRun = true;
+                    }
+                }
+                else
+                {
+                    buffer[cursor++] = c;
+                    inRun = false;
+                }
+            }
+
+            return new string(buffer, 0, kept);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
 
     [GeneratedRegex(@"</?(b|i|em|strong|u|span|font|a|br|small|big|sup|sub|mark|abbr|cite|q)(\s[^<>]*)?/?>", RegexOptions.IgnoreCase)]
     private static partial Regex InlineTag();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 
@@ -187,7 +186,8 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
             }
             else if (!isWordChar && start >= 0)
             {
-                words.Add(text[start..i].ToLower(CultureInfo.InvariantCulture));
+                // Lower-cased straight into the new string (the same invariant casing as string.ToLowerInvariant).
+                words.Add(string.Create(i - start, (text, start), static (span, word) => word.text.AsSpan(word.start, span.Length).ToLowerInvariant(span)));
                 start = -1;
             }
         }
