@@ -86,13 +86,15 @@ internal static class IngestBench
 
         var cpu = Cpu();
         var allocated = GC.GetTotalAllocatedBytes();
+        var paused = GC.GetTotalPauseDuration();
         var first = app ? await StoreAppAsync(ingestor, definitions, "pass 1") : Store(store, normalizer, definitions, documents, "pass 1");
-        Console.WriteLine(RepoPaths.I($"  store phase CPU {Cpu() - cpu:F1} s (user + system, all threads), allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, {GC.CollectionCount(0)} gen0 / {GC.CollectionCount(2)} gen2 GCs so far; loadavg {RepoPaths.LoadAverage()}"));
+        Console.WriteLine(RepoPaths.I($"  store phase CPU {Cpu() - cpu:F1} s (user + system, all threads), allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalSeconds:F1} s; loadavg {RepoPaths.LoadAverage()}"));
         Snapshot("after store");
 
         // The index phase ends when the index is closed: closing waits for Lucene's background merges, which belong to it.
         cpu = Cpu();
         allocated = GC.GetTotalAllocatedBytes();
+        paused = GC.GetTotalPauseDuration();
         timer.Restart();
         var index = new TimedIndex(new SqliteSearchIndex(store.ConnectionString, embedder, HashingEmbedder.ProviderName));
         var indexed = await new SearchIndexer(store, index, NullLogger<SearchIndexer>.Instance).DrainAsync(progress: n =>
@@ -108,7 +110,7 @@ internal static class IngestBench
         Console.WriteLine(RepoPaths.I(
             $"index phase: {indexed:N0} articles in {indexSeconds:F1} s = {indexed / indexSeconds:F0} items/s (embed + Lucene + SQLite + vectors, batches of {SearchIndexer.DefaultBatchSize}; closing the index {indexSeconds - drained:F1} s of it)"));
         Console.WriteLine(RepoPaths.I(
-            $"  index phase CPU {Cpu() - cpu:F1} s, allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, {GC.CollectionCount(0)} gen0 / {GC.CollectionCount(2)} gen2 GCs so far; IndexAsync {index.Seconds:F1} s over {index.Calls} calls (the rest: reading batches from and marking them in the store, closing); loadavg {RepoPaths.LoadAverage()}"));
+            $"  index phase CPU {Cpu() - cpu:F1} s, allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalSeconds:F1} s; IndexAsync {index.Seconds:F1} s over {index.Calls} calls (the rest: reading batches from and marking them in the store, closing); loadavg {RepoPaths.LoadAverage()}"));
         Snapshot("after index");
 
         var storeAndIndex = first.Seconds + indexSeconds;
@@ -242,8 +244,60 @@ internal static class IngestBench
     {
         using var process = Process.GetCurrentProcess();
         process.Refresh();
+        var (committed, mapped) = (Sampler.PeakCommitted, Sampler.PeakFileBacked);
+        Sampler.Reset();
         Console.WriteLine(RepoPaths.I(
-            $"  [{label}] working set {process.WorkingSet64 / 1e6:F0} MB (peak {process.PeakWorkingSet64 / 1e6:F0} MB), managed heap {GC.GetTotalMemory(false) / 1e6:F0} MB"));
+            $"  [{label}] working set {process.WorkingSet64 / 1e6:F0} MB (peak {process.PeakWorkingSet64 / 1e6:F0} MB), managed heap {GC.GetTotalMemory(false) / 1e6:F0} MB; since the last line: GC committed peak {committed / 1e6:F0} MB, file-backed resident peak {mapped / 1e6:F0} MB"));
+    }
+
+    /// <summary>Samples the GC's committed memory and the file-backed resident pages (mapped index files) every 50 ms.</summary>
+    private static class Sampler
+    {
+        private static long _committed;
+        private static long _fileBacked;
+        private static readonly Timer Timer = new(_ => Sample(), null, 0, 50);
+
+        public static long PeakCommitted => Interlocked.Read(ref _committed);
+
+        public static long PeakFileBacked => Interlocked.Read(ref _fileBacked);
+
+        public static void Reset()
+        {
+            GC.KeepAlive(Timer);
+            Interlocked.Exchange(ref _committed, 0);
+            Interlocked.Exchange(ref _fileBacked, 0);
+        }
+
+        private static void Sample()
+        {
+            var committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            long fileBacked = 0;
+            try
+            {
+                // RssFile in /proc/self/status: resident pages backed by files (the memory-mapped Lucene segments).
+                foreach (var line in File.ReadLines("/proc/self/status"))
+                {
+                    if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+                    {
+                        fileBacked = long.Parse(line.AsSpan(8).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            Max(ref _committed, committed);
+            Max(ref _fileBacked, fileBacked);
+        }
+
+        private static void Max(ref long field, long value)
+        {
+            long seen;
+            while (value > (seen = Interlocked.Read(ref field)) && Interlocked.CompareExchange(ref field, value, seen) != seen)
+            {
+            }
+        }
     }
 
     private static long DbBytes(string path) =>

@@ -282,24 +282,6 @@ internal sealed class LuceneLexicalIndex : IDisposable
         }
     }
 
-    private static Document ToDocument(LexicalChunk chunk)
-    {
-        var document = new Document
-        {
-            new StringField(ChunkField, chunk.ChunkId, Field.Store.YES),
-            new StringField(ArticleField, chunk.ArticleId, Field.Store.YES),
-            new Int64Field(PublishedField, chunk.PublishedMs, Field.Store.YES),
-            new StringField(FeedField, chunk.FeedId, Field.Store.NO),
-            new TextField(TextField, chunk.Text, Field.Store.NO),
-        };
-        foreach (var ticker in chunk.Tickers)
-        {
-            document.Add(new StringField(TickerField, ticker, Field.Store.NO));
-        }
-
-        return document;
-    }
-
     private sealed class Bm25SearcherFactory : SearcherFactory
     {
         public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = new BM25Similarity() };
@@ -312,6 +294,17 @@ internal sealed class LuceneLexicalIndex : IDisposable
         private readonly IndexWriter _writer;
         private bool _committed;
 
+        // One set of fields, refilled per chunk: Lucene has consumed a document when AddDocument returns, and a reused
+        // field also reuses its token stream (a write runs on one thread at a time).
+        // The chunk id is stored only: hits read it back, nothing searches or deletes by it (deletes go by article),
+        // and a unique indexed term per chunk made every segment merge rebuild a terms dictionary as large as the index.
+        private readonly StoredField _chunkId = new(ChunkField, string.Empty);
+        private readonly StringField _articleId = new(ArticleField, string.Empty, Field.Store.YES);
+        private readonly Int64Field _published = new(PublishedField, 0L, Field.Store.YES);
+        private readonly StringField _feed = new(FeedField, string.Empty, Field.Store.NO);
+        private readonly TextField _text = new(TextField, string.Empty, Field.Store.NO);
+        private readonly List<StringField> _tickers = [];
+
         internal Writer(LuceneLexicalIndex owner, IndexWriter writer, long? committedGeneration)
         {
             _owner = owner;
@@ -321,6 +314,28 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
         /// <summary>The SQLite generation the last commit matched; -1 for a new or foreign index.</summary>
         public long CommittedGeneration { get; private set; }
+
+        private Document ToDocument(LexicalChunk chunk)
+        {
+            _chunkId.SetStringValue(chunk.ChunkId);
+            _articleId.SetStringValue(chunk.ArticleId);
+            _published.SetInt64Value(chunk.PublishedMs);
+            _feed.SetStringValue(chunk.FeedId);
+            _text.SetStringValue(chunk.Text);
+            var document = new Document { _chunkId, _articleId, _published, _feed, _text };
+            for (var i = 0; i < chunk.Tickers.Count; i++)
+            {
+                if (i == _tickers.Count)
+                {
+                    _tickers.Add(new StringField(TickerField, string.Empty, Field.Store.NO));
+                }
+
+                _tickers[i].SetStringValue(chunk.Tickers[i]);
+                document.Add(_tickers[i]);
+            }
+
+            return document;
+        }
 
         /// <summary>Replaces every chunk of an article with these.</summary>
         public void Replace(string articleId, IEnumerable<LexicalChunk> chunks)
