@@ -27,6 +27,13 @@ internal sealed record LexicalChunk(string ChunkId, string ArticleId, long Publi
 internal sealed class LuceneLexicalIndex : IDisposable
 {
     private const string GenerationKey = "generation";
+
+    // The document layout, recorded in every commit beside the generation. An index written with another layout
+    // counts as behind and is rebuilt from search_chunks by the next writer. 2: the publication time as doc values
+    // (no indexed numeric terms, which made up most of the unique terms every segment merge rebuilt) and chunk ids
+    // stored, not indexed.
+    private const string LayoutKey = "layout";
+    private const string Layout = "2";
     private const string ChunkField = "chunk_id";
     private const string ArticleField = "article_id";
     private const string PublishedField = "published";
@@ -250,12 +257,17 @@ internal sealed class LuceneLexicalIndex : IDisposable
     private static long GenerationOf(IDictionary<string, string>? userData) =>
         userData is not null && userData.TryGetValue(GenerationKey, out var value) ? long.Parse(value, CultureInfo.InvariantCulture) : -1;
 
+    /// <summary>The generation a commit matches, or -1 when it was written with another document layout (so it is rebuilt).</summary>
+    private static long CurrentLayoutGenerationOf(IDictionary<string, string>? userData) =>
+        userData is not null && userData.TryGetValue(LayoutKey, out var layout) && layout == Layout ? GenerationOf(userData) : -1;
+
     private static QueryWrapperFilter? Filter(VectorFilter filter)
     {
         var clauses = new BooleanQuery();
         if (filter.SinceMs is not null || filter.UntilMs is not null)
         {
-            clauses.Add(NumericRangeQuery.NewInt64Range(PublishedField, filter.SinceMs, filter.UntilMs, true, false), Occur.MUST);
+            // Checked against the doc values of the documents the other clauses and the query match.
+            clauses.Add(new ConstantScoreQuery(FieldCacheRangeFilter.NewInt64Range(PublishedField, filter.SinceMs, filter.UntilMs, true, false)), Occur.MUST);
         }
 
         if (filter.Sources is { Count: > 0 } sources)
@@ -300,7 +312,8 @@ internal sealed class LuceneLexicalIndex : IDisposable
         // and a unique indexed term per chunk made every segment merge rebuild a terms dictionary as large as the index.
         private readonly StoredField _chunkId = new(ChunkField, string.Empty);
         private readonly StringField _articleId = new(ArticleField, string.Empty, Field.Store.YES);
-        private readonly Int64Field _published = new(PublishedField, 0L, Field.Store.YES);
+        private readonly NumericDocValuesField _published = new(PublishedField, 0L);
+        private readonly StoredField _publishedStored = new(PublishedField, 0L);
         private readonly StringField _feed = new(FeedField, string.Empty, Field.Store.NO);
         private readonly TextField _text = new(TextField, string.Empty, Field.Store.NO);
         private readonly List<StringField> _tickers = [];
@@ -309,7 +322,7 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             _owner = owner;
             _writer = writer;
-            CommittedGeneration = committedGeneration ?? GenerationOf(_writer.CommitData);
+            CommittedGeneration = committedGeneration ?? CurrentLayoutGenerationOf(_writer.CommitData);
         }
 
         /// <summary>The SQLite generation the last commit matched; -1 for a new or foreign index.</summary>
@@ -320,9 +333,10 @@ internal sealed class LuceneLexicalIndex : IDisposable
             _chunkId.SetStringValue(chunk.ChunkId);
             _articleId.SetStringValue(chunk.ArticleId);
             _published.SetInt64Value(chunk.PublishedMs);
+            _publishedStored.SetInt64Value(chunk.PublishedMs);
             _feed.SetStringValue(chunk.FeedId);
             _text.SetStringValue(chunk.Text);
-            var document = new Document { _chunkId, _articleId, _published, _feed, _text };
+            var document = new Document { _chunkId, _articleId, _published, _publishedStored, _feed, _text };
             for (var i = 0; i < chunk.Tickers.Count; i++)
             {
                 if (i == _tickers.Count)
@@ -369,6 +383,7 @@ internal sealed class LuceneLexicalIndex : IDisposable
             _writer.SetCommitData(new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [GenerationKey] = generation.ToString(CultureInfo.InvariantCulture),
+                [LayoutKey] = Layout,
             });
             _writer.Commit();
             _committed = true;
