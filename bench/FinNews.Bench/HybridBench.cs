@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using FinNews.Core.Feeds;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Evaluation;
-using FinNews.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace FinNews.Bench;

@@ -4,7 +4,7 @@ using System.Security;
 using System.Text;
 using FinNews.Core.Feeds;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 

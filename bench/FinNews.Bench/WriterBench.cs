@@ -5,7 +5,7 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FinNews.Bench;

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FinNews.Core.Briefing;

@@ -1,4 +1,5 @@
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 
 namespace FinNews.Core.Briefing;
 

@@ -351,7 +351,7 @@ public sealed class LlmWriter : IReportingBriefingWriter
     {
         ArgumentNullException.ThrowIfNull(material);
         ArgumentNullException.ThrowIfNull(sources);
-        var storyOf = new Dictionary<string, (int Story, Storage.Article Article)>(StringComparer.Ordinal);
+        var storyOf = new Dictionary<string, (int Story, Feeds.Article Article)>(StringComparer.Ordinal);
         for (var i = 0; i < material.Stories.Count; i++)
         {
             foreach (var a in material.Stories[i].Articles)

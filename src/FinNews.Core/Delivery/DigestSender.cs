@@ -1,5 +1,5 @@
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -61,7 +61,7 @@ public sealed record DigestRunResult(string? BriefingId, int Due, int Sent, int 
 /// leaves no way to know), so this sender is <b>at most once</b>: each delivery is claimed in the send log
 /// (status "sending", UNIQUE(subscriber, briefing)) before the SMTP conversation, and only the claim that inserted
 /// the row sends. A crash between send and mark leaves the row "sending": it is never resent automatically, and
-/// <see cref="DeliveryStore.ListProblems"/> reports it for an operator. A missed digest is a lesser harm than a
+/// <see cref="IDeliveryStore.ListProblems"/> reports it for an operator. A missed digest is a lesser harm than a
 /// duplicate to every subscriber after each crash loop.</para>
 /// <para>Within a run a failed attempt is retried after an exponential backoff (<see cref="DigestOptions.RetryAttempts"/>,
 /// <see cref="DigestOptions.RetryBaseDelaySeconds"/> doubled each time); permanent SMTP errors (5xx: mailbox unknown,

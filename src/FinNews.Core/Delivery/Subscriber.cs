@@ -21,7 +21,7 @@ public sealed record Subscriber(
     bool Active,
     DateTimeOffset CreatedAt);
 
-/// <summary>What a new subscription asks for; validated by <see cref="DeliveryStore.AddSubscriber"/>.</summary>
+/// <summary>What a new subscription asks for; validated by <see cref="IDeliveryStore.AddSubscriber"/> (<see cref="SubscriberRules"/>).</summary>
 public sealed record NewSubscriber(
     string Email,
     string TimeZone = "UTC",

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using FinNews.Core.Storage;
 
 namespace FinNews.Core.Feeds;
 

@@ -1,4 +1,3 @@
-using FinNews.Core.Storage;
 
 namespace FinNews.Core.Feeds;
 

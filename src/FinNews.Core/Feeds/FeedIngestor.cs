@@ -1,4 +1,3 @@
-using FinNews.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FinNews.Core.Feeds;

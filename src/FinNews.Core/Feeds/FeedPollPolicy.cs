@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using FinNews.Core.Storage;
 
 namespace FinNews.Core.Feeds;
 

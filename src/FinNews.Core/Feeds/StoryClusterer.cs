@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using FinNews.Core.Storage;
 
 namespace FinNews.Core.Feeds;
 

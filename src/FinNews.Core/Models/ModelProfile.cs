@@ -11,7 +11,7 @@ namespace FinNews.Core.Models;
 /// </summary>
 public sealed record ModelProfile
 {
-    /// <summary>Profile name (briefing, base, embedding).</summary>
+    /// <summary>Profile name (briefing, base, judge, embedding; any name works).</summary>
     public required string Name { get; init; }
 
     /// <summary>Off by default: a disabled profile is never called, so the offline default stays extractive.</summary>

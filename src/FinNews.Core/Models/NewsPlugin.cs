@@ -2,8 +2,9 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.SemanticKernel;
 
 namespace FinNews.Core.Models;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 
 namespace FinNews.Core.Search;
 

@@ -1,4 +1,4 @@
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 
 namespace FinNews.Core.Search;
 

@@ -1,4 +1,4 @@
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.Extensions.Logging;
 
 namespace FinNews.Core.Search;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 

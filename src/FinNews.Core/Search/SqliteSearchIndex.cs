@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using FinNews.Core.Feeds;
 using FinNews.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;

@@ -31,7 +31,14 @@ public sealed record EvalSummary(
     long PromptTokens,
     long CompletionTokens,
     decimal? Cost,
-    int Errors);
+    int Errors,
+    EvalJudgeSummary? Judge = null);
+
+/// <summary>What the citation judge found for one configuration: its own precision (supported pairs / pairs; unclear
+/// verdicts count against), the precision of validator and judge together, the pairs the validator passed and the judge
+/// rejected, unclear verdicts, and what judging cost.</summary>
+public sealed record EvalJudgeSummary(int Pairs, double? Precision, double? PrecisionWithValidator, int ValidatorPassedJudgeRejected, int Unclear,
+    long PromptTokens, long CompletionTokens, decimal? Cost, string? Error);
 
 /// <summary>
 /// The result of <c>finnews eval answers</c>: every answer with its measurements, a summary per configuration, and the
@@ -39,7 +46,7 @@ public sealed record EvalSummary(
 /// bar charts.
 /// </summary>
 public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int Unanswerable, IReadOnlyList<EvalConfiguration> Configurations,
-    IReadOnlyList<EvalOutcome> Outcomes)
+    IReadOnlyList<EvalOutcome> Outcomes, string? Judge = null)
 {
     /// <summary>One summary per configuration, in run order.</summary>
     public IReadOnlyList<EvalSummary> Summaries => Configurations.Select(Summarize).ToList();
@@ -72,7 +79,17 @@ public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int U
             all.Sum(o => o.PromptTokens),
             all.Sum(o => o.CompletionTokens),
             all.All(o => o.Cost is not null) ? all.Sum(o => o.Cost!.Value) : null,
-            all.Count(o => o.Error is not null));
+            all.Count(o => o.Error is not null),
+            Judge is null ? null : JudgeSummary(all.Where(o => o.Judge is not null).Select(o => o.Judge!).ToList()));
+    }
+
+    private static EvalJudgeSummary JudgeSummary(List<JudgeOutcome> judged)
+    {
+        var pairs = judged.Sum(j => j.Pairs);
+        double? Share(int part) => pairs == 0 ? null : part / (double)pairs;
+        return new EvalJudgeSummary(pairs, Share(judged.Sum(j => j.Supported)), Share(judged.Sum(j => j.BothSupported)),
+            judged.Sum(j => j.ValidatorPassedJudgeRejected), judged.Sum(j => j.Unclear), judged.Sum(j => j.PromptTokens), judged.Sum(j => j.CompletionTokens),
+            judged.All(j => j.Cost is not null) ? judged.Sum(j => j.Cost!.Value) : null, judged.Select(j => j.Error).FirstOrDefault(e => e is not null));
     }
 
     private static long Percentile(List<long> sorted, double p) =>
@@ -97,12 +114,34 @@ public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int U
                 .Append(c, $"{s.FiguresCaught} of {s.FiguresInvented} | {Pct(s.HouseStyle)} | {s.LatencyP50Ms} | {s.LatencyP95Ms} | {s.PromptTokens} / {s.CompletionTokens} | {Money(s.Cost)} |\n");
         }
 
+        if (Judge is not null)
+        {
+            sb.Append(c, $"\n## Citation judge: {Judge}\n\nEach (sentence, cited source) pair graded by the judge model; the validator checks only figures and tickers.\n\n")
+                .Append("| configuration | pairs judged | judge precision | validator and judge | validator passed, judge rejected | unclear verdicts | judge tokens in / out | judge cost |\n")
+                .Append("|---|---|---|---|---|---|---|---|\n");
+            foreach (var s in Summaries.Where(s => s.Judge is not null))
+            {
+                var j = s.Judge!;
+                sb.Append(c, $"| {s.Configuration} | {j.Pairs} | {Pct(j.Precision)} | {Pct(j.PrecisionWithValidator)} | {j.ValidatorPassedJudgeRejected} | {j.Unclear} | {j.PromptTokens} / {j.CompletionTokens} | {Money(j.Cost)} |\n");
+            }
+
+            if (Summaries.Select(s => s.Judge?.Error).FirstOrDefault(e => e is not null) is { } failure)
+            {
+                sb.Append(c, $"\nThe judge failed at least once ({failure}); failed calls count as unclear.\n");
+            }
+        }
+
         sb.Append("\n## Trade-offs\n\n| | ").AppendJoin(" | ", Summaries.Select(s => s.Configuration)).Append(" |\n|---|")
             .Append(string.Concat(Summaries.Select(_ => "---|"))).Append('\n');
         void Row(string name, Func<EvalSummary, string> value) =>
             sb.Append("| ").Append(name).Append(" | ").AppendJoin(" | ", Summaries.Select(value)).Append(" |\n");
         Row("freshness (facts of news after the model's cutoff)", s => Pct(s.Freshness));
         Row("attribution (citations that hold their sentence)", s => s.CitationPairs() == 0 ? "no citations" : Pct(s.CitationPrecision));
+        if (Judge is not null)
+        {
+            Row("attribution, judged (validator and judge agree)", s => s.CitationPairs() == 0 ? "no citations" : Pct(s.Judge?.PrecisionWithValidator));
+        }
+
         Row("speed (p50 / p95 ms)", s => string.Create(c, $"{s.LatencyP50Ms} / {s.LatencyP95Ms}"));
         Row("cost (question set)", s => Money(s.Cost));
         Row("domain accuracy (expected facts stated)", s => Pct(s.FactRecall));
@@ -114,7 +153,7 @@ public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int U
     }
 
     /// <summary>The report as JSON: summaries and every answer.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new EvalJson(RanAt, Questions, Unanswerable, Summaries, Outcomes),
+    public string ToJson() => JsonSerializer.Serialize(new EvalJson(RanAt, Questions, Unanswerable, Summaries, Outcomes, Judge),
         new JsonSerializerOptions(EvalReportJsonContext.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }.GetTypeInfo(typeof(EvalJson)));
 
     /// <summary>A self-contained HTML page: the tables and an SVG bar chart per measure. Every model text is encoded.</summary>
@@ -137,7 +176,13 @@ public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int U
         }
 
         sb.Append("</table><div class=\"charts\">");
-        sb.Append(Bars("Freshness", summaries, s => s.Freshness)).Append(Bars("Citation precision", summaries, s => s.CitationPrecision))
+        sb.Append(Bars("Freshness", summaries, s => s.Freshness)).Append(Bars("Citation precision", summaries, s => s.CitationPrecision));
+        if (Judge is not null)
+        {
+            sb.Append(Bars("Citation precision, validator and judge", summaries, s => s.Judge?.PrecisionWithValidator));
+        }
+
+        sb
             .Append(Bars("Figures backed, as shown", summaries, s => s.FaithfulnessShown)).Append(Bars("Domain accuracy (fact recall)", summaries, s => s.FactRecall))
             .Append(Bars("House style", summaries, s => s.HouseStyle));
         var slowest = Math.Max(1, summaries.Max(s => s.LatencyP50Ms));
@@ -178,7 +223,8 @@ public sealed record AnswerEvalReport(DateTimeOffset RanAt, int Questions, int U
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    internal sealed record EvalJson(DateTimeOffset RanAt, int Questions, int Unanswerable, IReadOnlyList<EvalSummary> Summaries, IReadOnlyList<EvalOutcome> Answers);
+    internal sealed record EvalJson(DateTimeOffset RanAt, int Questions, int Unanswerable, IReadOnlyList<EvalSummary> Summaries, IReadOnlyList<EvalOutcome> Answers,
+        string? Judge);
 }
 
 internal static class EvalSummaryExtensions

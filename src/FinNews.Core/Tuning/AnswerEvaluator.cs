@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using FinNews.Core.Briefing;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,7 +56,8 @@ public sealed record EvalOutcome(
     decimal? Cost,
     int GoldSources,
     int GoldSourcesCited,
-    string? Error);
+    string? Error,
+    JudgeOutcome? Judge = null);
 
 /// <summary>
 /// Runs a question set over configurations {extractive, each model} x {closed-book, retrieval, tools} and measures,
@@ -74,30 +76,37 @@ public sealed partial class AnswerEvaluator
 {
     private const int RetrievalLimit = 6;
     private readonly ISearchIndex _index;
-    private readonly SqliteStore _store;
+    private readonly IArticleStore _articles;
+    private readonly IMarketStore _market;
     private readonly CitationValidator _validator;
     private readonly Relevance _relevance;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly NewsPlugin _news;
 
-    public AnswerEvaluator(ISearchIndex index, SqliteStore store, CitationValidator validator, Relevance relevance, TimeProvider time,
-        ILoggerFactory? loggerFactory = null)
+    // The (sentence, cited source, validator passed) pairs of the answer last measured, for the judge.
+    private List<(string Sentence, string Source, bool ValidatorPassed)> _lastPairs = [];
+
+    public AnswerEvaluator(ISearchIndex index, IArticleStore articles, IMarketStore market, CitationValidator validator, Relevance relevance,
+        TimeProvider time, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(index);
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(articles);
+        ArgumentNullException.ThrowIfNull(market);
         _index = index;
-        _store = store;
+        _articles = articles;
+        _market = market;
         _validator = validator;
         _relevance = relevance;
         _time = time;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _news = new NewsPlugin(index, store, store);
+        _news = new NewsPlugin(index, articles, market);
     }
 
     /// <summary>Answers every question in every configuration; <paramref name="progress"/> hears one line per configuration.</summary>
+    /// <remarks>With a <paramref name="judge"/>, every (sentence, cited source) pair of every answer is also graded by it.</remarks>
     public async Task<AnswerEvalReport> RunAsync(IReadOnlyList<EvalQuestion> questions, IReadOnlyList<EvalModel> models, IReadOnlyList<string> modes,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        IProgress<string>? progress, CancellationToken cancellationToken, CitationJudge? judge = null)
     {
         ArgumentNullException.ThrowIfNull(questions);
         ArgumentNullException.ThrowIfNull(models);
@@ -106,12 +115,12 @@ public sealed partial class AnswerEvaluator
         var configurations = new List<EvalConfiguration>();
         if (modes.Contains(EvalModes.Retrieval) || modes.Contains(EvalModes.Tools))
         {
-            var extractive = new AnswerService(_index, _store, _store, null, null, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>());
+            var extractive = new AnswerService(_index, _articles, _market, null, null, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>());
             var config = new EvalConfiguration("extractive · retrieval", "extractive", "(no model)", EvalModes.Retrieval, null);
             configurations.Add(config);
             foreach (var q in questions)
             {
-                outcomes.Add(await ExtractiveAsync(config, extractive, q, cancellationToken));
+                outcomes.Add(await JudgedAsync(await ExtractiveAsync(config, extractive, q, cancellationToken), judge, cancellationToken));
             }
 
             progress?.Report($"{config.Name}: {questions.Count} questions");
@@ -126,25 +135,29 @@ public sealed partial class AnswerEvaluator
                 var config = new EvalConfiguration($"{model.Label} · {mode}", model.Label, model.Profile.Model, mode, model.Profile);
                 configurations.Add(config);
                 var answerer = mode == EvalModes.Tools
-                    ? new AnswerService(_index, _store, _store, kernel, model.Profile, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>())
+                    ? new AnswerService(_index, _articles, _market, kernel, model.Profile, _relevance, _time, _loggerFactory.CreateLogger<AnswerService>())
                     : null;
                 foreach (var q in questions)
                 {
                     recorder.Clear();
-                    outcomes.Add(mode switch
+                    outcomes.Add(await JudgedAsync(mode switch
                     {
                         EvalModes.ClosedBook => await ClosedBookAsync(config, kernel, recorder, q, cancellationToken),
                         EvalModes.Retrieval => await RetrievalAsync(config, kernel, recorder, q, cancellationToken),
                         _ => await ToolsAsync(config, answerer!, recorder, q, cancellationToken),
-                    });
+                    }, judge, cancellationToken));
                 }
 
                 progress?.Report($"{config.Name}: {questions.Count} questions");
             }
         }
 
-        return new AnswerEvalReport(_time.GetUtcNow(), questions.Count, questions.Count(q => !q.Answerable), configurations, outcomes);
+        return new AnswerEvalReport(_time.GetUtcNow(), questions.Count, questions.Count(q => !q.Answerable), configurations, outcomes, judge?.Describe);
     }
+
+    // The judge grades the pairs the answer just measured (closed-book answers cite nothing, so it has nothing to grade).
+    private async Task<EvalOutcome> JudgedAsync(EvalOutcome outcome, CitationJudge? judge, CancellationToken cancellationToken) =>
+        judge is null ? outcome : outcome with { Judge = await judge.JudgeAsync(_lastPairs, cancellationToken) };
 
     private async Task<EvalOutcome> ExtractiveAsync(EvalConfiguration config, AnswerService answerer, EvalQuestion q, CancellationToken cancellationToken)
     {
@@ -257,7 +270,7 @@ public sealed partial class AnswerEvaluator
     // The sources of an answer as the validator sees them, rebuilt from the store (article text, or the market row).
     private Task<Dictionary<int, NumberedSource>> NumberedAsync(IReadOnlyList<BriefingSource> sources)
     {
-        var articles = _store.GetArticles(sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!)).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var articles = _articles.GetArticles(sources.Where(s => s.ArticleId is not null).Select(s => s.ArticleId!)).ToDictionary(a => a.Id, StringComparer.Ordinal);
         var numbered = new Dictionary<int, NumberedSource>();
         foreach (var s in sources)
         {
@@ -265,7 +278,7 @@ public sealed partial class AnswerEvaluator
             {
                 numbered[s.Number] = new NumberedSource(s.Number, a.Id, $"{a.Title}\n{a.Summary}\n{a.Body}", a.Tickers, DateOnly.FromDateTime(a.PublishedAt.UtcDateTime));
             }
-            else if (BriefingEditChecker.MarketMoveFor(_store, s) is { } move)
+            else if (BriefingEditChecker.MarketMoveFor(_market, s) is { } move)
             {
                 numbered[s.Number] = LlmWriter.NumberSources(new SectionMaterial("eval", "eval", [], [move]))[0] with { Number = s.Number };
             }
@@ -282,13 +295,16 @@ public sealed partial class AnswerEvaluator
         var shownFigures = shown.SelectMany(s => Figures.Extract(s.Text)).ToList();
         var factsFound = q.Expected.Count(f => States(shownText, shownFigures, f));
         int pairs = 0, supportedPairs = 0, sentencesSupported = 0;
+        _lastPairs = [];
         foreach (var s in shown)
         {
             var any = false;
             foreach (var n in s.Citations.Distinct())
             {
                 pairs++;
-                if (_validator.Check(new ProposedBullet(null, s.Text, [n], []), sources).Count == 0)
+                var passed = _validator.Check(new ProposedBullet(null, s.Text, [n], []), sources).Count == 0;
+                _lastPairs.Add((s.Text, sources.GetValueOrDefault(n)?.Text ?? "(the cited source does not exist)", passed));
+                if (passed)
                 {
                     supportedPairs++;
                     any = true;

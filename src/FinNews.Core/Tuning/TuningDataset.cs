@@ -5,8 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Models;
-using FinNews.Core.Storage;
 
 namespace FinNews.Core.Tuning;
 
@@ -85,14 +85,24 @@ public sealed record TuningDatasetBuild(
 /// </remarks>
 public sealed class TuningDataset
 {
-    private readonly SqliteStore _store;
+    private readonly IBriefingStore _briefings;
+    private readonly IArticleStore _articles;
+    private readonly IMarketStore _market;
     private readonly CitationValidator _validator;
 
-    public TuningDataset(SqliteStore store, CitationValidator validator)
+    /// <param name="briefings">The approved briefings (any version) and their sources' ids.</param>
+    /// <param name="articles">The cited articles, their story clusters and the window's distractors.</param>
+    /// <param name="market">The bars that cited market rows are recomputed from.</param>
+    /// <param name="validator">Checks every approved bullet against the prompt's sources.</param>
+    public TuningDataset(IBriefingStore briefings, IArticleStore articles, IMarketStore market, CitationValidator validator)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(briefings);
+        ArgumentNullException.ThrowIfNull(articles);
+        ArgumentNullException.ThrowIfNull(market);
         ArgumentNullException.ThrowIfNull(validator);
-        _store = store;
+        _briefings = briefings;
+        _articles = articles;
+        _market = market;
         _validator = validator;
     }
 
@@ -101,7 +111,7 @@ public sealed class TuningDataset
     {
         ArgumentNullException.ThrowIfNull(options);
         var tokenizer = ModelTokenizer.For(options.Model);
-        var approved = _store.ApprovedBriefings();
+        var approved = _briefings.ApprovedBriefings();
         var examples = new List<TuningExample>();
         var refused = new List<RefusedExample>();
         var duplicates = new List<DuplicateExample>();
@@ -190,7 +200,7 @@ public sealed class TuningDataset
 
             if (source.Kind == SourceKind.MarketData)
             {
-                if (BriefingEditChecker.MarketMoveFor(_store, source) is not { } move)
+                if (BriefingEditChecker.MarketMoveFor(_market, source) is not { } move)
                 {
                     reasons.Add(string.Create(CultureInfo.InvariantCulture, $"source [{n}] ({source.Title}): its market bars are no longer stored, so it cannot be in the prompt"));
                     continue;
@@ -202,7 +212,7 @@ public sealed class TuningDataset
                 continue;
             }
 
-            if (source.ArticleId is null || _store.GetArticle(source.ArticleId) is not { } article)
+            if (source.ArticleId is null || _articles.GetArticle(source.ArticleId) is not { } article)
             {
                 reasons.Add(string.Create(CultureInfo.InvariantCulture, $"source [{n}] (\"{source.Title}\") is no longer stored, so it cannot be in the prompt"));
                 continue;
@@ -267,8 +277,8 @@ public sealed class TuningDataset
             return [];
         }
 
-        var candidates = _store.ArticlesInWindow(briefing.WindowStart, briefing.WindowEnd, briefing.CoveredUntil);
-        var clusters = _store.ClusterIds(candidates.Select(a => a.Id).Concat(cited.Select(a => a.Id)));
+        var candidates = _articles.ArticlesInWindow(briefing.WindowStart, briefing.WindowEnd, briefing.CoveredUntil);
+        var clusters = _articles.ClusterIds(candidates.Select(a => a.Id).Concat(cited.Select(a => a.Id)));
         var citedIds = cited.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
         var citedClusters = cited.Select(a => clusters.GetValueOrDefault(a.Id)).Where(c => c is not null).ToHashSet(StringComparer.Ordinal);
         var usedClusters = new HashSet<string>(StringComparer.Ordinal);
@@ -295,7 +305,7 @@ public sealed class TuningDataset
     // position fixed by a hash.
     private List<StoryCluster> Stories(BriefingDocument briefing, BriefingSection section, List<Article> cited, List<Article> distractors)
     {
-        var clusters = _store.ClusterIds(cited.Select(a => a.Id));
+        var clusters = _articles.ClusterIds(cited.Select(a => a.Id));
         var stories = cited.GroupBy(a => clusters.GetValueOrDefault(a.Id) ?? a.Id, StringComparer.Ordinal)
             .Select(g => new StoryCluster(g.ToList())).ToList();
         foreach (var d in distractors)

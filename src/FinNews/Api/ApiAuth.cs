@@ -4,33 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace FinNews.Api;
 
-/// <summary>API-key authentication (section "Auth").</summary>
-/// <remarks>
-/// <see cref="Enabled"/> is false by default so the embedded offline install keeps its anonymous UI and API: then
-/// <see cref="ApiAuth.RequireScope"/> lets every request through. Set <c>Auth:Enabled = true</c> (or
-/// <c>FINNEWS_Auth__Enabled=true</c>) on any server reachable by others. <c>/health</c> is never behind a key.
-/// </remarks>
-public sealed class AuthOptions
-{
-    /// <summary>Whether groups marked with <see cref="ApiAuth.RequireScope"/> demand a key.</summary>
-    public bool Enabled { get; set; }
-
-    /// <summary>How long a page sign-in lasts, in hours (1 to 8760); revoking the key ends it at once.</summary>
-    public int SessionHours { get; set; } = 12;
-}
-
-/// <summary>Checks the "Auth" section on start, naming the setting and its bad value.</summary>
-public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.SessionHours is >= 1 and <= 8760
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(string.Create(CultureInfo.InvariantCulture, $"Auth:SessionHours = {options.SessionHours}: must be between 1 and 8760."));
-    }
-}
-
 /// <summary>
 /// Guards a route group with an API key (<c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>) of at
 /// least a given scope, and the key's per-minute rate limit.

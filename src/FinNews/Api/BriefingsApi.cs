@@ -1,5 +1,5 @@
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
 

@@ -1,6 +1,4 @@
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
-using FinNews.Hosting;
 
 namespace FinNews.Api;
 

@@ -120,6 +120,6 @@ internal sealed record NormalizedItem(string? Id, string Title, string? Link, st
 [JsonSerializable(typeof(NormalizedFeed))]
 [JsonSerializable(typeof(List<FinNewsCli.FeedListing>))]
 [JsonSerializable(typeof(List<FinNewsCli.StoryListing>))]
-[JsonSerializable(typeof(List<FinNews.Hosting.FeedHealthRow>))]
-[JsonSerializable(typeof(List<FinNews.Api.SearchResult>))]
+[JsonSerializable(typeof(List<FinNews.Core.Feeds.FeedHealthRow>))]
+[JsonSerializable(typeof(List<FinNews.Core.Search.SearchResult>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

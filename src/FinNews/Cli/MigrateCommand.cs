@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using FinNews.Core.Access;
-using FinNews.Core.Delivery;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using Spectre.Console;
 
@@ -41,8 +40,8 @@ public static partial class FinNewsCli
             // Open the embedded stores first: an installation from an older release gets every table and column.
             var sqlite = new SqliteStore(path);
             sqlite.Initialize();
-            new DeliveryStore(sqlite.ConnectionString, Clock).Initialize();
-            new ApiKeyStore(sqlite.ConnectionString, Clock).Initialize();
+            new SqliteDeliveryStore(sqlite.ConnectionString, Clock).Initialize();
+            new SqliteApiKeyStore(sqlite.ConnectionString, Clock).Initialize();
             using var postgres = new PostgresStore(StorageServices.PostgresConnection(), Clock);
             postgres.Initialize();
             Console.WriteLine($"Copying {path} into {postgres.Display}{(parse.GetValue(restart) ? " (from the start)" : "")}.");

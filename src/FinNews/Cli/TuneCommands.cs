@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
+using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using FinNews.Core.Tuning;
 using FinNews.Hosting;
 using Spectre.Console;
@@ -63,7 +63,6 @@ internal static partial class TuneCommands
             }
 
             using var host = AppHost.BuildTool(FinNewsCli.Paths(parse), FinNewsCli.Clock, parse.GetValue(FinNewsCli.VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
             var profiles = host.Services.GetRequiredService<ModelProfiles>();
             var target = parse.GetValue(model) ?? profiles.Find(ModelProfiles.Base)?.Model ?? new TuningDatasetOptions().Model;
             if (ModelsFileEditor.InvalidModelId(target) is { } bad)
@@ -74,7 +73,8 @@ internal static partial class TuneCommands
 
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(FinNewsCli.DataDirectory(host), DefaultDataset));
             var watchlist = host.Services.GetRequiredService<Watchlist>();
-            var build = new TuningDataset(store, host.Services.GetRequiredService<CitationValidator>()).Build(new TuningDatasetOptions
+            var build = new TuningDataset(host.Services.GetRequiredService<IBriefingStore>(), host.Services.GetRequiredService<IArticleStore>(),
+                host.Services.GetRequiredService<IMarketStore>(), host.Services.GetRequiredService<CitationValidator>()).Build(new TuningDatasetOptions
             {
                 Model = target,
                 Distractors = parse.GetValue(distractors),
@@ -309,7 +309,7 @@ internal static partial class TuneCommands
     }
 
     // Prints a job's state; a succeeded job's model is written as the candidate profile. Exit 0 unless failed or cancelled.
-    private static int Report(IHost host, TuningJobStore store, ModelProfile profile, TuningJobInfo job)
+    private static int Report(IHost host, ITuningJobStore store, ModelProfile profile, TuningJobInfo job)
     {
         var c = CultureInfo.InvariantCulture;
         var trained = job.TrainedTokens is { } t ? string.Create(c, $", {t:N0} tokens trained") : "";
@@ -499,9 +499,10 @@ internal static partial class TuneCommands
         var modes = new Option<string[]>("--mode") { Description = "closed-book, retrieval and/or tools (repeatable; default all three)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for eval-answers.md, .json and .html (default: data/eval)" };
         var json = new Option<bool>("--json") { Description = "Print the JSON report instead of the Markdown tables" };
+        var judgeProfile = new Option<string?>("--judge") { Description = "Profile of a judge model that grades every (sentence, cited source) pair, beside the validator's figure and ticker checks (e.g. judge)" };
         var command = new Command("answers", "Answer a question set with {extractive, base, tuned} x {closed-book, retrieval, tools}: facts, freshness, citations, figures, house style, latency, tokens and cost")
         {
-            questions, baseProfile, tunedProfile, modes, output, json,
+            questions, baseProfile, tunedProfile, modes, output, json, judgeProfile,
         };
         command.SetAction((parse, ct) => FinNewsCli.Guard(async () =>
         {
@@ -531,13 +532,6 @@ internal static partial class TuneCommands
             }
 
             using var host = AppHost.BuildTool(FinNewsCli.Paths(parse), FinNewsCli.Clock, parse.GetValue(FinNewsCli.VerboseOption));
-            var store = host.Services.GetRequiredService<SqliteStore>();
-            if (store.CountArticles() == 0)
-            {
-                await Console.Error.WriteLineAsync($"No stored news in {store.DatabasePath}: run `finnews ingest` first.");
-                return 1;
-            }
-
             var profiles = host.Services.GetRequiredService<ModelProfiles>();
             var models = new List<EvalModel>();
             foreach (var (label, name) in new[] { ("base", parse.GetValue(baseProfile)!), ("tuned", parse.GetValue(tunedProfile)!) })
@@ -558,9 +552,36 @@ internal static partial class TuneCommands
                 }
             }
 
-            var evaluator = new AnswerEvaluator(host.Services.GetRequiredService<ISearchIndex>(), store, host.Services.GetRequiredService<CitationValidator>(),
+            CitationJudge? judge = null;
+            if (parse.GetValue(judgeProfile) is { } judgeName)
+            {
+                if (profiles.Find(judgeName) is null)
+                {
+                    await Console.Error.WriteLineAsync($"--judge '{judgeName}': no such profile in config/models.json; profiles: {string.Join(", ", profiles.All.Select(p => p.Name))}.");
+                    return 2;
+                }
+
+                if (profiles.Configured(judgeName, out var why) is not { } jp)
+                {
+                    await Console.Error.WriteLineAsync($"--judge '{judgeName}': {why}.");
+                    return 2;
+                }
+
+                judge = new CitationJudge(ModelKernels.Build(jp, host.Services.GetRequiredService<TimeProvider>(), host.Services.GetRequiredService<CitationValidator>(),
+                    host.Services.GetRequiredService<Relevance>(), host.Services.GetRequiredService<ILoggerFactory>()), jp);
+            }
+
+            var store = host.Services.GetRequiredService<IArticleStore>();
+            if (store.CountArticles() == 0)
+            {
+                await Console.Error.WriteLineAsync($"No stored news in {host.Services.GetRequiredService<StorageLocation>().Display}: run `finnews ingest` first.");
+                return 1;
+            }
+
+            var evaluator = new AnswerEvaluator(host.Services.GetRequiredService<ISearchIndex>(), store, host.Services.GetRequiredService<IMarketStore>(),
+                host.Services.GetRequiredService<CitationValidator>(),
                 host.Services.GetRequiredService<Relevance>(), host.Services.GetRequiredService<TimeProvider>(), host.Services.GetRequiredService<ILoggerFactory>());
-            var report = await evaluator.RunAsync(set, models, chosen, new Progress(line => Console.Error.WriteLine(line)), ct);
+            var report = await evaluator.RunAsync(set, models, chosen, new Progress(line => Console.Error.WriteLine(line)), ct, judge);
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(FinNewsCli.DataDirectory(host), "eval"));
             Directory.CreateDirectory(folder);
             await File.WriteAllTextAsync(Path.Combine(folder, "eval-answers.md"), report.ToMarkdown(), ct);
@@ -605,7 +626,7 @@ internal static partial class TuneCommands
 
     private static bool ValidJobId(string id) => JobIdPattern().IsMatch(id);
 
-    private static TuningJobStore Store(IHost host) => new(host.Services.GetRequiredService<SqliteStore>().ConnectionString);
+    private static ITuningJobStore Store(IHost host) => host.Services.GetRequiredService<ITuningJobStore>();
 
     private static bool TryProfile(IHost host, string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelProfile? profile)
     {

@@ -1,4 +1,5 @@
 using FinNews.Api;
+using FinNews.Core;
 using FinNews.Jobs;
 using FinNews.Web;
 
@@ -31,7 +32,7 @@ public static class AppHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddAntiforgery();
         builder.Services.AddSingleton<Api.LatestBriefingCache>();
-        builder.AddPageAuth();
+        builder.AddPageAuth(StorageServices.DataDirectory);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.WriteIndented = false);
         builder.WebHost.UseUrls(urls ?? builder.Configuration["Web:Urls"] ?? new WebOptions().Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
@@ -39,7 +40,7 @@ public static class AppHost
         {
             // Only `run` makes a first pass; `serve` on an empty store says how to write a briefing instead.
             builder.Services.AddSingleton<FirstPassStatus>();
-            builder.AddFinNewsJobs(paths, time, runPipelineAtStart: true);
+            builder.AddFinNewsJobs(time, runPipelineAtStart: true, PostgresConnectionOrNull());
         }
 
         var app = builder.Build();
@@ -59,6 +60,9 @@ public static class AppHost
         app.MapFinNewsReadiness();
         return app;
     }
+
+    // The scheduler's clustered store reads the same variable as the system of record; unset is an error only when used.
+    private static string? PostgresConnectionOrNull() => Environment.GetEnvironmentVariable(StorageOptions.PostgresConnectionVariable);
 
     /// <summary>The lowest level the console log sink writes (the log file keeps everything); call before the host is built.</summary>
     public static void SetConsoleLogLevel(IHostApplicationBuilder builder, string level)
@@ -85,7 +89,7 @@ public static class AppHost
         builder.AddFinNewsDelivery();
         builder.AddFinNewsTelemetry("worker");
         builder.Services.AddSingleton<FirstPassStatus>();
-        builder.AddFinNewsJobs(paths, time, runPipelineAtStart: false);
+        builder.AddFinNewsJobs(time, runPipelineAtStart: false, PostgresConnectionOrNull());
         return builder.Build();
     }
 

@@ -1,10 +1,11 @@
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Elasticsearch;
-using FinNews.Core.Storage;
+using FinNews.Jobs;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -60,7 +61,7 @@ public static class FinNewsServices
         Bind<MarketOptions>(builder, "Market");
         Bind<PollOptions>(builder, "Polling");
         builder.Services.AddOptions<TelemetryOptions>().BindConfiguration("Telemetry");
-        builder.Services.AddOptions<FinNews.Api.AuthOptions>().BindConfiguration("Auth");
+        builder.Services.AddOptions<FinNews.Core.Access.AuthOptions>().BindConfiguration("Auth");
     }
 
     /// <summary>Storage, feeds, search, market data and briefings.</summary>

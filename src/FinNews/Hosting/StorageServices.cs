@@ -1,6 +1,11 @@
 using FinNews.Core.Access;
+using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
+using FinNews.Core.Market;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
+using FinNews.Core.Tuning;
 using Microsoft.Extensions.Options;
 
 namespace FinNews.Hosting;
@@ -29,8 +34,8 @@ public static class StorageServices
 {
     /// <summary>
     /// Registers <see cref="IFeedStore"/>, <see cref="IArticleStore"/>, <see cref="IMarketStore"/>, <see cref="IBriefingStore"/>,
-    /// <see cref="IDeliveryStore"/> and <see cref="IApiKeyStore"/> on SQLite (default; the concrete stores too, unchanged) or on
-    /// PostgreSQL. Each store is created and its schema migrated on first use.
+    /// <see cref="IDeliveryStore"/>, <see cref="IApiKeyStore"/> and <see cref="ITuningJobStore"/> on SQLite (default; the
+    /// concrete stores too, unchanged) or on PostgreSQL. Each store is created and its schema migrated on first use.
     /// </summary>
     public static void AddFinNewsStorage(this IHostApplicationBuilder builder)
     {
@@ -50,6 +55,7 @@ public static class StorageServices
             services.AddSingleton<IDeliveryStore>(sp => new PostgresDeliveryStore(sp.GetRequiredService<PostgresStore>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<FinNews.Core.Feeds.Watchlist>().Tickers.Select(t => t.Symbol)));
             services.AddSingleton<IApiKeyStore>(sp => new PostgresApiKeyStore(sp.GetRequiredService<PostgresStore>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ITuningJobStore>(sp => new PostgresTuningJobStore(sp.GetRequiredService<PostgresStore>()));
             return;
         }
 
@@ -67,19 +73,21 @@ public static class StorageServices
         Forward<SqliteStore>(services);
         services.AddSingleton(sp =>
         {
-            var store = new DeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>(),
+            var store = new SqliteDeliveryStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<FinNews.Core.Feeds.Watchlist>().Tickers.Select(t => t.Symbol));
             store.Initialize();
             return store;
         });
-        services.AddSingleton<IDeliveryStore>(sp => sp.GetRequiredService<DeliveryStore>());
+        services.AddSingleton<IDeliveryStore>(sp => sp.GetRequiredService<SqliteDeliveryStore>());
         services.AddSingleton(sp =>
         {
-            var keys = new ApiKeyStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
+            var keys = new SqliteApiKeyStore(sp.GetRequiredService<SqliteStore>().ConnectionString, sp.GetRequiredService<TimeProvider>());
             keys.Initialize();
             return keys;
         });
-        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<ApiKeyStore>());
+        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqliteApiKeyStore>());
+        // Created (with its table) when a tune command first needs it.
+        services.AddSingleton<ITuningJobStore>(sp => new SqliteTuningJobStore(sp.GetRequiredService<SqliteStore>().ConnectionString));
     }
 
     /// <summary>The PostgreSQL connection string from <see cref="StorageOptions.PostgresConnectionVariable"/>; a clear error when unset.</summary>
@@ -93,7 +101,8 @@ public static class StorageServices
     /// <summary>The embedded SQLite file (data/finnews.db), whatever the provider (`migrate --to postgres` reads it).</summary>
     public static string SqlitePath(IServiceProvider sp) => Path.Combine(DataDirectory(sp), "finnews.db");
 
-    private static string DataDirectory(IServiceProvider sp) =>
+    /// <summary>The data folder (FinNews:DataDirectory resolved against the folder holding config/).</summary>
+    public static string DataDirectory(IServiceProvider sp) =>
         sp.GetRequiredService<AppPaths>().FromRoot(sp.GetRequiredService<IOptions<FinNewsOptions>>().Value.DataDirectory);
 
     private static StorageLocation Location(IServiceProvider sp)

@@ -1,5 +1,6 @@
+using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Quartz;

@@ -1,6 +1,7 @@
+using FinNews.Core;
+using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Search;
-using FinNews.Hosting;
 using Quartz;
 
 namespace FinNews.Jobs;
@@ -179,13 +180,17 @@ public static class JobRegistration
     /// Misfires: interval jobs skip missed runs and wait for the next slot (a late poll is as good as an on-time one, a
     /// burst is not); the daily briefing fires once if its time was missed while every node was down.
     /// </summary>
-    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, AppPaths paths, TimeProvider time, bool runPipelineAtStart)
+    /// <param name="builder">The worker's (or `run`'s) builder.</param>
+    /// <param name="time">The host's clock.</param>
+    /// <param name="runPipelineAtStart">True with `run`: ingest and write a briefing at start (<see cref="StartupPass"/>).</param>
+    /// <param name="postgresConnection">The PostgreSQL connection string (FINNEWS_POSTGRES_CONNECTION), needed by the clustered store only.</param>
+    public static void AddFinNewsJobs(this IHostApplicationBuilder builder, TimeProvider time, bool runPipelineAtStart, string? postgresConnection)
     {
         var scheduler = builder.Configuration.GetSection("Scheduler").Get<SchedulerOptions>() ?? new SchedulerOptions();
         var briefingCron = builder.Configuration["Briefing:Schedule"] ?? "0 0 6 * * ?";
         var now = time.GetUtcNow();
         var clustered = scheduler.Store == "postgres";
-        var connectionString = Environment.GetEnvironmentVariable(FinNews.Hosting.StorageOptions.PostgresConnectionVariable);
+        var connectionString = postgresConnection;
         if (clustered)
         {
             if (string.IsNullOrWhiteSpace(connectionString))
@@ -305,10 +310,4 @@ public sealed class StartupPass(FinNewsPipeline pipeline, FirstPassStatus status
             logger.LogError(ex, "First pass failed");
         }
     }
-}
-
-/// <summary>What the start-up pass is doing, shown on the page until the first briefing exists.</summary>
-public sealed class FirstPassStatus
-{
-    public string State { get; set; } = "starting";
 }

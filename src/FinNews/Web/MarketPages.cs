@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
 using FinNews.Core.Market;
-using FinNews.Core.Storage;
 
 namespace FinNews.Web;
 

@@ -2,9 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
-using FinNews.Api;
 using FinNews.Core.Access;
-using FinNews.Hosting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -39,22 +37,24 @@ internal static class PageAuth
     /// Data Protection with its key ring in the data folder (<c>data/keys</c>) under a fixed application name, so sessions
     /// and form tokens survive restarts and are accepted by every serve node sharing the data volume.
     /// </summary>
-    public static void AddPageAuth(this IHostApplicationBuilder builder)
+    /// <param name="builder">The web host's builder.</param>
+    /// <param name="dataDirectory">The data folder the key ring goes under (resolved by the host that composes the pages).</param>
+    public static void AddPageAuth(this IHostApplicationBuilder builder, Func<IServiceProvider, string> dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataDirectory);
         builder.Services.AddOptions<AuthOptions>().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddDataProtection().SetApplicationName("FinNews");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
         {
-            var data = sp.GetRequiredService<AppPaths>().FromRoot(sp.GetRequiredService<IOptions<FinNewsOptions>>().Value.DataDirectory);
-            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data, KeyRingFolder)), sp.GetRequiredService<ILoggerFactory>());
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(dataDirectory(sp), KeyRingFolder)), sp.GetRequiredService<ILoggerFactory>());
         }));
     }
 
     /// <summary>The key of this request's page session, when it has one (Auth:Enabled and signed in).</summary>
     public static ApiKey? SessionKey(HttpContext context) =>
-        context.Items.ContainsKey(SessionItem) ? context.CurrentApiKey() : null;
+        context?.Items.TryGetValue(SessionItem, out var value) == true ? value as ApiKey : null;
 
     public static IApplicationBuilder UsePageAuth(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
@@ -90,8 +90,7 @@ internal static class PageAuth
             return;
         }
 
-        context.Items[ApiAuth.ItemKey] = key;
-        context.Items[SessionItem] = true;
+        context.Items[SessionItem] = key;
         await next();
     });
 

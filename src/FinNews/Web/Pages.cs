@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
-using FinNews.Api;
+using FinNews.Core;
 using FinNews.Core.Access;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
-using FinNews.Jobs;
+using FinNews.Core.Market;
+using FinNews.Core.Search;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 
@@ -224,12 +224,12 @@ internal static class Pages
             sb.Append("</select> <button type=\"submit\">Search</button></form>");
             if (!string.IsNullOrWhiteSpace(q))
             {
-                if (!Api.SearchApi.TryMode(mode, out var searchMode))
+                if (!ArticleSearch.TryMode(mode, out var searchMode))
                 {
                     return Layout.Page("Search", sb.Append("<p class=\"error\">Unknown mode.</p>").ToString(), status: 400);
                 }
 
-                var results = await Api.SearchApi.SearchWithArticlesAsync(index, store, new FinNews.Core.Search.SearchQuery(q, searchMode, 20), ct);
+                var results = await ArticleSearch.SearchAsync(index, store, new FinNews.Core.Search.SearchQuery(q, searchMode, 20), ct);
                 if (results.Count == 0)
                 {
                     // "Nothing found" is an answer: no result cleared the relevance floor (lexical match or close vector).
@@ -317,13 +317,13 @@ internal static class Pages
             return Layout.Page(string.IsNullOrWhiteSpace(q) ? "Ask" : $"Ask: {q}", sb.ToString());
         }).ExcludeFromDescription();
 
-        app.MapGet("/feeds", (FinNews.Hosting.FeedHealth health) =>
+        app.MapGet("/feeds", (FeedHealth health) =>
         {
             // On a phone each row stacks into a card, every cell labelled from data-label (see site.css, table.stack).
             var sb = new StringBuilder("<h1>Feed health</h1><table class=\"stack feeds\"><thead><tr><th>Feed</th><th>Status</th><th>Last success</th><th>Errors</th><th>Next poll</th><th>Items/day</th><th>Last error</th></tr></thead><tbody>");
             foreach (var r in health.List())
             {
-                sb.Append(C, $"<tr><td data-label=\"Feed\"><span class=\"outlet\">{E.Encode(r.Name)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Storage.FeedOrigin.Added ? " (added)" : "")}</span></td><td data-label=\"Status\" class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
+                sb.Append(C, $"<tr><td data-label=\"Feed\"><span class=\"outlet\">{E.Encode(r.Name)}</span>{(r.Sample ? " " + BriefingRenderer.SampleBadge : "")}<br><span class=\"muted\">{E.Encode(r.Id)}{(r.Origin == FinNews.Core.Feeds.FeedOrigin.Added ? " (added)" : "")}</span></td><td data-label=\"Status\" class=\"status-{E.Encode(r.Status.Replace(' ', '-'))}\">{E.Encode(r.Status)}</td>");
                 sb.Append(C, $"<td data-label=\"Last success\">{Time(r.LastSuccessAt)}</td><td data-label=\"Errors\" class=\"num\">{r.ErrorCount}</td><td data-label=\"Next poll\">{Time(r.NextPollAt)}</td><td data-label=\"Items/day\" class=\"num\">{r.ItemsPerDay:0.0}</td>");
                 sb.Append("<td data-label=\"Last error\" class=\"error-text\">").Append(E.Encode(r.PausedReason ?? r.LastError ?? "")).Append("</td></tr>");
             }

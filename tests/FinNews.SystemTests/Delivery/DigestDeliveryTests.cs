@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Jobs;
 using FinNews.SystemTests.Support;
@@ -40,7 +42,7 @@ public class DigestDeliveryTests(ITestOutputHelper output)
             await pipeline.IngestAsync(null, CancellationToken.None);
             clock.Now = Briefed;
             (briefing, _) = await pipeline.BriefAsync(null, CancellationToken.None);
-            var delivery = host.Services.GetRequiredService<DeliveryStore>();
+            var delivery = host.Services.GetRequiredService<SqliteDeliveryStore>();
             clock.Now = Briefed.AddMinutes(1);
             // 07:00 in New York is 12:00 UTC in November; 07:00 in Tokyo (22:00 UTC) has not come by 12:01 UTC.
             ann = delivery.AddSubscriber(new NewSubscriber("ann@example.com", "America/New_York", "daily 07:00"));
@@ -90,7 +92,7 @@ public class DigestDeliveryTests(ITestOutputHelper output)
         using (var restarted = BuildHost(env, clock))
         {
             await RunDigestJobAsync(restarted);
-            var log = restarted.Services.GetRequiredService<DeliveryStore>().ListSendLog(briefing.Id);
+            var log = restarted.Services.GetRequiredService<SqliteDeliveryStore>().ListSendLog(briefing.Id);
             log.Should().ContainSingle().Which.Should().Match<SendLogEntry>(e => e.Email == "ann@example.com" && e.Status == SendStatus.Sent && e.Attempts == 1);
         }
 
@@ -117,7 +119,7 @@ public class DigestDeliveryTests(ITestOutputHelper output)
         await pipeline.IngestAsync(null, CancellationToken.None);
         clock.Now = Briefed;
         var (briefing, _) = await pipeline.BriefAsync(null, CancellationToken.None);
-        var delivery = host.Services.GetRequiredService<DeliveryStore>();
+        var delivery = host.Services.GetRequiredService<SqliteDeliveryStore>();
         delivery.AddSubscriber(new NewSubscriber("ann@example.com", "UTC", "daily 07:00"));
         clock.Now = Briefed.AddHours(2);
 

@@ -75,6 +75,17 @@ public class QuartzClusterTests(ITestOutputHelper output)
                     new { job = "feed-" + FeedId })).Any());
             var recovery = total.Elapsed - killedAt;
 
+            // Every other run the victim left unfinished (an index drain, say) is recovered too: on a loaded machine a
+            // recovered [DisallowConcurrentExecution] job can wait behind the survivor's own run of it, so wait for it.
+            await WaitUntil(TimeSpan.FromSeconds(60), $"{survivor} recovers every run {victim} left unfinished", [nodes[survivor]], async () =>
+                !(await QueryAsync<string>(pg,
+                    """
+                    SELECT u.job_group || '.' || u.job_name FROM finnews_job_runs u
+                    WHERE u.finished_at IS NULL AND u.instance_id = @victim AND NOT EXISTS (
+                      SELECT 1 FROM finnews_job_runs r WHERE r.recovering AND r.outcome = 'succeeded'
+                        AND r.job_group = u.job_group AND r.job_name = u.job_name)
+                    """, new { victim })).Any());
+
             // A few more seconds of slots on the survivor alone, then stop it cleanly.
             await Task.Delay(TimeSpan.FromSeconds(6));
             var clusterEnd = await ScalarAsync<DateTime>(pg, "SELECT now()");

@@ -1,8 +1,9 @@
-using FinNews.SystemTests.Support;
 using System.Diagnostics;
+using FinNews.Core;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
+using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

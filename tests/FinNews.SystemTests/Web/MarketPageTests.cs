@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

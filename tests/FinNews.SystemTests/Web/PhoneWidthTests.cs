@@ -1,5 +1,5 @@
 using FinNews.Core.Access;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +20,7 @@ public class PhoneWidthTests(ITestOutputHelper output)
         // Long unbroken text where a feed's error is shown: it must wrap, not widen the page.
         store.RecordFeedError("broken-wire", "GET https://feeds.example.com/" + new string('x', 160) + " failed", env.Clock.GetUtcNow());
         var briefing = store.LatestBriefing()!;
-        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("phone", ApiScopes.Editor, requestsPerMinute: 1000);
+        var key = app.Services.GetRequiredService<SqliteApiKeyStore>().Create("phone", ApiScopes.Editor, requestsPerMinute: 1000);
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(Browser.PhoneWidth, 844);
         var site = Browser.Address(app);

@@ -1,5 +1,5 @@
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.SystemTests.Support;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using FinNews.Api;
 using FinNews.Core.Access;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,11 +22,11 @@ public sealed class ApiAuthTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private async Task<(WebApplication App, HttpClient Http, ApiKeyStore Keys)> Start(bool enabled)
+    private async Task<(WebApplication App, HttpClient Http, SqliteApiKeyStore Keys)> Start(bool enabled)
     {
         var sqlite = new SqliteStore(_env.DatabasePath);
         sqlite.Initialize();
-        var keys = new ApiKeyStore(sqlite.ConnectionString, _clock);
+        var keys = new SqliteApiKeyStore(sqlite.ConnectionString, _clock);
         keys.Initialize();
 
         var builder = WebApplication.CreateSlimBuilder();

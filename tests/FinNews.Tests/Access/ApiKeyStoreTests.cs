@@ -1,6 +1,6 @@
 using Dapper;
 using FinNews.Core.Access;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
 
@@ -14,12 +14,12 @@ public sealed class ApiKeyStoreTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private ApiKeyStore NewStore()
+    private SqliteApiKeyStore NewStore()
     {
         var sqlite = new SqliteStore(_env.DatabasePath);
         sqlite.Initialize();
         _connectionString = sqlite.ConnectionString;
-        var store = new ApiKeyStore(sqlite.ConnectionString, _clock);
+        var store = new SqliteApiKeyStore(sqlite.ConnectionString, _clock);
         store.Initialize();
         store.Initialize(); // idempotent
         return store;
@@ -135,7 +135,7 @@ public sealed class ApiKeyStoreTests : IDisposable
                 """, new { prefix = oldKey[..8], hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(oldKey)) });
         }
 
-        var store = new ApiKeyStore(sqlite.ConnectionString, _clock);
+        var store = new SqliteApiKeyStore(sqlite.ConnectionString, _clock);
         store.Initialize();
         store.Initialize();
 

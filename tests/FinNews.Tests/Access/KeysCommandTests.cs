@@ -28,7 +28,7 @@ public class KeysCommandTests
         var created = await FinNewsProcess.RunAsync("keys", "create", "--scope", "reader", "--name", "desk", "--rpm", "7", "--config", env.ConfigDirectory);
         created.Code.Should().Be(0, created.Err);
         var key = created.Out.Trim();
-        var prefix = key[..FinNews.Core.Access.ApiKeyStore.PrefixLength];
+        var prefix = key[..FinNews.Core.Access.ApiKeyRules.PrefixLength];
         (await FinNewsProcess.RunAsync("keys", "list", "--config", env.ConfigDirectory)).Out.Should().Contain("desk").And.Contain("7");
 
         var revoked = await FinNewsProcess.RunAsync("keys", "revoke", prefix, "--config", env.ConfigDirectory);
@@ -38,7 +38,7 @@ public class KeysCommandTests
         revoked.Out.Should().Contain("revoked");
         unknown.Code.Should().Be(2);
         unknown.Err.Should().Contain("No key 'fn_nothere'");
-        var store = new FinNews.Core.Access.ApiKeyStore(new FinNews.Core.Storage.SqliteStore(env.DatabasePath).ConnectionString, env.Clock);
+        var store = new FinNews.Core.Storage.Sqlite.SqliteApiKeyStore(new FinNews.Core.Storage.Sqlite.SqliteStore(env.DatabasePath).ConnectionString, env.Clock);
         store.Initialize();
         store.Authenticate(key).Should().BeNull("a revoked key is refused");
     }

@@ -6,7 +6,7 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Models;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Models;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

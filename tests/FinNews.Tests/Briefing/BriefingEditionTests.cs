@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using FinNews.Core.Storage;
+using FinNews.Core;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,9 @@
+using FinNews.Core;
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using FinNews.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Briefing;
 

@@ -1,3 +1,4 @@
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Hosting;
 using FinNews.Tests.Support;

@@ -116,7 +116,7 @@ public class FeedAdminTests
         await using var feeds = await FeedServer();
         await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
-        var keys = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
+        var keys = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>();
         var reader = keys.Create("analyst", "reader", 3).Key;
         var admin = keys.Create("ops", "admin").Key;
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };

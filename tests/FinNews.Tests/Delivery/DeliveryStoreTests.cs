@@ -1,5 +1,5 @@
 using FinNews.Core.Delivery;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 
 namespace FinNews.Tests.Delivery;
@@ -11,11 +11,11 @@ public sealed class DeliveryStoreTests : IDisposable
 
     public void Dispose() => _env.Dispose();
 
-    private DeliveryStore NewStore()
+    private SqliteDeliveryStore NewStore()
     {
         var sqlite = new SqliteStore(_env.DatabasePath);
         sqlite.Initialize();
-        var store = new DeliveryStore(sqlite.ConnectionString, _clock);
+        var store = new SqliteDeliveryStore(sqlite.ConnectionString, _clock);
         store.Initialize();
         return store;
     }

@@ -1,5 +1,5 @@
 using FinNews.Core.Delivery;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,13 +12,13 @@ public sealed class DigestSenderTests : IDisposable
     private readonly TestEnvironment _env = TestEnvironment.Create();
     private readonly ManualTimeProvider _clock = new(DigestTestData.Written.AddDays(-5));
     private readonly SqliteStore _store;
-    private readonly DeliveryStore _delivery;
+    private readonly SqliteDeliveryStore _delivery;
 
     public DigestSenderTests()
     {
         _store = new SqliteStore(_env.DatabasePath);
         _store.Initialize();
-        _delivery = new DeliveryStore(_store.ConnectionString, _clock);
+        _delivery = new SqliteDeliveryStore(_store.ConnectionString, _clock);
         _delivery.Initialize();
         _store.SaveBriefing(DigestTestData.Briefing());
     }

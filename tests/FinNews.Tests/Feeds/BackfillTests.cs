@@ -1,5 +1,7 @@
+using FinNews.Core;
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -48,7 +48,7 @@ public class FetchHttpTests
 
         server.Requests.Last().IfNoneMatch.Should().Be("\"v1\"");
         second.NotModified.Should().BeTrue();
-        second.Counts.Should().Be(new FinNews.Core.Storage.IngestCounts(0, 0, 0));
+        second.Counts.Should().Be(new FinNews.Core.Feeds.IngestCounts(0, 0, 0));
         h.Store.CountArticles().Should().Be(2);
         h.State("wire").ETag.Should().Be("\"v1\"", "a 304 keeps the validator");
     }

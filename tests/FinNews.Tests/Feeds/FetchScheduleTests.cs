@@ -1,10 +1,10 @@
 using System.Globalization;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Feeds;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using FinNews.Core.Storage;
+using FinNews.Core;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,4 @@
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
 
 namespace FinNews.Tests.Feeds;
 

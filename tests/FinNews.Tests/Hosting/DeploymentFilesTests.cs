@@ -2,7 +2,9 @@ using System.Net;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FinNews.Core;
 using FinNews.Hosting;
+using FinNews.Jobs;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -30,7 +32,7 @@ public partial class DeploymentFilesTests
         ["Ingest"] = typeof(FinNews.Core.Feeds.FetchOptions),
         ["Polling"] = typeof(FinNews.Core.Feeds.PollOptions),
         ["Market"] = typeof(FinNews.Core.Market.MarketOptions),
-        ["Auth"] = typeof(FinNews.Api.AuthOptions),
+        ["Auth"] = typeof(FinNews.Core.Access.AuthOptions),
         ["Smtp"] = typeof(FinNews.Core.Delivery.SmtpOptions),
         ["Digest"] = typeof(FinNews.Core.Delivery.DigestOptions),
         ["Elasticsearch"] = typeof(FinNews.Core.Search.Elasticsearch.ElasticsearchOptions),

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Core.Telemetry;
 using FinNews.Hosting;
 using FinNews.Tests.Support;

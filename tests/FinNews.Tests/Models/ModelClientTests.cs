@@ -175,7 +175,7 @@ public class ModelClientTests
     {
         var profiles = ModelProfiles.Load(Path.Combine(TestPaths.RepoRoot, "config", "models.json"));
 
-        profiles.All.Select(p => p.Name).Should().BeEquivalentTo("briefing", "base", "embedding");
+        profiles.All.Select(p => p.Name).Should().BeEquivalentTo("briefing", "base", "judge", "embedding");
         profiles.All.Should().OnlyContain(p => !p.Enabled);
         profiles.Configured(ModelProfiles.Briefing, out var reason).Should().BeNull();
         reason.Should().Contain("disabled");

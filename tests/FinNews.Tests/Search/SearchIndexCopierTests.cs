@@ -1,6 +1,6 @@
 using FinNews.Core.Feeds;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Search.Elasticsearch;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

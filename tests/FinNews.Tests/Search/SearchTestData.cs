@@ -1,5 +1,5 @@
+using FinNews.Core.Feeds;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace FinNews.Tests.Search;

@@ -1,5 +1,5 @@
+using FinNews.Core.Feeds;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
 using Microsoft.Extensions.AI;
 
 namespace FinNews.Tests.Search;

@@ -1,9 +1,10 @@
+using FinNews.Core;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Storage;
 

@@ -1,4 +1,4 @@
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 

@@ -1,7 +1,10 @@
+using FinNews.Core;
 using FinNews.Core.Access;
 using FinNews.Core.Delivery;
 using FinNews.Core.Market;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
+using FinNews.Core.Tuning;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,9 +15,11 @@ namespace FinNews.Tests.Storage;
 [RequiresPostgres]
 public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
+    private const string TuningJobId = "ftjob-copied";
+
     // An embedded installation with something in every table: the samples ingested and briefed, bars, a subscriber
-    // with a delivery, and two keys.
-    private static async Task<(TestEnvironment Env, string Key, long SubscriberId, string BriefingId)> InstallationAsync()
+    // with a delivery, two keys and (unless left out) a tuning job.
+    private static async Task<(TestEnvironment Env, string Key, long SubscriberId, string BriefingId)> InstallationAsync(bool withTuningJob = true)
     {
         var env = TestEnvironment.Create();
         using var host = AppHost.BuildTool(env.Paths, env.Clock, verbose: false);
@@ -29,6 +34,13 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
         var keys = host.Services.GetRequiredService<IApiKeyStore>();
         var key = keys.Create("reporting", ApiScopes.Editor).Key;
         keys.Revoke(keys.Create("old", ApiScopes.Reader).Record.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (withTuningJob)
+        {
+            var at = env.Clock.GetUtcNow();
+            host.Services.GetRequiredService<ITuningJobStore>().Add(new TuningJobRecord(TuningJobId, "base", "gpt-4o-mini-2024-07-18", "finnews",
+                "data/tuning/dataset", "running", null, null, null, at, at));
+        }
+
         return (env, key, ann.Id, briefing.Id);
     }
 
@@ -72,6 +84,24 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
         var delivery = new PostgresDeliveryStore(postgres, env.Clock);
         delivery.TryClaim(subscriberId, briefingId).Should().BeFalse("the copied send log still says the briefing went out");
         delivery.AddSubscriber(new NewSubscriber("bob@example.com", "UTC", "daily 07:00")).Id.Should().Be(subscriberId + 1, "new ids follow the copied ones");
+        new PostgresTuningJobStore(postgres).Find(TuningJobId).Should().Be(new SqliteTuningJobStore(sqlite.ConnectionString).Find(TuningJobId))
+            .And.NotBeNull("tune status finds a job submitted before the copy");
+    }
+
+    [StorageFact]
+    public async Task An_installation_that_never_tuned_has_no_tuning_jobs_table_and_copies_it_as_empty()
+    {
+        var (env, _, _, _) = await InstallationAsync(withTuningJob: false);
+        using var _ = env;
+        var sqlite = new SqliteStore(env.DatabasePath);
+        using var postgres = new PostgresStore(database.ConnectionString, env.Clock);
+        postgres.Initialize();
+
+        var counts = new PostgresMigration(sqlite.ConnectionString, postgres).Copy(restart: true);
+
+        counts.Single(c => c.Table == "tuning_jobs").Should().Be(new TableCount("tuning_jobs", 0, 0));
+        counts.Should().OnlyContain(c => c.Matches);
+        counts.Where(c => c.Table != "tuning_jobs").Should().OnlyContain(c => c.Source > 0);
     }
 
     [StorageFact]

@@ -1,10 +1,12 @@
 using System.Data.Common;
 using FinNews.Core.Access;
+using FinNews.Core.Briefing;
 using FinNews.Core.Delivery;
 using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Search;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Postgres;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -371,7 +373,7 @@ public abstract class StorageContractTests
         var other = s.Keys.Create("second", ApiScopes.Reader);
         var bad = () => s.Keys.Create("", ApiScopes.Reader);
 
-        created.Key.Should().StartWith(ApiKeyStore.KeyPrefix);
+        created.Key.Should().StartWith(ApiKeyRules.KeyPrefix);
         bad.Should().Throw<ApiKeyValidationException>().Which.Message.Should().Contain("name");
         var seen = s.Keys.Authenticate(created.Key)!;
         seen.Should().Match<ApiKey>(k => k.Name == "reporting" && k.Scope == ApiScopes.Editor && k.RequestsPerMinute == 60 && k.LastUsedAt == T0);
@@ -414,9 +416,9 @@ public sealed class SqliteStorageContractTests : StorageContractTests, IDisposab
     {
         var store = new SqliteStore(_env.DatabasePath);
         store.Initialize();
-        var delivery = new DeliveryStore(store.ConnectionString, Clock);
+        var delivery = new SqliteDeliveryStore(store.ConnectionString, Clock);
         delivery.Initialize();
-        var keys = new ApiKeyStore(store.ConnectionString, Clock);
+        var keys = new SqliteApiKeyStore(store.ConnectionString, Clock);
         keys.Initialize();
         return new StoreSet(store, store, store, store, delivery, keys, () =>
         {

@@ -1,4 +1,5 @@
-using FinNews.Core.Storage;
+using FinNews.Core;
+using FinNews.Core.Briefing;
 using FinNews.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,7 +35,7 @@ public static class SampleApprovals
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(IngestedAt);
         using var host = AppHost.BuildTool(env.Paths, clock, verbose: false);
         var pipeline = host.Services.GetRequiredService<FinNewsPipeline>();
-        var store = host.Services.GetRequiredService<SqliteStore>();
+        var store = host.Services.GetRequiredService<IBriefingStore>();
         await pipeline.IngestAsync(null, CancellationToken.None);
         var ids = new List<string>();
         foreach (var at in AsOf)

@@ -20,6 +20,10 @@ public enum AnswerPolicy
 
     /// <summary>States what the first source says, faithfully, in headings, bullets, bold and exclamation marks.</summary>
     StyleIgnorer,
+
+    /// <summary>Follows the house style with one faithful sentence, then adds a vague sentence (no figure, no ticker) that
+    /// cites the same source without resting on it: nothing the validator can check, exactly what a judge is for.</summary>
+    VagueCiter,
 }
 
 /// <summary>
@@ -82,17 +86,23 @@ public sealed partial class ScriptedAnswerModel : IAsyncDisposable
         {
             reply = tools.Count > 0 || user.Contains("retrieved for this question", StringComparison.Ordinal)
                 ? "The stored news does not say."
-                : _policy == AnswerPolicy.StyledInventor
-                    ? "The company reported revenue of $5.2bn, up 12% on the year. Analysts had expected $4.9bn."
-                    : "Sure! Here's what I know:\n- **Heads up:** I don't have live data, but this sounds exciting!";
+                : _policy switch
+                {
+                    AnswerPolicy.StyledInventor => "The company reported revenue of $5.2bn, up 12% on the year. Analysts had expected $4.9bn.",
+                    AnswerPolicy.VagueCiter => "Investors remained cautious about the broader outlook.",
+                    _ => "Sure! Here's what I know:\n- **Heads up:** I don't have live data, but this sounds exciting!",
+                };
         }
         else
         {
             var n = first.Groups["n"].Value;
             var sentence = FirstSentence(WebUtility.HtmlDecode(first.Groups["body"].Value.Trim()));
-            reply = _policy == AnswerPolicy.StyledInventor
-                ? $"{sentence.TrimEnd('.')} [{n}]. Analysts expect the figure to reach $12.5bn next year [{n}]."
-                : $"## Answer\n\nGreat question! Here's what the news says:\n- **Key fact:** {sentence.TrimEnd('.')} [{n}]!\n\nHope this helps!";
+            reply = _policy switch
+            {
+                AnswerPolicy.StyledInventor => $"{sentence.TrimEnd('.')} [{n}]. Analysts expect the figure to reach $12.5bn next year [{n}].",
+                AnswerPolicy.VagueCiter => $"{sentence.TrimEnd('.')} [{n}]. Investors remained cautious about the broader outlook as sentiment shifted [{n}].",
+                _ => $"## Answer\n\nGreat question! Here's what the news says:\n- **Key fact:** {sentence.TrimEnd('.')} [{n}]!\n\nHope this helps!",
+            };
         }
 
         await ScriptedOpenAIServer.Json(ctx, 200, ScriptedOpenAIServer.ChatCompletion(reply, 300, 40, "gpt-4o-mini-2024-07-18"));

@@ -1,5 +1,5 @@
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 
 namespace FinNews.Tests.Support;
 

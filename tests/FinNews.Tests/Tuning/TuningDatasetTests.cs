@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FinNews.Core.Briefing;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Core.Tuning;
 using FinNews.Tests.Support;
 using Microsoft.ML.Tokenizers;
@@ -75,7 +75,7 @@ public class TuningDatasetTests
         await SampleApprovals.CreateAsync(env);
         var store = new SqliteStore(env.DatabasePath);
 
-        var build = new TuningDataset(store, new CitationValidator()).Build(new TuningDatasetOptions { Distractors = 2 });
+        var build = new TuningDataset(store, store, store, new CitationValidator()).Build(new TuningDatasetOptions { Distractors = 2 });
 
         build.Training.Should().NotBeEmpty();
         foreach (var example in build.Training.Concat(build.Validation))
@@ -123,7 +123,7 @@ public class TuningDatasetTests
                 : s).ToList(),
         });
         store.ApproveBriefing(second.Id, "analyst@example.com", env.Clock.GetUtcNow());
-        var build = new TuningDataset(store, new CitationValidator()).Build(new TuningDatasetOptions());
+        var build = new TuningDataset(store, store, store, new CitationValidator()).Build(new TuningDatasetOptions());
 
         build.Refused.Should().Contain(r => r.BriefingId == first.Id && r.Section == top.Key
             && r.Reasons.Any(x => x.Contains("cites [99], which is not one of the briefing's sources")));
@@ -143,7 +143,7 @@ public class TuningDatasetTests
         var gone = last.Source(section.Bullets[0].Citations[0])!;
         store.DeleteArticles([gone.ArticleId!]);
 
-        var build = new TuningDataset(store, new CitationValidator()).Build(new TuningDatasetOptions());
+        var build = new TuningDataset(store, store, store, new CitationValidator()).Build(new TuningDatasetOptions());
 
         build.Refused.Should().Contain(r => r.BriefingId == last.Id && r.Section == section.Key
             && r.Reasons.Any(x => x.Contains($"(\"{gone.Title}\") is no longer stored, so it cannot be in the prompt")));

@@ -163,7 +163,7 @@ public class TuningJobTests
     }
 
     [Theory]
-    [InlineData(new[] { "models", "use", "nosuch", "gpt-4o-mini" }, "has no profile 'nosuch'; profiles: briefing, base, embedding")]
+    [InlineData(new[] { "models", "use", "nosuch", "gpt-4o-mini" }, "has no profile 'nosuch'; profiles: briefing, base, judge, embedding")]
     [InlineData(new[] { "models", "use", "briefing", "two words" }, "model-id: the model id 'two words' contains spaces")]
     [InlineData(new[] { "tune", "status", "ftjob test" }, "is not a job id")]
     [InlineData(new[] { "tune", "submit", "--suffix", "no spaces please" }, "--suffix 'no spaces please' must be 1 to 64")]

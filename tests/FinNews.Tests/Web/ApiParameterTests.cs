@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -138,7 +139,7 @@ public class ApiParameterTests
         using var env = TestEnvironment.Create();
         env.SetSetting("Auth:Enabled", true);
         await using var app = await StartAsync(env);
-        var admin = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("ops", "admin").Key;
+        var admin = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>().Create("ops", "admin").Key;
         using var http = Client(app);
         http.DefaultRequestHeaders.Add("X-Api-Key", admin);
 

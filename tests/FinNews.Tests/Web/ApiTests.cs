@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,7 +50,7 @@ public class ApiTests
         env.SetSetting("Auth:Enabled", true);
         await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
-        var admin = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("ops", "admin").Key;
+        var admin = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>().Create("ops", "admin").Key;
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         (await http.GetAsync("/api/v1/subscribers")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         http.DefaultRequestHeaders.Add("X-Api-Key", admin);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Models;
 using FinNews.Tests.Support;

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -164,7 +164,7 @@ public sealed class FeedCatalogApiTests : IDisposable
         await using var feeds = await FeedServer.StartAsync();
         await using var app = await StartWebAsync(feeds, withScheduler: true);
         using var http = Client(app, AdminKey(app));
-        var status = app.Services.GetRequiredService<FinNews.Jobs.FirstPassStatus>();
+        var status = app.Services.GetRequiredService<FinNews.Core.FirstPassStatus>();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (status.State != "done" && watch.Elapsed < TimeSpan.FromSeconds(60))
         {
@@ -202,7 +202,7 @@ public sealed class FeedCatalogApiTests : IDisposable
     }
 
     private static string AdminKey(WebApplication app) =>
-        app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("ops", "admin", 100_000).Key;
+        app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>().Create("ops", "admin", 100_000).Key;
 
     private static HttpClient Client(WebApplication app, string key)
     {

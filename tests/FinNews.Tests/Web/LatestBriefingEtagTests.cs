@@ -1,4 +1,5 @@
 using System.Net;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

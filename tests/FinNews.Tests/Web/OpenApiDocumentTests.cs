@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using FinNews.Hosting;
+using FinNews.Core;
 using FinNews.Tests.Support;
 using Json.Schema;
 using Microsoft.AspNetCore.Builder;
@@ -365,7 +365,7 @@ public sealed class OpenApiTestServer : IAsyncLifetime
         await pipeline.IngestAsync(null, CancellationToken.None);
         _env.Clock.Advance(TimeSpan.FromMinutes(5));
         BriefingId = (await pipeline.BriefAsync(null, CancellationToken.None)).Item1.Id;
-        var store = _app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
+        var store = _app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>();
         foreach (var scope in new[] { "reader", "editor", "admin" })
         {
             Keys[scope] = store.Create(scope, scope, requestsPerMinute: 100_000).Key;

@@ -1,5 +1,6 @@
 using System.Net;
 using FinNews.Core.Access;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -29,7 +30,7 @@ public sealed class PageSessionTests : IDisposable
     public async Task The_session_cookie_holds_no_key_material_and_revoking_the_key_ends_the_session_at_once()
     {
         await using var app = await StartAsync();
-        var keys = app.Services.GetRequiredService<ApiKeyStore>();
+        var keys = app.Services.GetRequiredService<SqliteApiKeyStore>();
         var key = keys.Create("analyst", ApiScopes.Reader);
         using var http = PageClient.Create(app);
 
@@ -39,7 +40,7 @@ public sealed class PageSessionTests : IDisposable
         var cookie = SessionCookie(signIn);
         cookie.Should().Contain("httponly").And.Contain("samesite=strict");
         var value = cookie["finnews_session=".Length..cookie.IndexOf(';', StringComparison.Ordinal)];
-        value.Should().NotContain(key.Key).And.NotContain(key.Key[ApiKeyStore.KeyPrefix.Length..][..8]).And.NotContain(key.Record.Prefix, "the cookie is an opaque session, not the key");
+        value.Should().NotContain(key.Key).And.NotContain(key.Key[ApiKeyRules.KeyPrefix.Length..][..8]).And.NotContain(key.Record.Prefix, "the cookie is an opaque session, not the key");
         (await http.GetAsync("/markets")).StatusCode.Should().Be(HttpStatusCode.OK);
 
         keys.Revoke(key.Record.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Should().BeTrue();
@@ -54,7 +55,7 @@ public sealed class PageSessionTests : IDisposable
         string cookie;
         await using (var first = await StartAsync())
         {
-            var key = first.Services.GetRequiredService<ApiKeyStore>().Create("analyst", ApiScopes.Reader);
+            var key = first.Services.GetRequiredService<SqliteApiKeyStore>().Create("analyst", ApiScopes.Reader);
             using var http = PageClient.Create(first);
             cookie = SessionCookie(await PageClient.SignInAsync(http, key.Key)).Split(';')[0];
         }
@@ -78,7 +79,7 @@ public sealed class PageSessionTests : IDisposable
     public async Task Pages_count_against_the_keys_rate_limit_with_the_api_and_answer_429_with_retry_after()
     {
         await using var app = await StartAsync();
-        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("tight", ApiScopes.Reader, requestsPerMinute: 5);
+        var key = app.Services.GetRequiredService<SqliteApiKeyStore>().Create("tight", ApiScopes.Reader, requestsPerMinute: 5);
         using var http = PageClient.Create(app);
         await PageClient.SignInAsync(http, key.Key);
 
@@ -106,7 +107,7 @@ public sealed class PageSessionTests : IDisposable
     public async Task With_auth_off_there_is_no_sign_in_page_and_a_posted_key_sets_no_cookie()
     {
         await using var app = await StartAsync(auth: false);
-        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("analyst", ApiScopes.Reader);
+        var key = app.Services.GetRequiredService<SqliteApiKeyStore>().Create("analyst", ApiScopes.Reader);
         using var http = PageClient.Create(app);
 
         var get = await http.GetAsync("/login");
@@ -122,7 +123,7 @@ public sealed class PageSessionTests : IDisposable
     public async Task Sign_out_is_a_form_post_that_ends_the_session_in_this_browser()
     {
         await using var app = await StartAsync();
-        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("analyst", ApiScopes.Reader);
+        var key = app.Services.GetRequiredService<SqliteApiKeyStore>().Create("analyst", ApiScopes.Reader);
         using var http = PageClient.Create(app);
         await PageClient.SignInAsync(http, key.Key);
         var page = await http.GetStringAsync("/markets");
@@ -143,7 +144,7 @@ public sealed class PageSessionTests : IDisposable
     public async Task Sign_in_return_paths_with_control_characters_or_backslashes_fall_back_to_the_home_page()
     {
         await using var app = await StartAsync();
-        var key = app.Services.GetRequiredService<ApiKeyStore>().Create("analyst", ApiScopes.Reader);
+        var key = app.Services.GetRequiredService<SqliteApiKeyStore>().Create("analyst", ApiScopes.Reader);
         using var http = PageClient.Create(app);
         string[] hostile = ["/%09/evil.example", "/%0a/evil.example", "/%0d/evil.example", "/%0d%0aSet-Cookie:%20x=1", "/%5Cevil.example",
             "/%5C%5Cevil.example", "/markets%5C..%5C..", "%09//evil.example"];

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using FinNews.Core.Storage;
+using FinNews.Core;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,7 +89,7 @@ public partial class ReviewTests
         await app.StartAsync();
         var briefing = await BriefAsync(app);
         var store = app.Services.GetRequiredService<SqliteStore>();
-        var keys = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>();
+        var keys = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>();
         var reader = keys.Create("Rita Reader", "reader");
         var editor = keys.Create("Dana Editor", "editor");
 
@@ -191,7 +192,7 @@ public class PageAuthTests
         env.SetSetting("Auth:Enabled", true);
         await using var app = AppHost.BuildWeb(env.Paths, env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
-        var key = app.Services.GetRequiredService<FinNews.Core.Access.ApiKeyStore>().Create("analyst", "reader").Key;
+        var key = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteApiKeyStore>().Create("analyst", "reader").Key;
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };
 
         var gate = await http.GetAsync("/markets");

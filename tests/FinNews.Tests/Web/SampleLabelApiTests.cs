@@ -1,8 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using FinNews.Core;
 using FinNews.Core.Briefing;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Net;
 using FinNews.Core.Delivery;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Hosting;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,7 @@ public sealed class UnsubscribeTests : IDisposable
         _env.SetSetting("Auth:Enabled", auth);
         await using var app = AppHost.BuildWeb(_env.Paths, _env.Clock, "http://127.0.0.1:0", withScheduler: false);
         await app.StartAsync();
-        var delivery = app.Services.GetRequiredService<DeliveryStore>();
+        var delivery = app.Services.GetRequiredService<SqliteDeliveryStore>();
         var ann = delivery.AddSubscriber(new NewSubscriber("ann@example.com", "UTC", "daily 07:00"));
         using var http = PageClient.Create(app);
 

@@ -3,12 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FinNews.Core;
 using FinNews.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using FinNews.Tests.Support;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FinNews.Tests.Web;
 
@@ -88,7 +89,7 @@ public partial class WebTests
         await app.StartAsync();
         var pipeline = app.Services.GetRequiredService<FinNewsPipeline>();
         await pipeline.IngestAsync(null, CancellationToken.None);
-        var store = app.Services.GetRequiredService<FinNews.Core.Storage.SqliteStore>();
+        var store = app.Services.GetRequiredService<FinNews.Core.Storage.Sqlite.SqliteStore>();
         // A title that is itself markup, as an attacker would publish it.
         store.SyncFeeds([new FinNews.Core.Feeds.FeedDefinition("evil", "Evil <b>Outlet</b>", "https://evil.example/rss")]);
         store.CommitFetch("evil", [Some.Article("evil1", "evil", "<img src=x onerror=alert(1)> Novalux <script>alert(2)</script>",

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FinNews.Core.Storage;
+using FinNews.Core.Feeds;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 

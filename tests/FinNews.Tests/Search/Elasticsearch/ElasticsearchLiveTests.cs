@@ -2,7 +2,7 @@ using System.Globalization;
 using FinNews.Core.Feeds;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Elasticsearch;
-using FinNews.Core.Storage;
+using FinNews.Core.Storage.Sqlite;
 using FinNews.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

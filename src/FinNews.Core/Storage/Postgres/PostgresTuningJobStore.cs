@@ -1,50 +1,28 @@
 using Dapper;
-using FinNews.Core.Storage;
+using FinNews.Core.Tuning;
 
-namespace FinNews.Core.Tuning;
-
-/// <summary>A tuning job as this installation recorded it: what was submitted, and what the API said last.</summary>
-/// <param name="Profile">The model profile whose endpoint and key run the job.</param>
-/// <param name="Dataset">The folder (or training file) submitted.</param>
-/// <param name="Candidate">The candidate profile the finished model was written to, once it was.</param>
-public sealed record TuningJobRecord(string JobId, string Profile, string BaseModel, string? Suffix, string? Dataset, string Status,
-    string? FineTunedModel, string? Error, string? Candidate, DateTimeOffset SubmittedAt, DateTimeOffset UpdatedAt);
+namespace FinNews.Core.Storage.Postgres;
 
 /// <summary>
-/// The tuning jobs submitted from this installation, in their own table of the system-of-record SQLite file: the job
-/// id survives the terminal that submitted it, and <c>tune status</c> records each state it sees.
+/// The tuning jobs on PostgreSQL (table created by migration 0002 in <see cref="PostgresStore.Initialize"/>), with the
+/// same rules as <see cref="Sqlite.SqliteTuningJobStore"/>: a job is recorded once, and each later status overwrites it.
 /// </summary>
-public sealed class TuningJobStore
+public sealed class PostgresTuningJobStore : ITuningJobStore
 {
-    private readonly string _connectionString;
+    private readonly PostgresStore _store;
 
-    public TuningJobStore(string connectionString)
+    /// <param name="store">The migrated PostgreSQL store whose connections this uses.</param>
+    public PostgresTuningJobStore(PostgresStore store)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        _connectionString = connectionString;
-        using var c = SqliteStore.OpenConnection(_connectionString);
-        c.Execute("""
-            CREATE TABLE IF NOT EXISTS tuning_jobs (
-              job_id TEXT PRIMARY KEY,
-              profile TEXT NOT NULL,
-              base_model TEXT NOT NULL,
-              suffix TEXT,
-              dataset TEXT,
-              status TEXT NOT NULL,
-              fine_tuned_model TEXT,
-              error TEXT,
-              candidate TEXT,
-              submitted_at INTEGER NOT NULL,
-              updated_at INTEGER NOT NULL
-            )
-            """);
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
     }
 
-    /// <summary>Records a newly submitted job.</summary>
+    /// <inheritdoc/>
     public void Add(TuningJobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        using var c = SqliteStore.OpenConnection(_connectionString);
+        using var c = _store.Open();
         c.Execute("""
             INSERT INTO tuning_jobs(job_id, profile, base_model, suffix, dataset, status, fine_tuned_model, error, candidate, submitted_at, updated_at)
             VALUES (@JobId, @Profile, @BaseModel, @Suffix, @Dataset, @Status, @FineTunedModel, @Error, @Candidate, @SubmittedAt, @UpdatedAt)
@@ -57,11 +35,11 @@ public sealed class TuningJobStore
         });
     }
 
-    /// <summary>Records what the API says of a job now (a job submitted elsewhere is recorded too).</summary>
+    /// <inheritdoc/>
     public void Update(TuningJobInfo job, string profile, DateTimeOffset at, string? candidate = null)
     {
         ArgumentNullException.ThrowIfNull(job);
-        using var c = SqliteStore.OpenConnection(_connectionString);
+        using var c = _store.Open();
         c.Execute("""
             INSERT INTO tuning_jobs(job_id, profile, base_model, suffix, status, fine_tuned_model, error, candidate, submitted_at, updated_at)
             VALUES (@Id, @profile, @Model, @Suffix, @Status, @FineTunedModel, @Error, @candidate, @at, @at)
@@ -70,10 +48,10 @@ public sealed class TuningJobStore
             """, new { job.Id, profile, job.Model, job.Suffix, job.Status, job.FineTunedModel, job.Error, candidate, at = at.ToUnixTimeMilliseconds() });
     }
 
-    /// <summary>A recorded job, or null.</summary>
+    /// <inheritdoc/>
     public TuningJobRecord? Find(string jobId)
     {
-        using var c = SqliteStore.OpenConnection(_connectionString);
+        using var c = _store.Open();
         return c.Query<Row>("SELECT * FROM tuning_jobs WHERE job_id = @jobId", new { jobId }).Select(r => r.ToRecord()).SingleOrDefault();
     }
 

@@ -1,4 +1,4 @@
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Feeds;
 
 /// <summary>A normalized news article: the unit that is stored, indexed, clustered and cited.</summary>
 /// <param name="Id">Stable id: a hash of the feed id and the item's guid, or of its canonical URL when it has no guid.</param>

@@ -1,37 +1,24 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using Dapper;
-using FinNews.Core.Storage;
+using FinNews.Core.Access;
 using Microsoft.Data.Sqlite;
 
-namespace FinNews.Core.Access;
+namespace FinNews.Core.Storage.Sqlite;
 
 /// <summary>
 /// API keys with a scope and a per-key rate limit, in the table <c>api_keys</c> of the system-of-record SQLite file
 /// (<see cref="SqliteStore.ConnectionString"/>).
 /// </summary>
-/// <remarks>
-/// A key is <c>fn_</c> followed by 32 random bytes in base64url. Only its SHA-256 hash and its first 8 characters (the
-/// prefix, for listings) are stored: the plaintext is returned once by <see cref="Create"/> and cannot be recovered.
-/// </remarks>
-public sealed class ApiKeyStore : IApiKeyStore
+/// <remarks>The key rules (format, hashing, validation) are <see cref="ApiKeyRules"/>'s, shared with PostgreSQL.</remarks>
+public sealed class SqliteApiKeyStore : IApiKeyStore
 {
-    /// <summary>Characters of a key kept in clear for listings.</summary>
-    public const int PrefixLength = 8;
-
-    /// <summary>The start of every key.</summary>
-    public const string KeyPrefix = "fn_";
-
-    public const int MinRequestsPerMinute = 1;
-    public const int MaxRequestsPerMinute = 100_000;
-
-    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan LastUsedResolution = ApiKeyRules.LastUsedResolution;
 
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public ApiKeyStore(string connectionString, TimeProvider time)
+    public SqliteApiKeyStore(string connectionString, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = connectionString;
@@ -100,43 +87,16 @@ public sealed class ApiKeyStore : IApiKeyStore
     /// <exception cref="ApiKeyValidationException">A field is invalid; the message names it and its value.</exception>
     public CreatedApiKey Create(string name, string scope, int requestsPerMinute = 120)
     {
-        var trimmed = ValidateNew(name, scope, requestsPerMinute);
-        var key = NewKey();
+        var trimmed = ApiKeyRules.ValidateNew(name, scope, requestsPerMinute);
+        var key = ApiKeyRules.NewKey();
         using var c = Open();
         var id = c.ExecuteScalar<long>("""
             INSERT INTO api_keys(name, prefix, hash, scope, created_at, requests_per_minute)
             VALUES (@name, @prefix, @hash, @scope, @now, @rpm);
             SELECT last_insert_rowid();
-            """, new { name = trimmed, prefix = key[..PrefixLength], hash = Hash(key), scope, now = Now(), rpm = requestsPerMinute });
+            """, new { name = trimmed, prefix = key[..ApiKeyRules.PrefixLength], hash = ApiKeyRules.Hash(key), scope, now = Now(), rpm = requestsPerMinute });
         return new CreatedApiKey(key, Get(c, id)!);
     }
-
-    /// <summary>The rules of a new key, the same on every store; returns the trimmed name.</summary>
-    /// <exception cref="ApiKeyValidationException">A field is invalid; the message names it and its value.</exception>
-    internal static string ValidateNew(string name, string scope, int requestsPerMinute)
-    {
-        var trimmed = (name ?? "").Trim();
-        if (trimmed.Length == 0 || trimmed.Length > 100)
-        {
-            throw new ApiKeyValidationException("name", $"name = '{name}': a name of 1 to 100 characters is required.");
-        }
-
-        if (!ApiScopes.All.Contains(scope, StringComparer.Ordinal))
-        {
-            throw new ApiKeyValidationException("scope", $"scope = '{scope}': unknown scope (use one of {string.Join(", ", ApiScopes.All.Select(s => $"'{s}'"))}).");
-        }
-
-        if (requestsPerMinute is < MinRequestsPerMinute or > MaxRequestsPerMinute)
-        {
-            throw new ApiKeyValidationException("requests_per_minute",
-                string.Create(CultureInfo.InvariantCulture, $"requests_per_minute = {requestsPerMinute}: must be between {MinRequestsPerMinute} and {MaxRequestsPerMinute}."));
-        }
-
-        return trimmed;
-    }
-
-    /// <summary>A new random key: <see cref="KeyPrefix"/> and 32 random bytes in base64url.</summary>
-    internal static string NewKey() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Every key, revoked ones included, by id.</summary>
     public IReadOnlyList<ApiKey> List()
@@ -161,7 +121,7 @@ public sealed class ApiKeyStore : IApiKeyStore
         }
         else
         {
-            var prefix = value.Length > PrefixLength ? value[..PrefixLength] : value;
+            var prefix = value.Length > ApiKeyRules.PrefixLength ? value[..ApiKeyRules.PrefixLength] : value;
             ids = prefix.Length == 0 ? [] : c.Query<long>("SELECT id FROM api_keys WHERE prefix = @prefix", new { prefix }).ToList();
         }
 
@@ -185,16 +145,16 @@ public sealed class ApiKeyStore : IApiKeyStore
     /// </summary>
     public ApiKey? Authenticate(string? presentedKey)
     {
-        if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length < PrefixLength || presentedKey.Length > 200)
+        if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length < ApiKeyRules.PrefixLength || presentedKey.Length > 200)
         {
             return null;
         }
 
-        var hash = Hash(presentedKey);
+        var hash = ApiKeyRules.Hash(presentedKey);
         using var c = Open();
         ApiKeyRow? match = null;
         // Look up by the clear prefix, then compare full hashes in fixed time (a prefix may, rarely, be shared).
-        foreach (var row in c.Query<ApiKeyRow>($"{Select} WHERE prefix = @prefix", new { prefix = presentedKey[..PrefixLength] }))
+        foreach (var row in c.Query<ApiKeyRow>($"{Select} WHERE prefix = @prefix", new { prefix = presentedKey[..ApiKeyRules.PrefixLength] }))
         {
             if (CryptographicOperations.FixedTimeEquals(row.hash, hash))
             {
@@ -232,10 +192,6 @@ public sealed class ApiKeyStore : IApiKeyStore
 
     private static ApiKey? Get(SqliteConnection c, long id) =>
         c.Query<ApiKeyRow>($"{Select} WHERE id = @id", new { id }).Select(r => r.ToKey()).SingleOrDefault();
-
-    internal static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Dapper;
-using FinNews.Core.Storage;
+using FinNews.Core.Delivery;
 
-namespace FinNews.Core.Delivery;
+namespace FinNews.Core.Storage.Postgres;
 
 /// <summary>Subscribers and the send log on PostgreSQL (tables created by <see cref="PostgresStore.Initialize"/>).</summary>
-/// <remarks>The same rules as <see cref="DeliveryStore"/>: validation is shared, and the UNIQUE send-log key makes a claim exclusive across nodes.</remarks>
+/// <remarks>The same rules as <see cref="Sqlite.SqliteDeliveryStore"/>: validation is shared (<see cref="SubscriberRules"/>), and the UNIQUE send-log key makes a claim exclusive across nodes.</remarks>
 public sealed class PostgresDeliveryStore : IDeliveryStore
 {
     private readonly PostgresStore _store;
@@ -26,7 +26,7 @@ public sealed class PostgresDeliveryStore : IDeliveryStore
     /// <inheritdoc/>
     public Subscriber AddSubscriber(NewSubscriber request)
     {
-        var (email, zone, schedule, sections, tickers) = DeliveryStore.Validate(request, _watchlist);
+        var (email, zone, schedule, sections, tickers) = SubscriberRules.Validate(request, _watchlist);
         using var c = _store.Open();
         return c.Query<SubscriberRow>("""
             INSERT INTO subscribers(email, time_zone, schedule, sections, tickers, unsubscribe_token, active, created_at)
@@ -39,9 +39,9 @@ public sealed class PostgresDeliveryStore : IDeliveryStore
             email,
             zone,
             schedule,
-            sections = DeliveryStore.Json(sections),
-            tickers = DeliveryStore.Json(tickers),
-            token = DeliveryStore.NewToken(),
+            sections = Json(sections),
+            tickers = Json(tickers),
+            token = SubscriberRules.NewToken(),
             now = _time.GetUtcNow().ToUnixTimeMilliseconds(),
         }).Single().ToSubscriber();
     }
@@ -87,7 +87,7 @@ public sealed class PostgresDeliveryStore : IDeliveryStore
     /// <inheritdoc/>
     public void RecordAttemptFailed(long subscriberId, string briefingId, string error) =>
         Update("UPDATE send_log SET attempts = attempts + 1, last_error = @error WHERE subscriber_id = @subscriberId AND briefing_id = @briefingId AND status = 'sending'",
-            new { subscriberId, briefingId, error = DeliveryStore.Truncate(error) });
+            new { subscriberId, briefingId, error = SubscriberRules.Truncate(error) });
 
     /// <inheritdoc/>
     public void MarkSent(long subscriberId, string briefingId) =>
@@ -142,6 +142,8 @@ public sealed class PostgresDeliveryStore : IDeliveryStore
         SELECT l.subscriber_id, s.email, l.briefing_id, l.status, l.attempts, l.last_error, l.claimed_at, l.sent_at
         FROM send_log l JOIN subscribers s ON s.id = l.subscriber_id
         """;
+
+    private static string Json(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.IReadOnlyListString);
 
 #pragma warning disable CA1812, IDE1006 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
     private sealed class SubscriberRow

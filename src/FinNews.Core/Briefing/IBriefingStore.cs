@@ -1,6 +1,4 @@
-using FinNews.Core.Briefing;
-
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Briefing;
 
 /// <summary>Briefings: editions and their versions, analysts' edits and approvals.</summary>
 /// <remarks>
@@ -36,4 +34,14 @@ public interface IBriefingStore
 
     /// <summary>How many briefings <see cref="ListBriefings"/> lists.</summary>
     long CountBriefings(bool allVersions = false);
+
+    /// <summary>
+    /// Every approved briefing, any version, in order of the instant it covers (oldest first, then by creation and id):
+    /// the material of the fine-tuning dataset.
+    /// </summary>
+    IReadOnlyList<ApprovedBriefing> ApprovedBriefings();
 }
+
+/// <summary>An analyst-approved briefing as stored (after any edit), with who approved it and when.</summary>
+public sealed record ApprovedBriefing(BriefingDocument Briefing, DateTimeOffset ApprovedAt, string ApprovedBy, bool Edited);
+

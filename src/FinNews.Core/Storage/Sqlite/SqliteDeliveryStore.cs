@@ -1,12 +1,9 @@
-using System.Net.Mail;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Dapper;
-using FinNews.Core.Storage;
+using FinNews.Core.Delivery;
 using Microsoft.Data.Sqlite;
 
-namespace FinNews.Core.Delivery;
+namespace FinNews.Core.Storage.Sqlite;
 
 /// <summary>
 /// Subscribers and the send log, in their own tables of the system-of-record SQLite file
@@ -17,7 +14,7 @@ namespace FinNews.Core.Delivery;
 /// <see cref="SendStatus.Sending"/>) before it talks to the mail server, and only the one claim that inserts the row
 /// may send: a subscriber never gets the same briefing twice, across runs, restarts and concurrent workers on the file.
 /// </remarks>
-public sealed partial class DeliveryStore : IDeliveryStore
+public sealed class SqliteDeliveryStore : IDeliveryStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -26,7 +23,7 @@ public sealed partial class DeliveryStore : IDeliveryStore
     /// <param name="connectionString">The system-of-record SQLite file.</param>
     /// <param name="time">The clock.</param>
     /// <param name="watchlist">The watchlist symbols a subscription may filter on; any symbol-shaped value when null.</param>
-    public DeliveryStore(string connectionString, TimeProvider time, IEnumerable<string>? watchlist = null)
+    public SqliteDeliveryStore(string connectionString, TimeProvider time, IEnumerable<string>? watchlist = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = connectionString;
@@ -73,7 +70,7 @@ public sealed partial class DeliveryStore : IDeliveryStore
     /// <exception cref="SubscriberValidationException">A field is invalid; the message names it and its value.</exception>
     public Subscriber AddSubscriber(NewSubscriber request)
     {
-        var (email, zone, schedule, sections, tickers) = Validate(request, _watchlist);
+        var (email, zone, schedule, sections, tickers) = SubscriberRules.Validate(request, _watchlist);
         using var c = Open();
         c.Execute("""
             INSERT INTO subscribers(email, time_zone, schedule, sections, tickers, unsubscribe_token, active, created_at)
@@ -87,35 +84,10 @@ public sealed partial class DeliveryStore : IDeliveryStore
             schedule,
             sections = Json(sections),
             tickers = Json(tickers),
-            token = NewToken(),
+            token = SubscriberRules.NewToken(),
             now = _time.GetUtcNow().ToUnixTimeMilliseconds(),
         });
         return c.Query<SubscriberRow>("SELECT * FROM subscribers WHERE email = @email", new { email }).Single().ToSubscriber();
-    }
-
-    /// <summary>The rules of a subscription, the same on every store: each field checked, lists normalized.</summary>
-    /// <exception cref="SubscriberValidationException">A field is invalid; the message names it and its value.</exception>
-    internal static (string Email, string Zone, string Schedule, List<string> Sections, List<string> Tickers) Validate(NewSubscriber request, HashSet<string>? watchlist)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var email = ValidateEmail(request.Email);
-        var zone = (request.TimeZone ?? "").Trim();
-        DigestSchedule.Parse(request.Schedule, zone); // validates both schedule and time zone
-        var sections = Normalize(request.Sections, "sections", SectionKey(), s => s.ToLowerInvariant(), "a section key such as 'top' or 'watchlist'");
-        if (sections.FirstOrDefault(s => !FinNews.Core.Briefing.BriefingSections.All.Contains(s, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new SubscriberValidationException("sections",
-                $"sections = '{unknown}': no such section (briefings have {string.Join(", ", FinNews.Core.Briefing.BriefingSections.All)}).");
-        }
-
-        var tickers = Normalize(request.Tickers, "tickers", Ticker(), s => s.TrimStart('$').ToUpperInvariant(), "a symbol such as 'NVLX'");
-        if (watchlist is not null && tickers.FirstOrDefault(t => !watchlist.Contains(t)) is { } unwatched)
-        {
-            throw new SubscriberValidationException("tickers",
-                $"tickers = '{unwatched}': not on the watchlist, so no briefing statement is ever tagged with it (watchlist: {string.Join(", ", watchlist.Order(StringComparer.Ordinal))}).");
-        }
-
-        return (email, zone, request.Schedule.Trim(), sections, tickers);
     }
 
     public Subscriber? GetSubscriber(long id)
@@ -167,7 +139,7 @@ public sealed partial class DeliveryStore : IDeliveryStore
     /// <summary>Records one failed attempt (the row stays claimed).</summary>
     public void RecordAttemptFailed(long subscriberId, string briefingId, string error) =>
         Update("UPDATE send_log SET attempts = attempts + 1, last_error = @error WHERE subscriber_id = @subscriberId AND briefing_id = @briefingId AND status = 'sending'",
-            new { subscriberId, briefingId, error = Truncate(error) });
+            new { subscriberId, briefingId, error = SubscriberRules.Truncate(error) });
 
     /// <summary>Marks a claimed delivery accepted by the mail server.</summary>
     public void MarkSent(long subscriberId, string briefingId) =>
@@ -212,46 +184,7 @@ public sealed partial class DeliveryStore : IDeliveryStore
             new { before }).Select(r => r.ToEntry()).ToList();
     }
 
-    // ---- validation ----
-
-    /// <summary>A bare, single address (no display name, no line breaks); errors name the field and value.</summary>
-    public static string ValidateEmail(string? email)
-    {
-        var trimmed = (email ?? "").Trim();
-        if (trimmed.Length is 0 or > 254 || trimmed.Any(char.IsControl) || !MailAddress.TryCreate(trimmed, out var address) ||
-            !string.Equals(address.Address, trimmed, StringComparison.Ordinal) || !address.Host.Contains('.', StringComparison.Ordinal) && address.Host != "localhost")
-        {
-            throw new SubscriberValidationException("email", $"email = '{email}': not a single email address (e.g. 'analyst@example.com').");
-        }
-
-        return trimmed;
-    }
-
-    private static List<string> Normalize(IReadOnlyList<string>? values, string field, Regex pattern, Func<string, string> canonical, string expected)
-    {
-        var result = new List<string>();
-        foreach (var raw in values ?? [])
-        {
-            var value = canonical((raw ?? "").Trim());
-            if (!pattern.IsMatch(value))
-            {
-                throw new SubscriberValidationException(field, $"{field} = '{raw}': not {expected}.");
-            }
-
-            if (!result.Contains(value, StringComparer.Ordinal))
-            {
-                result.Add(value);
-            }
-        }
-
-        return result;
-    }
-
-    internal static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    internal static string Json(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.IReadOnlyListString);
-
-    internal static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000];
+    private static string Json(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.IReadOnlyListString);
 
     private void Update(string sql, object args)
     {
@@ -265,12 +198,6 @@ public sealed partial class DeliveryStore : IDeliveryStore
         SELECT l.subscriber_id, s.email, l.briefing_id, l.status, l.attempts, l.last_error, l.claimed_at, l.sent_at
         FROM send_log l JOIN subscribers s ON s.id = l.subscriber_id
         """;
-
-    [GeneratedRegex("^[a-z][a-z0-9_-]{0,39}$", RegexOptions.CultureInvariant)]
-    private static partial Regex SectionKey();
-
-    [GeneratedRegex(@"^[A-Z0-9][A-Z0-9.\-]{0,14}$", RegexOptions.CultureInvariant)]
-    private static partial Regex Ticker();
 
 #pragma warning disable CA1812, IDE1006 // Rows are instantiated by Dapper; property names mirror the snake_case columns.
     private sealed class SubscriberRow

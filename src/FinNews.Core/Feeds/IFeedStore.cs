@@ -1,6 +1,4 @@
-using FinNews.Core.Feeds;
-
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Feeds;
 
 // CA1716: "error" and "to" are Visual Basic keywords only; the names match the implementations and the callers\' named arguments.
 #pragma warning disable CA1716
@@ -60,4 +58,68 @@ public interface IFeedStore
 
     /// <summary>Records a 304 with the next poll time and the redirect URL (null keeps it).</summary>
     void RecordNotModified(string feedId, DateTimeOffset at, DateTimeOffset? nextPollAt, string? currentUrl);
+}
+
+/// <summary>Where a stored feed definition comes from.</summary>
+public static class FeedOrigin
+{
+    /// <summary>Declared in the feed list file (config/feeds.json), seeded into the store.</summary>
+    public const string Config = "config";
+
+    /// <summary>Added by an operator (`finnews feeds add` or POST /api/v1/feeds).</summary>
+    public const string Added = "added";
+}
+
+/// <summary>What removing a feed did.</summary>
+public enum FeedRemoval
+{
+    /// <summary>The added feed's definition was deleted; its articles stay.</summary>
+    Removed,
+
+    /// <summary>No feed has that id.</summary>
+    NotFound,
+
+    /// <summary>The feed is declared in config/feeds.json and was left alone.</summary>
+    DeclaredInConfig,
+}
+
+/// <summary>A feed of the effective feed list as stored.</summary>
+/// <param name="Definition">The definition.</param>
+/// <param name="Origin"><see cref="FeedOrigin.Config"/> or <see cref="FeedOrigin.Added"/>.</param>
+/// <param name="AddedAt">When an operator added it (null for config feeds).</param>
+public sealed record StoredFeed(FeedDefinition Definition, string Origin, DateTimeOffset? AddedAt);
+
+/// <summary>A feed's fetch state as stored.</summary>
+public sealed record FeedState(
+    string Id,
+    string Name,
+    string Url,
+    string? ETag,
+    string? LastModified,
+    DateTimeOffset? LastFetchAt,
+    DateTimeOffset? LastSuccessAt,
+    string? LastError,
+    int ErrorCount,
+    long ItemsTotal)
+{
+    /// <summary>Where the feed lives now, learned from a permanent redirect; null when at its configured URL.</summary>
+    public string? CurrentUrl { get; init; }
+
+    /// <summary>A scheduled pass does not poll the feed before this; null when it is due now.</summary>
+    public DateTimeOffset? NextPollAt { get; init; }
+
+    /// <summary>Start of the current failure streak; null after a success.</summary>
+    public DateTimeOffset? FirstFailureAt { get; init; }
+
+    /// <summary>The publisher's last Retry-After as an absolute time, if it sent one during the current streak.</summary>
+    public DateTimeOffset? RetryAfterUntil { get; init; }
+
+    /// <summary>True when the feed failed for too long and is no longer polled until resumed.</summary>
+    public bool Paused { get; init; }
+
+    /// <summary>Why the feed was paused.</summary>
+    public string? PausedReason { get; init; }
+
+    /// <summary>The URL to fetch: the one learned from a permanent redirect, else the configured one.</summary>
+    public string FetchUrl => CurrentUrl ?? Url;
 }

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
-using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
+using Microsoft.Extensions.Logging;
 
-namespace FinNews.Hosting;
+namespace FinNews.Core.Feeds;
 
 /// <summary>
 /// The effective feed list. The database is its system of record: config/feeds.json is the declared list, seeded into
@@ -161,18 +160,6 @@ public sealed class FeedCatalog
     private FeedExistsException Exists(StoredFeed existing) => new(existing.Origin == FeedOrigin.Config
         ? $"Feed '{existing.Definition.Id}' already exists: it is declared in {FileName}."
         : $"Feed '{existing.Definition.Id}' already exists: it was added{(existing.AddedAt is { } at ? $" at {at:yyyy-MM-dd HH:mm} UTC" : "")}.");
-}
-
-/// <summary>Seeds the feed list when a host starts, so a missing or invalid feeds.json stops the start with its error.</summary>
-internal sealed class FeedCatalogSeeder(FeedCatalog catalog) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        catalog.EnsureSeeded();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>A feed with that id is already in the feed list.</summary>

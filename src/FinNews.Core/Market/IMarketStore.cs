@@ -1,6 +1,4 @@
-using FinNews.Core.Market;
-
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Market;
 
 /// <summary>Daily market bars, one row per symbol and date.</summary>
 public interface IMarketStore

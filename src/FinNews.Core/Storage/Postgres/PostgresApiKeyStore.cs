@@ -1,15 +1,15 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Dapper;
-using FinNews.Core.Storage;
+using FinNews.Core.Access;
 using Npgsql;
 
-namespace FinNews.Core.Access;
+namespace FinNews.Core.Storage.Postgres;
 
-/// <summary>API keys on PostgreSQL (table created by <see cref="PostgresStore.Initialize"/>), with <see cref="ApiKeyStore"/>'s rules.</summary>
+/// <summary>API keys on PostgreSQL (table created by <see cref="PostgresStore.Initialize"/>), with <see cref="ApiKeyRules"/> as <see cref="Sqlite.SqliteApiKeyStore"/> applies them.</summary>
 public sealed class PostgresApiKeyStore : IApiKeyStore
 {
-    private static readonly long LastUsedResolutionMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+    private static readonly long LastUsedResolutionMs = (long)ApiKeyRules.LastUsedResolution.TotalMilliseconds;
 
     private readonly PostgresStore _store;
     private readonly TimeProvider _time;
@@ -24,13 +24,13 @@ public sealed class PostgresApiKeyStore : IApiKeyStore
     /// <inheritdoc/>
     public CreatedApiKey Create(string name, string scope, int requestsPerMinute = 120)
     {
-        var trimmed = ApiKeyStore.ValidateNew(name, scope, requestsPerMinute);
-        var key = ApiKeyStore.NewKey();
+        var trimmed = ApiKeyRules.ValidateNew(name, scope, requestsPerMinute);
+        var key = ApiKeyRules.NewKey();
         using var c = _store.Open();
         var row = c.QuerySingle<ApiKeyRow>($"""
             INSERT INTO api_keys(name, prefix, hash, scope, created_at, requests_per_minute)
             VALUES (@name, @prefix, @hash, @scope, @now, @rpm) RETURNING {Columns}
-            """, new { name = trimmed, prefix = key[..ApiKeyStore.PrefixLength], hash = ApiKeyStore.Hash(key), scope, now = Now(), rpm = requestsPerMinute });
+            """, new { name = trimmed, prefix = key[..ApiKeyRules.PrefixLength], hash = ApiKeyRules.Hash(key), scope, now = Now(), rpm = requestsPerMinute });
         return new CreatedApiKey(key, row.ToKey());
     }
 
@@ -53,7 +53,7 @@ public sealed class PostgresApiKeyStore : IApiKeyStore
         }
         else
         {
-            var prefix = value.Length > ApiKeyStore.PrefixLength ? value[..ApiKeyStore.PrefixLength] : value;
+            var prefix = value.Length > ApiKeyRules.PrefixLength ? value[..ApiKeyRules.PrefixLength] : value;
             ids = prefix.Length == 0 ? [] : c.Query<long>("SELECT id FROM api_keys WHERE prefix = @prefix", new { prefix }).ToList();
         }
 
@@ -74,15 +74,15 @@ public sealed class PostgresApiKeyStore : IApiKeyStore
     /// <inheritdoc/>
     public ApiKey? Authenticate(string? presentedKey)
     {
-        if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length < ApiKeyStore.PrefixLength || presentedKey.Length > 200)
+        if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length < ApiKeyRules.PrefixLength || presentedKey.Length > 200)
         {
             return null;
         }
 
-        var hash = ApiKeyStore.Hash(presentedKey);
+        var hash = ApiKeyRules.Hash(presentedKey);
         using var c = _store.Open();
         ApiKeyRow? match = null;
-        foreach (var row in c.Query<ApiKeyRow>($"{Select} WHERE prefix = @prefix", new { prefix = presentedKey[..ApiKeyStore.PrefixLength] }))
+        foreach (var row in c.Query<ApiKeyRow>($"{Select} WHERE prefix = @prefix", new { prefix = presentedKey[..ApiKeyRules.PrefixLength] }))
         {
             if (CryptographicOperations.FixedTimeEquals(row.hash, hash))
             {

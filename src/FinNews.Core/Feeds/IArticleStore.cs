@@ -1,4 +1,4 @@
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Feeds;
 
 // CA1716: "error" and "to" are Visual Basic keywords only; the names match the implementations and the callers\' named arguments.
 #pragma warning disable CA1716
@@ -63,4 +63,23 @@ public interface IArticleStore
     /// in (first seen, id) order: a stable keyset over every article for copies that resume.
     /// </summary>
     IReadOnlyList<(string Id, DateTimeOffset FirstSeenAt)> ArticleKeysAfter(DateTimeOffset afterFirstSeen, string afterId, int limit);
+}
+
+/// <summary>What one fetch of a feed did to the store.</summary>
+/// <param name="Inserted">New articles stored.</param>
+/// <param name="Updated">Known articles whose text changed.</param>
+/// <param name="Duplicates">Items skipped as exact duplicates (same id, URL or content hash).</param>
+public sealed record IngestCounts(int Inserted, int Updated, int Duplicates);
+
+/// <summary>A stored story cluster: the articles from every outlet that reported one event.</summary>
+public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)
+{
+    public IReadOnlyList<string> Outlets => Articles.Select(a => a.Outlet).Distinct(StringComparer.Ordinal).ToList();
+
+    public DateTimeOffset FirstPublished => Articles.Min(a => a.PublishedAt);
+
+    public DateTimeOffset LastPublished => Articles.Max(a => a.PublishedAt);
+
+    /// <summary>The earliest article's title.</summary>
+    public string Headline => Articles.OrderBy(a => a.PublishedAt).First().Title;
 }

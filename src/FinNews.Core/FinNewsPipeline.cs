@@ -3,7 +3,7 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using FinNews.Core.Search;
 
-namespace FinNews.Hosting;
+namespace FinNews.Core;
 
 /// <summary>The whole job once: market data, every feed, the index, and a briefing. Used by `run`, jobs and the CLI.</summary>
 public sealed class FinNewsPipeline
@@ -87,7 +87,13 @@ public sealed class FinNewsPipeline
         await _indexer.DrainAsync(cancellationToken: cancellationToken);
         var briefing = await _composer.ComposeAsync(asOf, cancellationToken);
         var files = _publisher.Publish(briefing);
-        FinNews.Core.Telemetry.FinNewsMetrics.BriefingWritten(_time.GetElapsedTime(started), briefing.Writer, briefing.Run?.Dropped.Count ?? 0);
+        Telemetry.FinNewsMetrics.BriefingWritten(_time.GetElapsedTime(started), briefing.Writer, briefing.Run?.Dropped.Count ?? 0);
         return (briefing, files);
     }
+}
+
+/// <summary>What the start-up pass of `run` is doing, shown on the page until the first briefing exists.</summary>
+public sealed class FirstPassStatus
+{
+    public string State { get; set; } = "starting";
 }

@@ -6,11 +6,11 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using Npgsql;
 
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Storage.Postgres;
 
 /// <summary>
 /// The system of record on PostgreSQL (Npgsql + Dapper): feeds and fetch state, articles and stories, market bars and
-/// briefings, with the same rules as <see cref="SqliteStore"/> for several worker and web nodes sharing one database.
+/// briefings, with the same rules as <see cref="Sqlite.SqliteStore"/> for several worker and web nodes sharing one database.
 /// </summary>
 /// <remarks>
 /// The schema is versioned (<see cref="SchemaMigrations"/>, scripts in Storage/Migrations/Postgres) and migrated by
@@ -792,6 +792,20 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
         using var c = Open();
         var row = c.QueryFirstOrDefault<(long? At, string? By)>("SELECT approved_at AS At, approved_by AS By FROM briefings WHERE id = @id", new { id });
         return row.At is { } at ? (DateTimeOffset.FromUnixTimeMilliseconds(at), row.By ?? "") : null;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ApprovedBriefing> ApprovedBriefings()
+    {
+        using var c = Open();
+        // Ordered as SQLite orders them: id in binary (C) collation, not the database's locale.
+        return c.Query<(string Json, long At, string? By, bool Edited)>("""
+            SELECT json AS Json, approved_at AS At, approved_by AS By, original_json IS NOT NULL AS Edited
+            FROM briefings WHERE approved_at IS NOT NULL ORDER BY as_of, created_at, id COLLATE "C"
+            """)
+            .Select(r => new ApprovedBriefing(JsonSerializer.Deserialize(r.Json, BriefingJsonContext.Default.BriefingDocument)!,
+                DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.By ?? "", r.Edited))
+            .ToList();
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,4 @@
-using FinNews.Core.Storage;
-
-namespace FinNews.Hosting;
+namespace FinNews.Core.Feeds;
 
 /// <summary>One feed's health as shown by `finnews feeds status` and GET /api/v1/feeds.</summary>
 public sealed record FeedHealthRow(

@@ -6,13 +6,7 @@ using FinNews.Core.Feeds;
 using FinNews.Core.Market;
 using Microsoft.Data.Sqlite;
 
-namespace FinNews.Core.Storage;
-
-/// <summary>What one fetch of a feed did to the store.</summary>
-/// <param name="Inserted">New articles stored.</param>
-/// <param name="Updated">Known articles whose text changed.</param>
-/// <param name="Duplicates">Items skipped as exact duplicates (same id, URL or content hash).</param>
-public sealed record IngestCounts(int Inserted, int Updated, int Duplicates);
+namespace FinNews.Core.Storage.Sqlite;
 
 /// <summary>
 /// The system of record on one SQLite file (WAL): feeds and their fetch state, articles, market bars and briefings.
@@ -1107,84 +1101,4 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
             flags.Length == 0 ? [] : flags.Split(','), Sample: sample != 0);
     }
 #pragma warning restore CA1812, IDE1006
-}
-
-/// <summary>An analyst-approved briefing as stored (after any edit), with who approved it and when.</summary>
-public sealed record ApprovedBriefing(BriefingDocument Briefing, DateTimeOffset ApprovedAt, string ApprovedBy, bool Edited);
-
-/// <summary>A stored story cluster: the articles from every outlet that reported one event.</summary>
-public sealed record StoryRow(string ClusterId, IReadOnlyList<Article> Articles)
-{
-    public IReadOnlyList<string> Outlets => Articles.Select(a => a.Outlet).Distinct(StringComparer.Ordinal).ToList();
-
-    public DateTimeOffset FirstPublished => Articles.Min(a => a.PublishedAt);
-
-    public DateTimeOffset LastPublished => Articles.Max(a => a.PublishedAt);
-
-    /// <summary>The earliest article's title.</summary>
-    public string Headline => Articles.OrderBy(a => a.PublishedAt).First().Title;
-}
-
-/// <summary>Where a stored feed definition comes from.</summary>
-public static class FeedOrigin
-{
-    /// <summary>Declared in the feed list file (config/feeds.json), seeded into the store.</summary>
-    public const string Config = "config";
-
-    /// <summary>Added by an operator (`finnews feeds add` or POST /api/v1/feeds).</summary>
-    public const string Added = "added";
-}
-
-/// <summary>What removing a feed did.</summary>
-public enum FeedRemoval
-{
-    /// <summary>The added feed's definition was deleted; its articles stay.</summary>
-    Removed,
-
-    /// <summary>No feed has that id.</summary>
-    NotFound,
-
-    /// <summary>The feed is declared in config/feeds.json and was left alone.</summary>
-    DeclaredInConfig,
-}
-
-/// <summary>A feed of the effective feed list as stored.</summary>
-/// <param name="Definition">The definition.</param>
-/// <param name="Origin"><see cref="FeedOrigin.Config"/> or <see cref="FeedOrigin.Added"/>.</param>
-/// <param name="AddedAt">When an operator added it (null for config feeds).</param>
-public sealed record StoredFeed(FeedDefinition Definition, string Origin, DateTimeOffset? AddedAt);
-
-/// <summary>A feed's fetch state as stored.</summary>
-public sealed record FeedState(
-    string Id,
-    string Name,
-    string Url,
-    string? ETag,
-    string? LastModified,
-    DateTimeOffset? LastFetchAt,
-    DateTimeOffset? LastSuccessAt,
-    string? LastError,
-    int ErrorCount,
-    long ItemsTotal)
-{
-    /// <summary>Where the feed lives now, learned from a permanent redirect; null when at its configured URL.</summary>
-    public string? CurrentUrl { get; init; }
-
-    /// <summary>A scheduled pass does not poll the feed before this; null when it is due now.</summary>
-    public DateTimeOffset? NextPollAt { get; init; }
-
-    /// <summary>Start of the current failure streak; null after a success.</summary>
-    public DateTimeOffset? FirstFailureAt { get; init; }
-
-    /// <summary>The publisher's last Retry-After as an absolute time, if it sent one during the current streak.</summary>
-    public DateTimeOffset? RetryAfterUntil { get; init; }
-
-    /// <summary>True when the feed failed for too long and is no longer polled until resumed.</summary>
-    public bool Paused { get; init; }
-
-    /// <summary>Why the feed was paused.</summary>
-    public string? PausedReason { get; init; }
-
-    /// <summary>The URL to fetch: the one learned from a permanent redirect, else the configured one.</summary>
-    public string FetchUrl => CurrentUrl ?? Url;
 }

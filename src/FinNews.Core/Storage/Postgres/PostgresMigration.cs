@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace FinNews.Core.Storage;
+namespace FinNews.Core.Storage.Postgres;
 
 /// <summary>One table of a copy: rows in the embedded file and in PostgreSQL after the copy.</summary>
 public sealed record TableCount(string Table, long Source, long Target)
@@ -23,8 +23,11 @@ public sealed record TableCount(string Table, long Source, long Target)
 /// </remarks>
 public sealed class PostgresMigration
 {
-    /// <summary>Every table, parents before children (send_log refers to subscribers).</summary>
-    public static readonly IReadOnlyList<string> Tables = ["feeds", "articles", "market_bars", "briefings", "subscribers", "send_log", "api_keys"];
+    /// <summary>
+    /// Every table, parents before children (send_log refers to subscribers). A table the embedded file never created
+    /// (tuning_jobs appears with the first <c>tune</c> command) counts as empty.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Tables = ["feeds", "articles", "market_bars", "briefings", "subscribers", "send_log", "api_keys", "tuning_jobs"];
 
     private readonly string _sqliteConnectionString;
     private readonly PostgresStore _target;
@@ -87,12 +90,24 @@ public sealed class PostgresMigration
         using var source = new SqliteConnection(_sqliteConnectionString);
         source.Open();
         using var target = _target.Open();
-        return Tables.Select(t => new TableCount(t, source.ExecuteScalar<long>($"SELECT COUNT(*) FROM {t}"), target.ExecuteScalar<long>($"SELECT COUNT(*) FROM {t}")))
+        return Tables.Select(t => new TableCount(t, SourceCount(source, t), target.ExecuteScalar<long>($"SELECT COUNT(*) FROM {t}")))
             .ToList();
     }
 
+    private static long SourceCount(SqliteConnection source, string table) =>
+        SourceHas(source, table) ? source.ExecuteScalar<long>($"SELECT COUNT(*) FROM {table}") : 0;
+
+    private static bool SourceHas(SqliteConnection source, string table) =>
+        source.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }) > 0;
+
     private void CopyTable(SqliteConnection source, string table, int batchSize, Action<string, long, long>? progress, CancellationToken cancellationToken)
     {
+        if (!SourceHas(source, table))
+        {
+            progress?.Invoke(table, 0, 0);
+            return;
+        }
+
         var total = source.ExecuteScalar<long>($"SELECT COUNT(*) FROM {table}");
         using var target = _target.Open();
         var types = target.Query<(string Column, string Type)>(
