@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FinNews.Core.Feeds;
-using FinNews.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 
@@ -308,7 +307,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "SELECT DISTINCT article_id FROM search_chunks WHERE article_id IN (SELECT value FROM json_each($ids))";
-        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(articles.Select(a => a.Id).ToArray(), StorageJsonContext.Default.IReadOnlyListString));
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(articles.Select(a => a.Id).ToArray(), SearchJsonContext.Default.StringArray));
         var ids = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -815,3 +814,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     internal static double RecencyFactor(double ageMs, double halfLifeMs) => Math.Pow(0.5, Math.Max(0, ageMs) / halfLifeMs);
 
 }
+
+/// <summary>JSON the embedded index hands to SQLite (id lists for <c>json_each</c>).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class SearchJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
