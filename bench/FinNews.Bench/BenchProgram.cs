@@ -32,7 +32,8 @@ internal static class BenchProgram
                 await HybridBench.RunAsync(
                     int.Parse(options.Get("articles") ?? "100000", CultureInfo.InvariantCulture),
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
-                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"),
+                    options.Get("reuse") is "true");
                 return 0;
             case "lexical":
                 LexicalBench.Run(
@@ -104,7 +105,7 @@ internal static class BenchProgram
     private const string Usage = """
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
-          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench] [--reuse true]   (reuse: keep a database of the same size from an earlier run)
           lexical [--articles 1000000] [--queries 200] [--cap 0.1] [--dir /tmp/finnews-bench-lexical]   (FTS5 strategies vs Lucene.Net, alternating)
           es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]

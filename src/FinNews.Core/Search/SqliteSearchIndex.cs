@@ -111,6 +111,9 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     /// <summary>The settings this index runs with.</summary>
     public SqliteSearchIndexOptions Options => _options;
 
+    /// <summary>Forces the vector scan's 8-bit first pass on or off (<c>null</c>: by table size); for benchmarks measuring recall.</summary>
+    internal bool? QuantizedVectorScan { get; set; }
+
     /// <inheritdoc/>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
@@ -379,14 +382,16 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 break;
             case SearchMode.Vector:
                 ranked = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
-                explanation = Explain($"exact cosine scan ({ranked.Count} candidates)", null);
+                explanation = Explain($"{VectorDescription()} ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
-                var lexical = _lexical.Search(query.Text, filter, depth, generation);
+                // The two rankings are independent: the lexical one runs on another core while this one scans vectors.
+                var lexicalSearch = Task.Run(() => _lexical.Search(query.Text, filter, depth, generation), cancellationToken);
                 var vector = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
+                var lexical = await lexicalSearch;
                 ranked = HybridRanking.Fuse(lexical, vector, fusion);
                 explanation = Explain(
-                    $"{LuceneLexicalIndex.Description} ({lexical.Count} candidates) + exact cosine scan ({vector.Count} candidates), fused in process", fusion.Describe());
+                    $"{LuceneLexicalIndex.Description} ({lexical.Count} candidates) + {VectorDescription()} ({vector.Count} candidates), fused in process", fusion.Describe());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
@@ -538,7 +543,24 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         {
             return _table is null
                 ? []
-                : _table.Search(query, filter, depth).ConvertAll(c => new RankedChunk(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
+                : _table.Search(query, filter, depth, QuantizedVectorScan).ConvertAll(c => new RankedChunk(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
+        }
+        finally
+        {
+            _tableLock.ExitReadLock();
+        }
+    }
+
+    // What --explain says about the vector side: exact, or an 8-bit first pass whose candidates are ranked exactly.
+    private string VectorDescription()
+    {
+        _tableLock.EnterReadLock();
+        try
+        {
+            var rows = _table?.Rows ?? 0;
+            return QuantizedVectorScan ?? rows > VectorTable.QuantizedThreshold
+                ? "cosine scan (8-bit first pass, exact cosine for the best candidates)"
+                : "exact cosine scan";
         }
         finally
         {
