@@ -90,6 +90,11 @@ internal static class BenchProgram
             case "scan-bdn":
                 BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
                 return 0;
+            case "tune-fusion":
+                await FusionTuning.RunAsync(options.Get("folder") ?? throw new ArgumentException("--folder is required"),
+                    options.Get("embedder") ?? HashingEmbedder.ProviderName, options.Get("glove"),
+                    int.Parse(options.Get("abtt") ?? GloveEmbedder.DefaultRemovedComponents.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                return 0;
             case "install-glove":
 #pragma warning disable RS0030 // The bench's own composition root: the manifest records the real install time.
                 var result = await GloveInstaller.InstallAsync(options.Get("data") ?? "/tmp/finnews-models", TimeProvider.System, log: Console.WriteLine);
@@ -117,6 +122,7 @@ internal static class BenchProgram
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
+          tune-fusion --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N]   (fusion grid chosen on even-position queries, reported on odd ones)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--floor 0.25] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 

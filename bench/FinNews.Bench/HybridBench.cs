@@ -57,6 +57,9 @@ internal static class HybridBench
         }
 
         using var index = new SqliteSearchIndex(connectionString, embedder, HashingEmbedder.ProviderName);
+        var initialize = Stopwatch.StartNew();
+        await index.InitializeAsync(); // rebuilds the lexical index if it is of an older layout
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"initialized in {initialize.Elapsed.TotalSeconds:F1} s"));
         var chunks = await index.CountAsync();
         var texts = corpus.Queries(queries + 20);
 
@@ -85,6 +88,7 @@ internal static class HybridBench
             }
         }
 
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lexical index: {index.LexicalSegments} segments"));
         for (var m = 0; m < modes.Length; m++)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -5,6 +5,7 @@ using Lucene.Net.Index;
 using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
+using Lucene.Net.Util;
 using LuceneDirectory = Lucene.Net.Store.Directory;
 
 namespace FinNews.Core.Search;
@@ -29,11 +30,12 @@ internal sealed class LuceneLexicalIndex : IDisposable
     private const string GenerationKey = "generation";
 
     // The document layout, recorded in every commit beside the generation. An index written with another layout
-    // counts as behind and is rebuilt from search_chunks by the next writer. 2: the publication time as doc values
-    // (no indexed numeric terms, which made up most of the unique terms every segment merge rebuilt) and chunk ids
-    // stored, not indexed.
+    // counts as behind and is rebuilt from search_chunks by the next writer. 3: nothing stored; what a hit reports
+    // (article id, chunk id, publication time) is in doc values, which segment merges copy column by column instead of
+    // decompressing and recompressing stored documents, and the publication time is filtered on them too (no indexed
+    // numeric terms). The article id is also indexed, as the term deletes go by.
     private const string LayoutKey = "layout";
-    private const string Layout = "2";
+    private const string Layout = "3";
     private const string ChunkField = "chunk_id";
     private const string ArticleField = "article_id";
     private const string PublishedField = "published";
@@ -43,8 +45,6 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     /// <summary>Longer queries are cut: each term is another posting list to merge.</summary>
     public const int MaxTerms = 32;
-
-    private static readonly ISet<string> HitFields = new HashSet<string>(StringComparer.Ordinal) { ChunkField, ArticleField, PublishedField };
 
     private readonly LuceneDirectory _directory;
     private readonly EnglishSearchAnalyzer _analyzer = new();
@@ -159,14 +159,17 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             var top = searcher.Search(query, Filter(filter), depth);
             var results = new List<RankedChunk>(top.ScoreDocs.Length);
+            var leaves = searcher.IndexReader.Leaves;
+            var bytes = new BytesRef();
             foreach (var hit in top.ScoreDocs)
             {
-                var document = searcher.Doc(hit.Doc, HitFields);
-                results.Add(new RankedChunk(
-                    document.Get(ArticleField),
-                    document.Get(ChunkField),
-                    hit.Score,
-                    document.GetField(PublishedField).GetInt64Value() ?? 0));
+                var leaf = leaves[ReaderUtil.SubIndex(hit.Doc, leaves)];
+                var reader = leaf.AtomicReader;
+                var doc = hit.Doc - leaf.DocBase;
+                reader.GetBinaryDocValues(ArticleField).Get(doc, bytes);
+                var articleId = bytes.Utf8ToString();
+                reader.GetBinaryDocValues(ChunkField).Get(doc, bytes);
+                results.Add(new RankedChunk(articleId, bytes.Utf8ToString(), hit.Score, reader.GetNumericDocValues(PublishedField).Get(doc)));
             }
 
             return results;
@@ -175,6 +178,19 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             manager.Release(searcher);
         }
+    }
+
+    /// <summary>Segments in the last commit (0 before the first); merges keep this small however many writes came.</summary>
+    internal int CommittedSegments()
+    {
+        if (!DirectoryReader.IndexExists(_directory))
+        {
+            return 0;
+        }
+
+        var infos = new SegmentInfos();
+        infos.Read(_directory);
+        return infos.Count;
     }
 
     /// <summary>The analyzed, distinct terms of a query, at most <see cref="MaxTerms"/>.</summary>
@@ -307,13 +323,13 @@ internal sealed class LuceneLexicalIndex : IDisposable
         private bool _committed;
 
         // One set of fields, refilled per chunk: Lucene has consumed a document when AddDocument returns, and a reused
-        // field also reuses its token stream (a write runs on one thread at a time).
-        // The chunk id is stored only: hits read it back, nothing searches or deletes by it (deletes go by article),
-        // and a unique indexed term per chunk made every segment merge rebuild a terms dictionary as large as the index.
-        private readonly StoredField _chunkId = new(ChunkField, string.Empty);
-        private readonly StringField _articleId = new(ArticleField, string.Empty, Field.Store.YES);
+        // field also reuses its token stream (a write runs on one thread at a time). The chunk id is a doc value only:
+        // nothing searches or deletes by it, and a unique indexed term per chunk made every segment merge rebuild a
+        // terms dictionary as large as the index.
+        private readonly BinaryDocValuesField _chunkId = new(ChunkField, new BytesRef());
+        private readonly StringField _articleTerm = new(ArticleField, string.Empty, Field.Store.NO);
+        private readonly BinaryDocValuesField _articleId = new(ArticleField, new BytesRef());
         private readonly NumericDocValuesField _published = new(PublishedField, 0L);
-        private readonly StoredField _publishedStored = new(PublishedField, 0L);
         private readonly StringField _feed = new(FeedField, string.Empty, Field.Store.NO);
         private readonly TextField _text = new(TextField, string.Empty, Field.Store.NO);
         private readonly List<StringField> _tickers = [];
@@ -330,13 +346,13 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
         private Document ToDocument(LexicalChunk chunk)
         {
-            _chunkId.SetStringValue(chunk.ChunkId);
-            _articleId.SetStringValue(chunk.ArticleId);
+            _chunkId.SetBytesValue(new BytesRef(chunk.ChunkId));
+            _articleTerm.SetStringValue(chunk.ArticleId);
+            _articleId.SetBytesValue(new BytesRef(chunk.ArticleId));
             _published.SetInt64Value(chunk.PublishedMs);
-            _publishedStored.SetInt64Value(chunk.PublishedMs);
             _feed.SetStringValue(chunk.FeedId);
             _text.SetStringValue(chunk.Text);
-            var document = new Document { _chunkId, _articleId, _published, _publishedStored, _feed, _text };
+            var document = new Document { _chunkId, _articleTerm, _articleId, _published, _feed, _text };
             for (var i = 0; i < chunk.Tickers.Count; i++)
             {
                 if (i == _tickers.Count)
@@ -397,7 +413,9 @@ internal sealed class LuceneLexicalIndex : IDisposable
         /// </summary>
         public void Dispose()
         {
-            if (_committed && !_writer.HasUncommittedChanges())
+            // Committed: whatever the writer did since (a background merge finishing) is not a change of ours to undo;
+            // rolling it back would throw the merge away and leave the index with every small segment it had.
+            if (_committed)
             {
                 _owner.KeepOpen(_writer, CommittedGeneration);
             }

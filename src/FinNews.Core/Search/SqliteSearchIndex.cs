@@ -111,6 +111,9 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     /// <summary>The settings this index runs with.</summary>
     public SqliteSearchIndexOptions Options => _options;
 
+    /// <summary>The lexical index's committed segment count; for tests that merges are kept.</summary>
+    internal int LexicalSegments => _lexical.CommittedSegments();
+
     /// <summary>Forces the vector scan's 8-bit first pass on or off (<c>null</c>: by table size); for benchmarks measuring recall.</summary>
     internal bool? QuantizedVectorScan { get; set; }
 

@@ -52,6 +52,26 @@ public sealed class LexicalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Merged_segments_are_kept_so_many_writes_do_not_pile_up_segments()
+    {
+        // Every write flushes a segment; the merge policy folds them together in the background. A merge that finished
+        // between a commit and the end of the write must be kept (a rollback threw such merges away, and a million
+        // chunks ended up in 491 segments, searched one by one).
+        var index = _database.CreateIndex();
+        for (var i = 0; i < 60; i++)
+        {
+            await index.IndexAsync([SearchTestData.Article($"m{i}", $"Write number {i} about copper and zinc")]);
+        }
+
+        index.Dispose(); // waits for running merges and commits them
+        using var reopened = _database.CreateIndex();
+        await reopened.InitializeAsync();
+
+        reopened.LexicalSegments.Should().BeLessThan(25, "60 one-document writes merged at ten segments per tier");
+        (await reopened.SearchAsync(new SearchQuery("copper zinc", SearchMode.Lexical, Limit: 100))).Should().HaveCount(60);
+    }
+
+    [Fact]
     public async Task Time_filters_use_the_publication_time_of_each_chunk()
     {
         using var index = _database.CreateIndex();
