@@ -1,4 +1,3 @@
-using System.Globalization;
 using FinNews.Core.Search;
 using FinNews.Core.Search.Evaluation;
 using Microsoft.Data.Sqlite;
