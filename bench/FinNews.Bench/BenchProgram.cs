@@ -32,7 +32,8 @@ internal static class BenchProgram
                 await HybridBench.RunAsync(
                     int.Parse(options.Get("articles") ?? "100000", CultureInfo.InvariantCulture),
                     int.Parse(options.Get("queries") ?? "200", CultureInfo.InvariantCulture),
-                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"));
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench"),
+                    options.Get("reuse") is "true");
                 return 0;
             case "lexical":
                 LexicalBench.Run(
@@ -68,7 +69,8 @@ internal static class BenchProgram
                 await IngestBench.RunAsync(
                     int.Parse(options.Get("items") ?? "100000", CultureInfo.InvariantCulture),
                     int.Parse(options.Get("feeds") ?? "100", CultureInfo.InvariantCulture),
-                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ingest"));
+                    options.Get("dir") ?? Path.Combine(Path.GetTempPath(), "finnews-bench-ingest"),
+                    options.Get("pipeline") ?? "app");
                 return 0;
             case "stores":
                 StoreBench.Run(
@@ -98,6 +100,11 @@ internal static class BenchProgram
             case "scan-bdn":
                 BenchmarkDotNet.Running.BenchmarkRunner.Run<ScanBenchmark>();
                 return 0;
+            case "tune-fusion":
+                await FusionTuning.RunAsync(options.Get("folder") ?? throw new ArgumentException("--folder is required"),
+                    options.Get("embedder") ?? HashingEmbedder.ProviderName, options.Get("glove"),
+                    int.Parse(options.Get("abtt") ?? GloveEmbedder.DefaultRemovedComponents.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                return 0;
             case "install-glove":
 #pragma warning disable RS0030 // The bench's own composition root: the manifest records the real install time.
                 var result = await GloveInstaller.InstallAsync(options.Get("data") ?? "/tmp/finnews-models", TimeProvider.System, log: Console.WriteLine);
@@ -113,13 +120,13 @@ internal static class BenchProgram
     private const string Usage = """
         usage: FinNews.Bench <command> [--key value ...]
           scan   [--rows 1000000] [--dims 100] [--queries 200] [--warmup 20]
-          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench]
+          hybrid [--articles 100000] [--queries 200] [--dir /tmp/finnews-bench] [--reuse true]   (reuse: keep a database of the same size from an earlier run)
           lexical [--articles 1000000] [--queries 200] [--cap 0.1] [--dir /tmp/finnews-bench-lexical]   (FTS5 strategies vs Lucene.Net, alternating)
           es     [--documents 10000] [--queries 200]   (Elasticsearch client: requests and bytes per 10k docs and per query, fusion cost)
           parse  [--runs 20] [--warmup 5] [--folder ../shared/corpora/feeds]
           peers  --list FILE [--probe true] [--runs 10] [--warmup 3]   (FeedParser and CodeHollow.FeedReader; see bench/peers/run.sh)
           conformance [--folder ../shared/corpora/feeds]   (FeedParser vs FeedReader against rss-parser's recorded outputs)
-          ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest]   (the dir is deleted first)
+          ingest [--items 100000] [--feeds 100] [--dir /tmp/finnews-bench-ingest] [--pipeline app|sequential]   (the dir is deleted first)
           stores [--items 20000] [--feeds 40] [--rounds 3]   (ingest store phase on SQLite and PostgreSQL side by side; needs FINNEWS_POSTGRES_CONNECTION)
           cluster [--feeds 100] [--items 100] [--rounds 3] [--hosts 10] [--configs sqlite:1,postgres:1,postgres:2] [--finnews PATH]
                  (real `finnews worker` processes ingesting loopback RSS: 1 worker on SQLite, 1 and 2 on PostgreSQL; needs FINNEWS_POSTGRES_CONNECTION and a built src/FinNews)
@@ -127,6 +134,7 @@ internal static class BenchProgram
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
+          tune-fusion --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N]   (fusion grid chosen on even-position queries, reported on odd ones)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--floor 0.25] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 

@@ -18,8 +18,13 @@ namespace FinNews.Bench;
 /// </summary>
 internal static class IngestBench
 {
-    public static async Task RunAsync(int items, int feeds, string directory)
+    public static async Task RunAsync(int items, int feeds, string directory, string pipeline)
     {
+        if (pipeline is not ("app" or "sequential"))
+        {
+            throw new ArgumentException($"--pipeline is app or sequential, not '{pipeline}'");
+        }
+
         var root = RepoPaths.Root();
         var watchlist = Watchlist.Load(Path.Combine(root, "config", "watchlist.json"));
         var normalizer = new ArticleNormalizer(new TickerTagger(watchlist));
@@ -34,6 +39,9 @@ internal static class IngestBench
         var path = Path.Combine(directory, "ingest.db");
         var total = Stopwatch.StartNew();
 
+        // The app pipeline reads the feeds as local files under the "config folder" (here the bench folder), as the
+        // bundled samples are read; the sequential pipeline keeps the documents in memory.
+        var app = pipeline == "app";
         var timer = Stopwatch.StartNew();
         var definitions = Enumerable.Range(0, feeds)
             .Select(f => new FeedDefinition(string.Create(CultureInfo.InvariantCulture, $"bench-{f:D3}"), $"{Outlets[f % Outlets.Length]} {f}",
@@ -41,49 +49,80 @@ internal static class IngestBench
             .ToList();
         var documents = new List<byte[]>(feeds);
         var random = new Random(42);
+        long generatedBytes = 0;
         for (var f = 0; f < feeds; f++)
         {
             var count = items / feeds + (f < items % feeds ? 1 : 0);
-            documents.Add(Generate(definitions[f], f, count, watchlist, random));
+            var document = Generate(definitions[f], f, count, watchlist, random);
+            generatedBytes += document.Length;
+            if (app)
+            {
+                Directory.CreateDirectory(Path.Combine(directory, "feeds"));
+                await File.WriteAllBytesAsync(Path.Combine(directory, "feeds", definitions[f].Id + ".xml"), document);
+            }
+            else
+            {
+                documents.Add(document);
+            }
         }
 
-        var generatedBytes = documents.Sum(d => (long)d.Length);
+        if (app)
+        {
+            // Same ids, names and generated content; only where the bytes come from differs.
+            definitions = definitions.ConvertAll(d => d with { Url = $"feeds/{d.Id}.xml" });
+        }
+
         Console.WriteLine(RepoPaths.I(
-            $"generated {feeds} RSS 2.0 documents, {items:N0} items, {generatedBytes / 1e6:F1} MB in {timer.Elapsed.TotalSeconds:F1} s (held in memory)"));
+            $"pipeline {pipeline}: generated {feeds} RSS 2.0 documents, {items:N0} items, {generatedBytes / 1e6:F1} MB in {timer.Elapsed.TotalSeconds:F1} s ({(app ? "written under " + directory + "/feeds" : "held in memory")})"));
         Snapshot("after generate");
 
         var store = new SqliteStore(path);
         store.Initialize();
         store.SyncFeeds(definitions);
         using var embedder = new HashingEmbedder();
-        using var index = new SqliteSearchIndex(store.ConnectionString, embedder, HashingEmbedder.ProviderName);
-        var indexer = new SearchIndexer(store, index, NullLogger<SearchIndexer>.Instance);
+        using var http = new HttpClient();
+        var ingestor = new FeedIngestor(new FeedFetcher(http, new FetchOptions(), directory), normalizer, store, store, new FixedTime(At),
+            NullLogger<FeedIngestor>.Instance);
 
-        var first = Store(store, normalizer, definitions, documents, "pass 1");
+        var cpu = Cpu();
+        var allocated = GC.GetTotalAllocatedBytes();
+        var paused = GC.GetTotalPauseDuration();
+        var first = app ? await StoreAppAsync(ingestor, definitions, "pass 1") : Store(store, normalizer, definitions, documents, "pass 1");
+        Console.WriteLine(RepoPaths.I($"  store phase CPU {Cpu() - cpu:F1} s (user + system, all threads), allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalSeconds:F1} s; loadavg {RepoPaths.LoadAverage()}"));
         Snapshot("after store");
 
+        // The index phase ends when the index is closed: closing waits for Lucene's background merges, which belong to it.
+        cpu = Cpu();
+        allocated = GC.GetTotalAllocatedBytes();
+        paused = GC.GetTotalPauseDuration();
         timer.Restart();
-        var indexed = await indexer.DrainAsync(progress: n =>
+        var index = new TimedIndex(new SqliteSearchIndex(store.ConnectionString, embedder, HashingEmbedder.ProviderName));
+        var indexed = await new SearchIndexer(store, index, NullLogger<SearchIndexer>.Instance).DrainAsync(progress: n =>
         {
-            if (n % 10_240 == 0)
+            if (n % (5 * SearchIndexer.DefaultBatchSize) == 0)
             {
                 Console.WriteLine(RepoPaths.I($"  indexed {n:N0}, {n / timer.Elapsed.TotalSeconds:F0} items/s"));
             }
         });
+        var drained = timer.Elapsed.TotalSeconds;
+        index.Dispose();
         var indexSeconds = timer.Elapsed.TotalSeconds;
         Console.WriteLine(RepoPaths.I(
-            $"index phase: {indexed:N0} articles in {indexSeconds:F1} s = {indexed / indexSeconds:F0} items/s (embed + FTS5 + vectors, batches of 256)"));
+            $"index phase: {indexed:N0} articles in {indexSeconds:F1} s = {indexed / indexSeconds:F0} items/s (embed + Lucene + SQLite + vectors, batches of {SearchIndexer.DefaultBatchSize}; closing the index {indexSeconds - drained:F1} s of it)"));
+        Console.WriteLine(RepoPaths.I(
+            $"  index phase CPU {Cpu() - cpu:F1} s, allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e9:F1} GB, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalSeconds:F1} s; IndexAsync {index.Seconds:F1} s over {index.Calls} calls (the rest: reading batches from and marking them in the store, closing); loadavg {RepoPaths.LoadAverage()}"));
         Snapshot("after index");
 
         var storeAndIndex = first.Seconds + indexSeconds;
         Console.WriteLine(RepoPaths.I(
             $"overall (store + index): {first.Items:N0} items in {storeAndIndex:F1} s = {first.Items / storeAndIndex:F0} items/s"));
+        using var reopened = new SqliteSearchIndex(store.ConnectionString, embedder, HashingEmbedder.ProviderName);
         Console.WriteLine(RepoPaths.I(
-            $"db {DbBytes(path) / 1e6:F1} MB (file + wal), {store.CountArticles():N0} articles, {await index.CountAsync():N0} chunks"));
+            $"db {DbBytes(path) / 1e6:F1} MB (file + wal), {store.CountArticles():N0} articles, {await reopened.CountAsync():N0} chunks"));
 
         // Idempotence: the same documents again store nothing new and leave nothing to index.
-        var second = Store(store, normalizer, definitions, documents, "pass 2 (same documents)");
-        var reindexed = await indexer.DrainAsync();
+        var second = app ? await StoreAppAsync(ingestor, definitions, "pass 2 (same documents)") : Store(store, normalizer, definitions, documents, "pass 2 (same documents)");
+        var reindexed = await new SearchIndexer(store, reopened, NullLogger<SearchIndexer>.Instance).DrainAsync();
         Console.WriteLine(RepoPaths.I(
             $"second pass: inserted={second.Inserted} updated={second.Updated} duplicates={second.Duplicates:N0} indexed={reindexed} articles={store.CountArticles():N0} -> {(second.Inserted == 0 && second.Updated == 0 && reindexed == 0 ? "idempotent" : "NOT IDEMPOTENT")}"));
 
@@ -96,11 +135,71 @@ internal static class IngestBench
         SqliteConnection.ClearAllPools();
     }
 
+    private static readonly DateTimeOffset At = new(2025, 6, 2, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The app's store phase: <see cref="FeedIngestor.IngestAsync"/> (reads and parses a few feeds at once, stores in feed order).</summary>
+    private static async Task<PassResult> StoreAppAsync(FeedIngestor ingestor, List<FeedDefinition> feeds, string label)
+    {
+        var timer = Stopwatch.StartNew();
+        var results = await ingestor.IngestAsync(feeds, null, CancellationToken.None);
+        var seconds = timer.Elapsed.TotalSeconds;
+        if (results.FirstOrDefault(r => r.Error is not null) is { } failed)
+        {
+            throw new InvalidOperationException($"feed {failed.FeedId}: {failed.Error}");
+        }
+
+        var counts = results.Select(r => r.Counts!).ToList();
+        var result = new PassResult(results.Sum(r => r.Items), counts.Sum(c => c.Inserted), counts.Sum(c => c.Updated), counts.Sum(c => c.Duplicates), seconds);
+        Console.WriteLine(RepoPaths.I(
+            $"store phase, {label}: {result.Items:N0} items in {seconds:F1} s = {result.Items / seconds:F0} items/s; inserted={result.Inserted:N0} updated={result.Updated} duplicates={result.Duplicates:N0} (FeedIngestor: read + parse + normalize up to {new PollOptions().MaxConcurrentFeeds} feeds at once, CommitFetch in feed order)"));
+        return result;
+    }
+
+    /// <summary>The bench's fixed "now": generated items are dated before it.</summary>
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static double Cpu()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+
+    /// <summary>Times the index writes of a drain, so the bench can say what the store's reads and marks cost.</summary>
+    private sealed class TimedIndex(SqliteSearchIndex inner) : ISearchIndex, IDisposable
+    {
+        public void Dispose() => inner.Dispose();
+
+        public double Seconds { get; private set; }
+
+        public int Calls { get; private set; }
+
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public async Task IndexAsync(IReadOnlyList<Article> articles, CancellationToken cancellationToken = default)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await inner.IndexAsync(articles, cancellationToken);
+            Seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            Calls++;
+        }
+
+        public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) => inner.SearchAsync(query, cancellationToken);
+
+        public Task DeleteAsync(IReadOnlyCollection<string> articleIds, CancellationToken cancellationToken = default) => inner.DeleteAsync(articleIds, cancellationToken);
+
+        public Task ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
+
+        public Task<long> CountAsync(CancellationToken cancellationToken = default) => inner.CountAsync(cancellationToken);
+    }
+
     internal sealed record PassResult(int Items, int Inserted, int Updated, int Duplicates, double Seconds);
 
     internal static PassResult Store(IFeedStore store, ArticleNormalizer normalizer, List<FeedDefinition> feeds, List<byte[]> documents, string label)
     {
-        var at = new DateTimeOffset(2025, 6, 2, 12, 0, 0, TimeSpan.Zero);
+        var at = At;
         int items = 0, inserted = 0, updated = 0, duplicates = 0;
         long parseTicks = 0, normalizeTicks = 0, commitTicks = 0;
         var timer = Stopwatch.StartNew();
@@ -145,8 +244,60 @@ internal static class IngestBench
     {
         using var process = Process.GetCurrentProcess();
         process.Refresh();
+        var (committed, mapped) = (Sampler.PeakCommitted, Sampler.PeakFileBacked);
+        Sampler.Reset();
         Console.WriteLine(RepoPaths.I(
-            $"  [{label}] working set {process.WorkingSet64 / 1e6:F0} MB (peak {process.PeakWorkingSet64 / 1e6:F0} MB), managed heap {GC.GetTotalMemory(false) / 1e6:F0} MB"));
+            $"  [{label}] working set {process.WorkingSet64 / 1e6:F0} MB (peak {process.PeakWorkingSet64 / 1e6:F0} MB), managed heap {GC.GetTotalMemory(false) / 1e6:F0} MB; since the last line: GC committed peak {committed / 1e6:F0} MB, file-backed resident peak {mapped / 1e6:F0} MB"));
+    }
+
+    /// <summary>Samples the GC's committed memory and the file-backed resident pages (mapped index files) every 50 ms.</summary>
+    private static class Sampler
+    {
+        private static long _committed;
+        private static long _fileBacked;
+        private static readonly Timer Timer = new(_ => Sample(), null, 0, 50);
+
+        public static long PeakCommitted => Interlocked.Read(ref _committed);
+
+        public static long PeakFileBacked => Interlocked.Read(ref _fileBacked);
+
+        public static void Reset()
+        {
+            GC.KeepAlive(Timer);
+            Interlocked.Exchange(ref _committed, 0);
+            Interlocked.Exchange(ref _fileBacked, 0);
+        }
+
+        private static void Sample()
+        {
+            var committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            long fileBacked = 0;
+            try
+            {
+                // RssFile in /proc/self/status: resident pages backed by files (the memory-mapped Lucene segments).
+                foreach (var line in File.ReadLines("/proc/self/status"))
+                {
+                    if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+                    {
+                        fileBacked = long.Parse(line.AsSpan(8).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            Max(ref _committed, committed);
+            Max(ref _fileBacked, fileBacked);
+        }
+
+        private static void Max(ref long field, long value)
+        {
+            long seen;
+            while (value > (seen = Interlocked.Read(ref field)) && Interlocked.CompareExchange(ref field, value, seen) != seen)
+            {
+            }
+        }
     }
 
     private static long DbBytes(string path) =>

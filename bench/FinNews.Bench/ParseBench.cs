@@ -149,7 +149,7 @@ internal static class RepoPaths
     }
 
     public static string Machine() =>
-        I($"nproc {Environment.ProcessorCount}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, loadavg {LoadAverage()}");
+        I($"nproc {Environment.ProcessorCount}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, loadavg {LoadAverage()}");
 
     public static string I(FormattableString text) => FormattableString.Invariant(text);
 }

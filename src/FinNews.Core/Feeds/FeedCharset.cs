@@ -11,8 +11,15 @@ namespace FinNews.Core.Feeds;
 internal static partial class FeedCharset
 {
     // Browsers (WHATWG Encoding) read ISO-8859-1 and US-ASCII labels as windows-1252: the C1 range in such documents
-    // is nearly always smart quotes and dashes, never control characters.
-    private static readonly Encoding Windows1252 = RegisterCodePages();
+    // is nearly always smart quotes and dashes, never control characters. Loaded on first use: a UTF-8 feed (nearly
+    // every feed) never needs the legacy code pages, and loading them is a noticeable part of a one-file `feed parse`.
+    private static readonly Lazy<Encoding> LazyWindows1252 = new(() =>
+    {
+        EnsureCodePages();
+        return Encoding.GetEncoding(1252);
+    });
+
+    private static Encoding Windows1252 => LazyWindows1252.Value;
 
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -125,13 +132,9 @@ internal static partial class FeedCharset
         return m.Success ? m.Groups[1].Value : null;
     }
 
-    private static Encoding RegisterCodePages()
-    {
-        // windows-1252 and the other legacy code pages ship in the shared framework but are not registered by default.
-        // This runs as the first static initializer, so every later lookup (including Resolve) sees them.
-        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        return Encoding.GetEncoding(1252);
-    }
+    // windows-1252 and the other legacy code pages ship in the shared framework but are not registered by default;
+    // every lookup by label or number goes through here first (registering twice is a no-op).
+    private static void EnsureCodePages() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     internal static Encoding? Resolve(string? label)
     {
@@ -148,6 +151,7 @@ internal static partial class FeedCharset
 
         try
         {
+            EnsureCodePages();
             var encoding = Encoding.GetEncoding(label);
             return encoding is UTF8Encoding ? Utf8NoBom : encoding;
         }

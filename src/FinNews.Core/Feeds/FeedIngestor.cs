@@ -247,7 +247,8 @@ public sealed class FeedIngestor
             try
             {
                 var page = await _fetcher.FetchPageAsync(feed, link, cancellationToken);
-                var encoding = page.Charset is { } cs ? System.Text.Encoding.GetEncoding(cs.Trim('"')) : System.Text.Encoding.UTF8;
+                // FeedCharset knows the legacy code pages (windows-1252 and the rest) as well as the built-in encodings.
+                var encoding = page.Charset is { } cs ? FeedCharset.Resolve(cs) ?? throw new ArgumentException($"unknown charset '{cs}'") : System.Text.Encoding.UTF8;
                 var (text, method) = FullTextExtractor.Extract(encoding.GetString(page.Body));
                 result.Add(text.Length > article.Body.Length ? article with { Body = text } : article);
                 _logger.LogDebug("Full text for {Url}: {Method}, {Length} chars", article.Url, method, text.Length);

@@ -2,7 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using AngleSharp.Dom;
+using AngleSharp.Html;
 using AngleSharp.Html.Parser;
+using AngleSharp.Text;
 
 namespace FinNews.Core.Feeds;
 
@@ -23,6 +25,13 @@ public static partial class HtmlText
     };
 
     /// <summary>Plain text of an HTML fragment: scripts and styles dropped, blocks separated, whitespace collapsed.</summary>
+    /// <remarks>
+    /// Read token by token with AngleSharp's HTML5 tokenizer (the same character references, raw-text elements and
+    /// comments as its parser), without building a document: text needs no tree, and a document per item (with its
+    /// DOM events) was most of the normalizer's time and allocation. The tree builder's corrections that matter for
+    /// text are applied here: html, head and body tags inside a fragment are ignored, a nested form is ignored, a new
+    /// button closes the open one, embed is void, and svg/math may close themselves.
+    /// </remarks>
     public static string ToText(string? html)
     {
         if (string.IsNullOrWhiteSpace(html))
@@ -36,16 +45,95 @@ public static partial class HtmlText
             return Collapse(html);
         }
 
-        var document = Parser.ParseDocument("<body></body>");
-        var nodes = Parser.ParseFragment(html, document.Body!);
         var sb = new StringBuilder(html.Length);
-        foreach (var node in nodes)
+        using var source = new TextSource(html);
+        var tokenizer = new HtmlTokenizer(source, HtmlEntityProvider.Resolver) { SkipComments = true };
+        // Open dropped elements, innermost last: nothing inside them is text.
+        var dropped = new List<string>();
+        var foreign = 0; // open svg/math among them: their children are not HTML (no raw-text elements; CDATA allowed)
+        for (var token = tokenizer.Get(); token.Type != HtmlTokenType.EndOfFile; token = tokenizer.Get())
         {
-            Append(node, sb);
+            switch (token.Type)
+            {
+                case HtmlTokenType.Character when dropped.Count == 0:
+                    sb.Append(token.Data);
+                    break;
+                case HtmlTokenType.StartTag:
+                    var name = token.Name;
+                    if (name is "html" or "head" or "body")
+                    {
+                        break; // ignored inside a body fragment (their attributes would merge onto the open ones)
+                    }
+
+                    if (foreign == 0 && RawTextStates.TryGetValue(name, out var state))
+                    {
+                        tokenizer.State = state;
+                    }
+
+                    if (Dropped.Contains(name))
+                    {
+                        var selfClosing = token.AsTag().IsSelfClosing && name is "svg" or "math";
+                        if (name == "embed" || selfClosing || (name == "form" && dropped.Contains("form")))
+                        {
+                            break;
+                        }
+
+                        if (name == "button" && dropped.LastIndexOf("button") is var open and >= 0)
+                        {
+                            Close(open);
+                        }
+
+                        dropped.Add(name);
+                        foreign += name is "svg" or "math" ? 1 : 0;
+                        tokenizer.IsAcceptingCharacterData = foreign > 0;
+                    }
+                    else if (dropped.Count == 0 && Blocks.Contains(name))
+                    {
+                        sb.Append('\n');
+                    }
+
+                    break;
+                case HtmlTokenType.EndTag:
+                    if (dropped.LastIndexOf(token.Name) is var index and >= 0)
+                    {
+                        Close(index);
+                        tokenizer.IsAcceptingCharacterData = foreign > 0;
+                    }
+                    else if (dropped.Count == 0 && Blocks.Contains(token.Name))
+                    {
+                        sb.Append('\n');
+                    }
+
+                    break;
+            }
         }
 
-        return Collapse(sb.ToString());
+        return Collapse(sb.Replace("\0", string.Empty).ToString());
+
+        // Closing an element closes every element opened inside it.
+        void Close(int from)
+        {
+            for (var i = dropped.Count - 1; i >= from; i--)
+            {
+                foreign -= dropped[i] is "svg" or "math" ? 1 : 0;
+                dropped.RemoveAt(i);
+            }
+        }
     }
+
+    // Elements whose content the HTML tree builder tokenizes as raw text (scripting off, as AngleSharp's parser).
+    private static readonly Dictionary<string, HtmlParseMode> RawTextStates = new(StringComparer.Ordinal)
+    {
+        ["script"] = HtmlParseMode.Script,
+        ["style"] = HtmlParseMode.Rawtext,
+        ["xmp"] = HtmlParseMode.Rawtext,
+        ["iframe"] = HtmlParseMode.Rawtext,
+        ["noembed"] = HtmlParseMode.Rawtext,
+        ["noframes"] = HtmlParseMode.Rawtext,
+        ["textarea"] = HtmlParseMode.RCData,
+        ["title"] = HtmlParseMode.RCData,
+        ["plaintext"] = HtmlParseMode.Plaintext,
+    };
 
     // Elements kept by Sanitize (with their children); any other element is dropped (Dropped) or unwrapped (its children kept).
     private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
@@ -224,46 +312,62 @@ public static partial class HtmlText
         return Collapse(stripped);
     }
 
-    private static void Append(INode node, StringBuilder sb)
-    {
-        switch (node)
-        {
-            case IText text:
-                sb.Append(text.Data);
-                break;
-            case IElement element when Dropped.Contains(element.LocalName):
-                break;
-            case IElement element:
-                var block = Blocks.Contains(element.LocalName);
-                if (block)
-                {
-                    sb.Append('\n');
-                }
-
-                foreach (var child in element.ChildNodes)
-                {
-                    Append(child, sb);
-                }
-
-                if (block)
-                {
-                    sb.Append('\n');
-                }
-
-                break;
-        }
-    }
-
+    /// <summary>
+    /// Lines of the text (no-break spaces as spaces), each with its runs of spaces, tabs, CR, FF and VT made one
+    /// space and trimmed of any white space, empty lines dropped, joined by <c>\n</c>; in one pass over the text.
+    /// </summary>
     private static string Collapse(string text)
     {
-        var lines = text.Replace('\u00A0', ' ').Split('\n')
-            .Select(l => Spaces().Replace(l, " ").Trim())
-            .Where(l => l.Length > 0);
-        return string.Join('\n', lines);
-    }
+        // Each line is written after the text kept so far (one slot left for its separator), then trimmed and moved
+        // down next to it, or dropped when nothing is left.
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(text.Length + 1);
+        try
+        {
+            var kept = 0;
+            var cursor = 1;
+            var inRun = false;
+            for (var i = 0; i <= text.Length; i++)
+            {
+                var c = i < text.Length ? text[i] : '\n';
+                if (c == '\n')
+                {
+                    var line = buffer.AsSpan(kept + 1, cursor - kept - 1).Trim();
+                    if (!line.IsEmpty)
+                    {
+                        if (kept > 0)
+                        {
+                            buffer[kept++] = '\n';
+                        }
 
-    [GeneratedRegex(@"[ \t\r\f\v]+")]
-    private static partial Regex Spaces();
+                        line.CopyTo(buffer.AsSpan(kept));
+                        kept += line.Length;
+                    }
+
+                    cursor = kept + 1;
+                    inRun = false;
+                }
+                else if (c is ' ' or '\t' or '\r' or '\f' or '\v' or '\u00A0')
+                {
+                    if (!inRun)
+                    {
+                        buffer[cursor++] = ' ';
+                        inRun = true;
+                    }
+                }
+                else
+                {
+                    buffer[cursor++] = c;
+                    inRun = false;
+                }
+            }
+
+            return new string(buffer, 0, kept);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
 
     [GeneratedRegex(@"</?(b|i|em|strong|u|span|font|a|br|small|big|sup|sub|mark|abbr|cite|q)(\s[^<>]*)?/?>", RegexOptions.IgnoreCase)]
     private static partial Regex InlineTag();

@@ -8,12 +8,12 @@ namespace FinNews.Core.Feeds;
 /// </summary>
 public sealed class TickerTagger
 {
-    private readonly List<(string Symbol, Regex Pattern)> _patterns;
+    private readonly List<(string Symbol, string[] Literals, Regex Pattern)> _patterns;
 
     public TickerTagger(Watchlist watchlist)
     {
         ArgumentNullException.ThrowIfNull(watchlist);
-        _patterns = watchlist.Tickers.Select(t => (t.Symbol, Build(t))).ToList();
+        _patterns = watchlist.Tickers.Select(t => (t.Symbol, Literals(t), Build(t))).ToList();
     }
 
     /// <summary>Symbols mentioned in the text, in watchlist order, each once.</summary>
@@ -24,8 +24,36 @@ public sealed class TickerTagger
             return [];
         }
 
-        return _patterns.Where(p => p.Pattern.IsMatch(text)).Select(p => p.Symbol).ToList();
+        List<string>? symbols = null;
+        foreach (var (symbol, literals, pattern) in _patterns)
+        {
+            // Every form of the pattern contains the symbol or a name verbatim (case-sensitively), so a text without
+            // any of them cannot match: a vectorized substring search rules out most entries before the regex runs.
+            if (ContainsAny(text, literals) && pattern.IsMatch(text))
+            {
+                (symbols ??= []).Add(symbol);
+            }
+        }
+
+        return symbols ?? (IReadOnlyList<string>)[];
     }
+
+    private static bool ContainsAny(string text, string[] literals)
+    {
+        foreach (var literal in literals)
+        {
+            if (text.Contains(literal, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The literal text each form of Build's pattern requires: the symbol (cashtag, exchange form, bare symbol) or a name.
+    private static string[] Literals(WatchlistEntry t) =>
+        new[] { t.Symbol, t.Name }.Concat(t.Aliases ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).Distinct(StringComparer.Ordinal).ToArray();
 
     private static Regex Build(WatchlistEntry t)
     {

@@ -117,6 +117,7 @@ public static partial class Chunker
         return last is '.' or '!' or '?' or ':' ? $"{title} {summary}" : $"{title}. {summary}";
     }
 
+    // Words (runs of anything but white space, as Regex \s sees it) joined by single spaces, in one pass.
     private static string Collapse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -125,12 +126,22 @@ public static partial class Chunker
         }
 
         var builder = new StringBuilder(text.Length);
-        foreach (var part in WhiteSpace().Split(text.Trim()))
+        var pendingSpace = false;
+        foreach (var c in text)
         {
-            if (part.Length > 0)
+            if (char.IsWhiteSpace(c))
             {
-                builder.Append(builder.Length > 0 ? " " : string.Empty).Append(part);
+                pendingSpace = builder.Length > 0;
+                continue;
             }
+
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+
+            builder.Append(c);
         }
 
         return builder.ToString();

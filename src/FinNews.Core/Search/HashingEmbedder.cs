@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 
@@ -25,6 +24,13 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
     // Fragments are many and individually weak evidence; they should refine word matches, not outvote them.
     private const float CharGramWeight = 0.35f;
     private const float BigramWeight = 0.7f;
+
+    // Batches smaller than this embed on the calling thread (a query, a small fetch); larger ones in partitions.
+    private const int ParallelThreshold = 64;
+    private const int PartitionSize = 32;
+
+    [ThreadStatic]
+    private static Dictionary<ulong, (int Count, float Weight)>? _threadCounts;
 
     private readonly EmbeddingGeneratorMetadata _metadata;
 
@@ -59,11 +65,34 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var result = new GeneratedEmbeddings<Embedding<float>>();
-        foreach (var value in values)
+        var texts = values as IReadOnlyList<string> ?? values.ToList();
+        var vectors = new float[texts.Count][];
+        if (texts.Count < ParallelThreshold)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            result.Add(new Embedding<float>(Embed(value)) { ModelId = ModelId });
+            for (var i = 0; i < texts.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                vectors[i] = Embed(texts[i]);
+            }
+        }
+        else
+        {
+            // An indexing batch is thousands of independent texts: use every core (each vector is a pure function of
+            // its text, so the result does not depend on the partitioning).
+            var parallel = new ParallelOptions { CancellationToken = cancellationToken };
+            Parallel.For(0, (texts.Count + PartitionSize - 1) / PartitionSize, parallel, p =>
+            {
+                for (var i = p * PartitionSize; i < Math.Min(texts.Count, (p + 1) * PartitionSize); i++)
+                {
+                    vectors[i] = Embed(texts[i]);
+                }
+            });
+        }
+
+        var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Length);
+        foreach (var vector in vectors)
+        {
+            result.Add(new Embedding<float>(vector) { ModelId = ModelId });
         }
 
         return Task.FromResult(result);
@@ -80,8 +109,11 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
 
         var words = Tokenize(text);
         // Counted per distinct feature (64-bit hash) before bucketing, so sublinear tf applies to features, not to
-        // whatever happened to collide in a bucket.
-        var counts = new Dictionary<ulong, (int Count, float Weight)>();
+        // whatever happened to collide in a bucket. One map per thread, cleared per text: a cleared Dictionary keeps
+        // its capacity and enumerates in insertion order again, so the sums below run in the same order as with a
+        // new map (same floats), without growing a map per chunk.
+        var counts = _threadCounts ??= new Dictionary<ulong, (int Count, float Weight)>(1024);
+        counts.Clear();
         for (var i = 0; i < words.Count; i++)
         {
             Count(counts, Hash('w', words[i], null), 1f);
@@ -101,6 +133,11 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
             var bucket = (int)((uint)hash % (uint)Dimensions);
             var sign = (hash >> 63) == 0 ? 1f : -1f;
             vector[bucket] += sign * weight * (1f + MathF.Log(count));
+        }
+
+        if (counts.Count > 16 * 1024)
+        {
+            _threadCounts = null; // one very long text should not pin a large map to the thread
         }
 
         var norm = MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(vector));
@@ -149,7 +186,8 @@ public sealed class HashingEmbedder : IEmbeddingGenerator<string, Embedding<floa
             }
             else if (!isWordChar && start >= 0)
             {
-                words.Add(text[start..i].ToLower(CultureInfo.InvariantCulture));
+                // Lower-cased straight into the new string (the same invariant casing as string.ToLowerInvariant).
+                words.Add(string.Create(i - start, (text, start), static (span, word) => word.text.AsSpan(word.start, span.Length).ToLowerInvariant(span)));
                 start = -1;
             }
         }

@@ -5,6 +5,7 @@ using Lucene.Net.Index;
 using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
+using Lucene.Net.Util;
 using LuceneDirectory = Lucene.Net.Store.Directory;
 
 namespace FinNews.Core.Search;
@@ -27,6 +28,14 @@ internal sealed record LexicalChunk(string ChunkId, string ArticleId, long Publi
 internal sealed class LuceneLexicalIndex : IDisposable
 {
     private const string GenerationKey = "generation";
+
+    // The document layout, recorded in every commit beside the generation. An index written with another layout
+    // counts as behind and is rebuilt from search_chunks by the next writer. 3: nothing stored; what a hit reports
+    // (article id, chunk id, publication time) is in doc values, which segment merges copy column by column instead of
+    // decompressing and recompressing stored documents, and the publication time is filtered on them too (no indexed
+    // numeric terms). The article id is also indexed, as the term deletes go by.
+    private const string LayoutKey = "layout";
+    private const string Layout = "3";
     private const string ChunkField = "chunk_id";
     private const string ArticleField = "article_id";
     private const string PublishedField = "published";
@@ -37,18 +46,27 @@ internal sealed class LuceneLexicalIndex : IDisposable
     /// <summary>Longer queries are cut: each term is another posting list to merge.</summary>
     public const int MaxTerms = 32;
 
-    private static readonly ISet<string> HitFields = new HashSet<string>(StringComparer.Ordinal) { ChunkField, ArticleField, PublishedField };
-
     private readonly LuceneDirectory _directory;
     private readonly EnglishSearchAnalyzer _analyzer = new();
     private readonly System.Threading.Lock _managerLock = new();
     private SearcherManager? _manager;
     private long _readerGeneration = -1;
 
+    // The last writer, kept open (with Lucene's write lock) for a moment after a committed write: a drain writes batch
+    // after batch, and closing a writer waits for its merges while opening one reads every segment's metadata. The
+    // writer is closed once no write has come for IdleClose, when the index is disposed, or after a failed write.
+    private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(1);
+    private readonly System.Threading.Lock _writerLock = new();
+    private readonly Timer _idleTimer;
+    private IndexWriter? _idleWriter;
+    private long _idleWriterGeneration;
+    private bool _disposed;
+
     /// <param name="path">The index folder; <c>null</c> keeps the index in memory (for an in-memory database).</param>
     public LuceneLexicalIndex(string? path)
     {
         _directory = path is null ? new RAMDirectory() : FSDirectory.Open(new DirectoryInfo(path));
+        _idleTimer = new Timer(_ => CloseIdleWriter(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>What <c>--explain</c> says about this engine.</summary>
@@ -56,9 +74,64 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     /// <summary>
     /// Opens the writer, waiting up to a minute for another writer (in this or another process) to finish; the lock is
-    /// held until the writer is disposed.
+    /// held until the writer is disposed, and for up to a second after a committed write (the next write reuses it).
     /// </summary>
-    public Writer OpenWriter() => new(this);
+    /// <remarks>The caller serializes writes: one <see cref="Writer"/> at a time per instance.</remarks>
+    public Writer OpenWriter()
+    {
+        lock (_writerLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _idleTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (_idleWriter is { } idle)
+            {
+                _idleWriter = null;
+                return new Writer(this, idle, _idleWriterGeneration);
+            }
+        }
+
+        return new Writer(this, NewIndexWriter(), null);
+    }
+
+    private IndexWriter NewIndexWriter()
+    {
+        var config = new IndexWriterConfig(EnglishSearchAnalyzer.Version, _analyzer)
+        {
+            OpenMode = OpenMode.CREATE_OR_APPEND,
+            Similarity = new BM25Similarity(),
+            WriteLockTimeout = 60_000,
+            RAMBufferSizeMB = 64,
+        };
+        return new IndexWriter(_directory, config);
+    }
+
+    /// <summary>Keeps a writer whose last commit succeeded open for the next write.</summary>
+    private void KeepOpen(IndexWriter writer, long generation)
+    {
+        lock (_writerLock)
+        {
+            if (!_disposed && _idleWriter is null)
+            {
+                _idleWriter = writer;
+                _idleWriterGeneration = generation;
+                _idleTimer.Change(IdleClose, Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+
+        writer.Dispose();
+    }
+
+    private void CloseIdleWriter()
+    {
+        // Closed under the lock, so a write arriving meanwhile waits here rather than polling Lucene's file lock.
+        lock (_writerLock)
+        {
+            var idle = _idleWriter;
+            _idleWriter = null;
+            idle?.Dispose();
+        }
+    }
 
     /// <summary>The <paramref name="depth"/> best chunks for the text under the filter, best first; empty when no term survives analysis.</summary>
     public List<RankedChunk> Search(string text, VectorFilter filter, int depth, long generation)
@@ -86,14 +159,17 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             var top = searcher.Search(query, Filter(filter), depth);
             var results = new List<RankedChunk>(top.ScoreDocs.Length);
+            var leaves = searcher.IndexReader.Leaves;
+            var bytes = new BytesRef();
             foreach (var hit in top.ScoreDocs)
             {
-                var document = searcher.Doc(hit.Doc, HitFields);
-                results.Add(new RankedChunk(
-                    document.Get(ArticleField),
-                    document.Get(ChunkField),
-                    hit.Score,
-                    document.GetField(PublishedField).GetInt64Value() ?? 0));
+                var leaf = leaves[ReaderUtil.SubIndex(hit.Doc, leaves)];
+                var reader = leaf.AtomicReader;
+                var doc = hit.Doc - leaf.DocBase;
+                reader.GetBinaryDocValues(ArticleField).Get(doc, bytes);
+                var articleId = bytes.Utf8ToString();
+                reader.GetBinaryDocValues(ChunkField).Get(doc, bytes);
+                results.Add(new RankedChunk(articleId, bytes.Utf8ToString(), hit.Score, reader.GetNumericDocValues(PublishedField).Get(doc)));
             }
 
             return results;
@@ -102,6 +178,19 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             manager.Release(searcher);
         }
+    }
+
+    /// <summary>Segments in the last commit (0 before the first); merges keep this small however many writes came.</summary>
+    internal int CommittedSegments()
+    {
+        if (!DirectoryReader.IndexExists(_directory))
+        {
+            return 0;
+        }
+
+        var infos = new SegmentInfos();
+        infos.Read(_directory);
+        return infos.Count;
     }
 
     /// <summary>The analyzed, distinct terms of a query, at most <see cref="MaxTerms"/>.</summary>
@@ -131,6 +220,15 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     public void Dispose()
     {
+        lock (_writerLock)
+        {
+            _disposed = true;
+            _idleTimer.Dispose();
+            var idle = _idleWriter;
+            _idleWriter = null;
+            idle?.Dispose();
+        }
+
         _manager?.Dispose();
         _analyzer.Dispose();
         _directory.Dispose();
@@ -175,12 +273,17 @@ internal sealed class LuceneLexicalIndex : IDisposable
     private static long GenerationOf(IDictionary<string, string>? userData) =>
         userData is not null && userData.TryGetValue(GenerationKey, out var value) ? long.Parse(value, CultureInfo.InvariantCulture) : -1;
 
+    /// <summary>The generation a commit matches, or -1 when it was written with another document layout (so it is rebuilt).</summary>
+    private static long CurrentLayoutGenerationOf(IDictionary<string, string>? userData) =>
+        userData is not null && userData.TryGetValue(LayoutKey, out var layout) && layout == Layout ? GenerationOf(userData) : -1;
+
     private static QueryWrapperFilter? Filter(VectorFilter filter)
     {
         var clauses = new BooleanQuery();
         if (filter.SinceMs is not null || filter.UntilMs is not null)
         {
-            clauses.Add(NumericRangeQuery.NewInt64Range(PublishedField, filter.SinceMs, filter.UntilMs, true, false), Occur.MUST);
+            // Checked against the doc values of the documents the other clauses and the query match.
+            clauses.Add(new ConstantScoreQuery(FieldCacheRangeFilter.NewInt64Range(PublishedField, filter.SinceMs, filter.UntilMs, true, false)), Occur.MUST);
         }
 
         if (filter.Sources is { Count: > 0 } sources)
@@ -207,24 +310,6 @@ internal sealed class LuceneLexicalIndex : IDisposable
         }
     }
 
-    private static Document ToDocument(LexicalChunk chunk)
-    {
-        var document = new Document
-        {
-            new StringField(ChunkField, chunk.ChunkId, Field.Store.YES),
-            new StringField(ArticleField, chunk.ArticleId, Field.Store.YES),
-            new Int64Field(PublishedField, chunk.PublishedMs, Field.Store.YES),
-            new StringField(FeedField, chunk.FeedId, Field.Store.NO),
-            new TextField(TextField, chunk.Text, Field.Store.NO),
-        };
-        foreach (var ticker in chunk.Tickers)
-        {
-            document.Add(new StringField(TickerField, ticker, Field.Store.NO));
-        }
-
-        return document;
-    }
-
     private sealed class Bm25SearcherFactory : SearcherFactory
     {
         public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = new BM25Similarity() };
@@ -233,24 +318,54 @@ internal sealed class LuceneLexicalIndex : IDisposable
     /// <summary>One write: holds Lucene's write lock until disposed; nothing is visible before <see cref="Commit"/>.</summary>
     internal sealed class Writer : IDisposable
     {
+        private readonly LuceneLexicalIndex _owner;
         private readonly IndexWriter _writer;
         private bool _committed;
 
-        public Writer(LuceneLexicalIndex owner)
+        // One set of fields, refilled per chunk: Lucene has consumed a document when AddDocument returns, and a reused
+        // field also reuses its token stream (a write runs on one thread at a time). The chunk id is a doc value only:
+        // nothing searches or deletes by it, and a unique indexed term per chunk made every segment merge rebuild a
+        // terms dictionary as large as the index.
+        private readonly BinaryDocValuesField _chunkId = new(ChunkField, new BytesRef());
+        private readonly StringField _articleTerm = new(ArticleField, string.Empty, Field.Store.NO);
+        private readonly BinaryDocValuesField _articleId = new(ArticleField, new BytesRef());
+        private readonly NumericDocValuesField _published = new(PublishedField, 0L);
+        private readonly StringField _feed = new(FeedField, string.Empty, Field.Store.NO);
+        private readonly TextField _text = new(TextField, string.Empty, Field.Store.NO);
+        private readonly List<StringField> _tickers = [];
+
+        internal Writer(LuceneLexicalIndex owner, IndexWriter writer, long? committedGeneration)
         {
-            var config = new IndexWriterConfig(EnglishSearchAnalyzer.Version, owner._analyzer)
-            {
-                OpenMode = OpenMode.CREATE_OR_APPEND,
-                Similarity = new BM25Similarity(),
-                WriteLockTimeout = 60_000,
-                RAMBufferSizeMB = 64,
-            };
-            _writer = new IndexWriter(owner._directory, config);
-            CommittedGeneration = GenerationOf(_writer.CommitData);
+            _owner = owner;
+            _writer = writer;
+            CommittedGeneration = committedGeneration ?? CurrentLayoutGenerationOf(_writer.CommitData);
         }
 
         /// <summary>The SQLite generation the last commit matched; -1 for a new or foreign index.</summary>
-        public long CommittedGeneration { get; }
+        public long CommittedGeneration { get; private set; }
+
+        private Document ToDocument(LexicalChunk chunk)
+        {
+            _chunkId.SetBytesValue(new BytesRef(chunk.ChunkId));
+            _articleTerm.SetStringValue(chunk.ArticleId);
+            _articleId.SetBytesValue(new BytesRef(chunk.ArticleId));
+            _published.SetInt64Value(chunk.PublishedMs);
+            _feed.SetStringValue(chunk.FeedId);
+            _text.SetStringValue(chunk.Text);
+            var document = new Document { _chunkId, _articleTerm, _articleId, _published, _feed, _text };
+            for (var i = 0; i < chunk.Tickers.Count; i++)
+            {
+                if (i == _tickers.Count)
+                {
+                    _tickers.Add(new StringField(TickerField, string.Empty, Field.Store.NO));
+                }
+
+                _tickers[i].SetStringValue(chunk.Tickers[i]);
+                document.Add(_tickers[i]);
+            }
+
+            return document;
+        }
 
         /// <summary>Replaces every chunk of an article with these.</summary>
         public void Replace(string articleId, IEnumerable<LexicalChunk> chunks)
@@ -265,6 +380,15 @@ internal sealed class LuceneLexicalIndex : IDisposable
         /// <summary>Adds a chunk known to be absent (rebuilds).</summary>
         public void Add(LexicalChunk chunk) => _writer.AddDocument(ToDocument(chunk));
 
+        /// <summary>Adds the chunks of an article known to have none in the index (a new article).</summary>
+        public void Add(IEnumerable<LexicalChunk> chunks)
+        {
+            foreach (var chunk in chunks)
+            {
+                _writer.AddDocument(ToDocument(chunk));
+            }
+        }
+
         public void Delete(string articleId) => _writer.DeleteDocuments(new Term(ArticleField, articleId));
 
         public void DeleteAll() => _writer.DeleteAll();
@@ -275,17 +399,25 @@ internal sealed class LuceneLexicalIndex : IDisposable
             _writer.SetCommitData(new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [GenerationKey] = generation.ToString(CultureInfo.InvariantCulture),
+                [LayoutKey] = Layout,
             });
             _writer.Commit();
             _committed = true;
+            CommittedGeneration = generation;
         }
 
-        /// <summary>Releases the lock; changes never committed are rolled back (Lucene's own close would commit them).</summary>
+        /// <summary>
+        /// Ends the write: a committed writer goes back to its owner for the next write (which releases the lock after
+        /// a second without one); changes never committed are rolled back and the writer closed (Lucene's own close
+        /// would commit them).
+        /// </summary>
         public void Dispose()
         {
+            // Committed: whatever the writer did since (a background merge finishing) is not a change of ours to undo;
+            // rolling it back would throw the merge away and leave the index with every small segment it had.
             if (_committed)
             {
-                _writer.Dispose();
+                _owner.KeepOpen(_writer, CommittedGeneration);
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using FinNews.Core.Feeds;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
@@ -110,6 +111,12 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     /// <summary>The settings this index runs with.</summary>
     public SqliteSearchIndexOptions Options => _options;
 
+    /// <summary>The lexical index's committed segment count; for tests that merges are kept.</summary>
+    internal int LexicalSegments => _lexical.CommittedSegments();
+
+    /// <summary>Forces the vector scan's 8-bit first pass on or off (<c>null</c>: by table size); for benchmarks measuring recall.</summary>
+    internal bool? QuantizedVectorScan { get; set; }
+
     /// <inheritdoc/>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
@@ -204,66 +211,34 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             await using var connection = await OpenAsync(cancellationToken);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var before = await ReadGenerationAsync(connection, transaction, cancellationToken);
+            var after = before + 1;
+            var rebuild = lexical.CommittedGeneration != before;
 
-            await using var delete = connection.CreateCommand();
-            delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM search_chunks WHERE article_id = $article";
-            var deleteArticle = delete.Parameters.Add("$article", SqliteType.Text);
-
-            await using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT INTO search_chunks (chunk_id, article_id, n, text, published_at, feed_id, tickers, vector)
-                VALUES ($chunk, $article, $n, $text, $published, $feed, $tickers, $vector)
-                """;
-            var pChunk = insert.Parameters.Add("$chunk", SqliteType.Text);
-            var pArticle = insert.Parameters.Add("$article", SqliteType.Text);
-            var pN = insert.Parameters.Add("$n", SqliteType.Integer);
-            var pText = insert.Parameters.Add("$text", SqliteType.Text);
-            var pPublished = insert.Parameters.Add("$published", SqliteType.Integer);
-            var pFeed = insert.Parameters.Add("$feed", SqliteType.Text);
-            var pTickers = insert.Parameters.Add("$tickers", SqliteType.Text);
-            var pVector = insert.Parameters.Add("$vector", SqliteType.Blob);
-
-            var e = 0;
-            foreach (var (article, articleChunks) in chunks)
+            // The lexical index matches search_chunks at the generation it records, so unless it is behind, it is
+            // written (analysis and inversion, the costliest part of a write) on another thread while this one writes
+            // SQLite; nothing of either is visible before the commits below, SQLite first.
+            var lexicalWrite = rebuild
+                ? Task.CompletedTask
+                : WriteLexicalAsync(lexical, chunks, await ArticlesWithChunksAsync(connection, transaction, articles, cancellationToken), cancellationToken);
+            try
             {
-                deleteArticle.Value = article.Id;
-                await delete.ExecuteNonQueryAsync(cancellationToken);
-                var tickers = NormalizeTickers(article.Tickers);
-                foreach (var chunk in articleChunks)
-                {
-                    pChunk.Value = chunk.Id;
-                    pArticle.Value = article.Id;
-                    pN.Value = chunk.N;
-                    pText.Value = chunk.Text;
-                    pPublished.Value = article.PublishedAt.ToUnixTimeMilliseconds();
-                    pFeed.Value = article.FeedId;
-                    pTickers.Value = tickers.Count == 0 ? string.Empty : $"|{string.Join('|', tickers)}|";
-                    pVector.Value = MemoryMarshal.AsBytes(vectors[e++].AsSpan()).ToArray();
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                }
+                await WriteChunksAsync(connection, transaction, chunks, vectors, cancellationToken);
+                await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            }
+            finally
+            {
+                // Never leave the lexical writer in use by another thread when this one gives up (the writer is then
+                // rolled back on dispose).
+                await lexicalWrite.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
-            var after = before + 1;
-            await WriteMetaAsync(connection, transaction, MetaGeneration, after.ToString(CultureInfo.InvariantCulture), cancellationToken);
-            var rebuild = lexical.CommittedGeneration != before;
+            await lexicalWrite;
             if (rebuild)
             {
                 await RebuildLexicalAsync(connection, transaction, lexical, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
-            if (!rebuild)
-            {
-                foreach (var (article, articleChunks) in chunks)
-                {
-                    var tickers = NormalizeTickers(article.Tickers);
-                    var published = article.PublishedAt.ToUnixTimeMilliseconds();
-                    lexical.Replace(article.Id, articleChunks.Select(c => new LexicalChunk(c.Id, article.Id, published, article.FeedId, tickers, c.Text)));
-                }
-            }
-
             lexical.Commit(after);
 
             PatchTable(before, after, table =>
@@ -285,6 +260,96 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             _writeGate.Release();
         }
     }
+
+    /// <summary>Deletes the articles' old chunks and inserts the new ones with their vectors (in the caller's transaction).</summary>
+    private static async Task WriteChunksAsync(SqliteConnection connection, SqliteTransaction transaction,
+        List<(Article Article, IReadOnlyList<ArticleChunk> Chunks)> chunks, List<float[]> vectors, CancellationToken cancellationToken)
+    {
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM search_chunks WHERE article_id = $article";
+        var deleteArticle = delete.Parameters.Add("$article", SqliteType.Text);
+
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO search_chunks (chunk_id, article_id, n, text, published_at, feed_id, tickers, vector)
+            VALUES ($chunk, $article, $n, $text, $published, $feed, $tickers, $vector)
+            """;
+        var pChunk = insert.Parameters.Add("$chunk", SqliteType.Text);
+        var pArticle = insert.Parameters.Add("$article", SqliteType.Text);
+        var pN = insert.Parameters.Add("$n", SqliteType.Integer);
+        var pText = insert.Parameters.Add("$text", SqliteType.Text);
+        var pPublished = insert.Parameters.Add("$published", SqliteType.Integer);
+        var pFeed = insert.Parameters.Add("$feed", SqliteType.Text);
+        var pTickers = insert.Parameters.Add("$tickers", SqliteType.Text);
+        var pVector = insert.Parameters.Add("$vector", SqliteType.Blob);
+
+        var e = 0;
+        foreach (var (article, articleChunks) in chunks)
+        {
+            deleteArticle.Value = article.Id;
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+            var tickers = NormalizeTickers(article.Tickers);
+            foreach (var chunk in articleChunks)
+            {
+                pChunk.Value = chunk.Id;
+                pArticle.Value = article.Id;
+                pN.Value = chunk.N;
+                pText.Value = chunk.Text;
+                pPublished.Value = article.PublishedAt.ToUnixTimeMilliseconds();
+                pFeed.Value = article.FeedId;
+                pTickers.Value = tickers.Count == 0 ? string.Empty : $"|{string.Join('|', tickers)}|";
+                pVector.Value = MemoryMarshal.AsBytes(vectors[e++].AsSpan()).ToArray();
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The ids among <paramref name="articles"/> that have chunks in <c>search_chunks</c> (as the transaction sees it).</summary>
+    private static async Task<HashSet<string>> ArticlesWithChunksAsync(SqliteConnection connection, SqliteTransaction transaction,
+        IReadOnlyList<Article> articles, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT DISTINCT article_id FROM search_chunks WHERE article_id IN (SELECT value FROM json_each($ids))";
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(articles.Select(a => a.Id).ToArray(), SearchJsonContext.Default.StringArray));
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Adds the chunks to the lexical writer on a pool thread: articles that had chunks (<paramref name="existing"/>),
+    /// or that come twice in one batch, replace theirs; new ones are only added (a delete by term for an article the
+    /// index never held costs a terms-dictionary lookup in every segment at the next flush, for nothing).
+    /// </summary>
+    private static Task WriteLexicalAsync(LuceneLexicalIndex.Writer writer, List<(Article Article, IReadOnlyList<ArticleChunk> Chunks)> chunks,
+        HashSet<string> existing, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (article, articleChunks) in chunks)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var tickers = NormalizeTickers(article.Tickers);
+                var published = article.PublishedAt.ToUnixTimeMilliseconds();
+                var lexicalChunks = articleChunks.Select(c => new LexicalChunk(c.Id, article.Id, published, article.FeedId, tickers, c.Text));
+                if (!seen.Add(article.Id) || existing.Contains(article.Id))
+                {
+                    writer.Replace(article.Id, lexicalChunks);
+                }
+                else
+                {
+                    writer.Add(lexicalChunks);
+                }
+            }
+        }, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
@@ -320,14 +385,16 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 break;
             case SearchMode.Vector:
                 ranked = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
-                explanation = Explain($"exact cosine scan ({ranked.Count} candidates)", null);
+                explanation = Explain($"{VectorDescription()} ({ranked.Count} candidates)", null);
                 break;
             case SearchMode.Hybrid:
-                var lexical = _lexical.Search(query.Text, filter, depth, generation);
+                // The two rankings are independent: the lexical one runs on another core while this one scans vectors.
+                var lexicalSearch = Task.Run(() => _lexical.Search(query.Text, filter, depth, generation), cancellationToken);
                 var vector = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
+                var lexical = await lexicalSearch;
                 ranked = HybridRanking.Fuse(lexical, vector, fusion);
                 explanation = Explain(
-                    $"{LuceneLexicalIndex.Description} ({lexical.Count} candidates) + exact cosine scan ({vector.Count} candidates), fused in process", fusion.Describe());
+                    $"{LuceneLexicalIndex.Description} ({lexical.Count} candidates) + {VectorDescription()} ({vector.Count} candidates), fused in process", fusion.Describe());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "unknown search mode");
@@ -479,7 +546,24 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         {
             return _table is null
                 ? []
-                : _table.Search(query, filter, depth).ConvertAll(c => new RankedChunk(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
+                : _table.Search(query, filter, depth, QuantizedVectorScan).ConvertAll(c => new RankedChunk(c.ArticleId, c.ChunkId, c.Score, c.PublishedMs));
+        }
+        finally
+        {
+            _tableLock.ExitReadLock();
+        }
+    }
+
+    // What --explain says about the vector side: exact, or an 8-bit first pass whose candidates are ranked exactly.
+    private string VectorDescription()
+    {
+        _tableLock.EnterReadLock();
+        try
+        {
+            var rows = _table?.Rows ?? 0;
+            return QuantizedVectorScan ?? rows > VectorTable.QuantizedThreshold
+                ? "cosine scan (8-bit first pass, exact cosine for the best candidates)"
+                : "exact cosine scan";
         }
         finally
         {
@@ -755,3 +839,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     internal static double RecencyFactor(double ageMs, double halfLifeMs) => Math.Pow(0.5, Math.Max(0, ageMs) / halfLifeMs);
 
 }
+
+/// <summary>JSON the embedded index hands to SQLite (id lists for <c>json_each</c>).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class SearchJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

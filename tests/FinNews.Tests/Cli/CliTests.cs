@@ -29,6 +29,20 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Feed_parse_in_a_fresh_process_reads_undeclared_latin1_as_windows_1252()
+    {
+        // The legacy code pages are registered on first use, not at start-up: a process whose first and only feed
+        // needs them must still find them (ISO-8859-1 bytes, no declaration, not UTF-8).
+        var file = Path.Combine(TestPaths.SharedCorpora, "feeds", "with-expected-output", "uolNoticias.rss");
+
+        var (code, stdout, stderr) = await FinNewsProcess.RunAsync("feed", "parse", file, "--json");
+
+        code.Should().Be(0, stderr);
+        // JSON escapes non-ASCII: ç and õ decoded, no replacement character.
+        stdout.Should().Contain(@"simula\u00E7\u00F5es").And.NotContain(@"\uFFFD");
+    }
+
+    [Fact]
     public async Task Feed_parse_of_a_malformed_file_names_the_file_and_the_problem()
     {
         var file = Path.Combine(TestEnvironment.RepoRoot, "config", "samples", "broken-wire.malformed.xml");
