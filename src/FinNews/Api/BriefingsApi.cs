@@ -20,6 +20,9 @@ internal static class BriefingsApi
 
     private static readonly IntegerParameter PageSize = new("pageSize", "Briefings per page. Outside 1..100 is a 400 (never silently clamped).", 20, 1, 100) { Example = "10" };
 
+    /// <summary>How long /health waits for the store's counts before answering without them.</summary>
+    private static readonly TimeSpan HealthCountsWait = TimeSpan.FromSeconds(2);
+
     public static void MapBriefingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/briefings").WithTags("Briefings").RequireScope(FinNews.Core.Access.ApiScopes.Reader);
@@ -82,11 +85,27 @@ internal static class BriefingsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithParameters(ArticleId);
 
-        app.MapGet("/health", (IArticleStore articles, IBriefingStore store) =>
+        app.MapGet("/health", async (IArticleStore articles, IBriefingStore store, TimeProvider clock, ILoggerFactory loggers) =>
         {
-            var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;
-            return TypedResults.Ok(new Health("ok", articles.CountArticles(), store.CountBriefings(), latest?.CreatedAt));
-        }).WithTags("Health").WithSummary("Liveness with article and briefing counts; always anonymous");
+            // Liveness: the process answers, whatever its store does. An orchestrator restarts a container whose
+            // liveness fails, and restarting every node because the database is down helps nobody; /ready says that.
+            // The counts are extra information, read when the store answers within HealthCountsWait (a database that
+            // drops packets would otherwise hold the probe for the driver's whole connect timeout).
+            try
+            {
+                var counts = await Task.Run(() =>
+                {
+                    var latest = store.ListBriefings(0, 1) is [var first, ..] ? first : null;
+                    return new Health("ok", "available", articles.CountArticles(), store.CountBriefings(), latest?.CreatedAt);
+                }).WaitAsync(HealthCountsWait, clock);
+                return TypedResults.Ok(counts);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException or IOException)
+            {
+                loggers.CreateLogger("FinNews.Health").LogWarning("/health: the store did not answer ({Error}); counts left out", e.Message);
+                return TypedResults.Ok(new Health("ok", "unavailable", null, null, null));
+            }
+        }).WithTags("Health").WithSummary("Liveness (200 while the process answers, even with its store down; see /ready), with article and briefing counts when the store answers; always anonymous");
     }
 
     /// <summary>
@@ -137,8 +156,9 @@ internal static class BriefingsApi
 
     /// <summary>Liveness and counts.</summary>
     /// <param name="Status">Always "ok" when the server answers.</param>
+    /// <param name="Storage">"available", or "unavailable" when the store did not answer (the counts are then null; /ready has the details).</param>
     /// <param name="Articles">Articles stored.</param>
     /// <param name="Briefings">Briefings stored.</param>
     /// <param name="LatestBriefingAt">When the newest briefing was written (null before the first).</param>
-    internal sealed record Health(string Status, long Articles, long Briefings, DateTimeOffset? LatestBriefingAt);
+    internal sealed record Health(string Status, string Storage, long? Articles, long? Briefings, DateTimeOffset? LatestBriefingAt);
 }

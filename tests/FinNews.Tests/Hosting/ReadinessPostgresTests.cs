@@ -18,7 +18,7 @@ namespace FinNews.Tests.Hosting;
 public sealed class ReadinessPostgresTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
     [StorageFact]
-    public async Task Ready_is_503_naming_storage_and_the_scheduler_store_while_PostgreSQL_refuses_connections_and_200_once_it_is_back()
+    public async Task Ready_is_503_naming_storage_and_the_scheduler_store_while_PostgreSQL_refuses_connections_and_200_once_it_is_back_while_health_stays_200()
     {
         using var env = TestEnvironment.Create();
         env.EditFeeds(_ => []);
@@ -54,6 +54,15 @@ public sealed class ReadinessPostgresTests(PostgresDatabase database) : IClassFi
             Check(duringJson, "scheduler-store").GetProperty("status").GetString().Should().Be("unhealthy");
             Check(duringJson, "feed-freshness").GetProperty("description").GetString().Should().StartWith("feed freshness unknown");
             Check(duringJson, "search-index").GetProperty("status").GetString().Should().Be("healthy", "the embedded index does not depend on PostgreSQL");
+
+            // Liveness stays 200: restarting the node would not bring the database back.
+            using var live = await http.GetAsync("/health");
+            var liveText = await live.Content.ReadAsStringAsync();
+            live.StatusCode.Should().Be(HttpStatusCode.OK, liveText);
+            using var liveJson = JsonDocument.Parse(liveText);
+            liveJson.RootElement.GetProperty("status").GetString().Should().Be("ok");
+            liveJson.RootElement.GetProperty("storage").GetString().Should().Be("unavailable");
+            liveJson.RootElement.GetProperty("articles").ValueKind.Should().Be(JsonValueKind.Null);
         }
         finally
         {
