@@ -48,8 +48,11 @@ public static partial class HtmlText
         var sb = new StringBuilder(html.Length);
         using var source = new TextSource(html);
         var tokenizer = new HtmlTokenizer(source, HtmlEntityProvider.Resolver) { SkipComments = true };
-        // Open dropped elements, innermost last: nothing inside them is text.
-        var dropped = new List<string>();
+        // Open dropped elements, innermost last: nothing inside them is text. Each records how many containers were
+        // open when it started, so an end tag that closes one of those containers closes it too.
+        var dropped = new List<(string Name, int Depth)>();
+        // Open container elements (div, p, li, td...), innermost last; at most MaxOpen are followed.
+        var open = new List<string>();
         var foreign = 0; // open svg/math among them: their children are not HTML (no raw-text elements; CDATA allowed)
         for (var token = tokenizer.Get(); token.Type != HtmlTokenType.EndOfFile; token = tokenizer.Get())
         {
@@ -73,33 +76,68 @@ public static partial class HtmlText
                     if (Dropped.Contains(name))
                     {
                         var selfClosing = token.AsTag().IsSelfClosing && name is "svg" or "math";
-                        if (name == "embed" || selfClosing || (name == "form" && dropped.Contains("form")))
+                        if (name == "embed" || selfClosing || (name == "form" && LastDropped("form") >= 0))
                         {
                             break;
                         }
 
-                        if (name == "button" && dropped.LastIndexOf("button") is var open and >= 0)
+                        if (name == "button" && LastDropped("button") is var openButton and >= 0)
                         {
-                            Close(open);
+                            Close(openButton);
                         }
 
-                        dropped.Add(name);
+                        dropped.Add((name, open.Count));
                         foreign += name is "svg" or "math" ? 1 : 0;
                         tokenizer.IsAcceptingCharacterData = foreign > 0;
                     }
-                    else if (dropped.Count == 0 && Blocks.Contains(name))
+                    else
                     {
-                        sb.Append('\n');
+                        if (foreign == 0 && Containers.Contains(name) && open.Count < MaxOpen)
+                        {
+                            // A new paragraph or list item closes the open one when it is the innermost element.
+                            if (name is "p" or "li" && open.Count > 0 && open[^1] == name && DroppedInside(open.Count - 1) == dropped.Count)
+                            {
+                                open.RemoveAt(open.Count - 1);
+                            }
+
+                            open.Add(name);
+                        }
+
+                        if (dropped.Count == 0 && Blocks.Contains(name))
+                        {
+                            sb.Append('\n');
+                        }
                     }
 
                     break;
                 case HtmlTokenType.EndTag:
-                    if (dropped.LastIndexOf(token.Name) is var index and >= 0)
+                    var endName = token.Name;
+                    if (LastDropped(endName) is var index and >= 0)
                     {
                         Close(index);
                         tokenizer.IsAcceptingCharacterData = foreign > 0;
                     }
-                    else if (dropped.Count == 0 && Blocks.Contains(token.Name))
+                    else if (foreign == 0 && Containers.Contains(endName) && open.LastIndexOf(endName) is var container and >= 0)
+                    {
+                        // The tree builder pops every element above the one closed: a button or form left open inside
+                        // a div ends with the div. Not through template, object, svg or math (scope boundaries), nor
+                        // through a button for a paragraph.
+                        var inside = DroppedInside(container);
+                        var boundary = false;
+                        for (var i = inside; i < dropped.Count; i++)
+                        {
+                            boundary |= dropped[i].Name is "template" or "object" or "svg" or "math" || (endName == "p" && dropped[i].Name == "button");
+                        }
+
+                        if (!boundary)
+                        {
+                            Close(inside);
+                            open.RemoveRange(container, open.Count - container);
+                            tokenizer.IsAcceptingCharacterData = foreign > 0;
+                        }
+                    }
+
+                    if (dropped.Count == 0 && Blocks.Contains(endName))
                     {
                         sb.Append('\n');
                     }
@@ -110,16 +148,56 @@ public static partial class HtmlText
 
         return Collapse(sb.Replace("\0", string.Empty).ToString());
 
+        int LastDropped(string name)
+        {
+            for (var i = dropped.Count - 1; i >= 0; i--)
+            {
+                if (dropped[i].Name == name)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        // The first dropped element opened inside the container at this position (dropped.Count when none).
+        int DroppedInside(int containerIndex)
+        {
+            var first = dropped.Count;
+            while (first > 0 && dropped[first - 1].Depth > containerIndex)
+            {
+                first--;
+            }
+
+            return first;
+        }
+
         // Closing an element closes every element opened inside it.
         void Close(int from)
         {
+            if (from < dropped.Count && dropped[from].Depth < open.Count)
+            {
+                open.RemoveRange(dropped[from].Depth, open.Count - dropped[from].Depth);
+            }
+
             for (var i = dropped.Count - 1; i >= from; i--)
             {
-                foreign -= dropped[i] is "svg" or "math" ? 1 : 0;
+                foreign -= dropped[i].Name is "svg" or "math" ? 1 : 0;
                 dropped.RemoveAt(i);
             }
         }
     }
+
+    private const int MaxOpen = 256;
+
+    // Elements an end tag closes together with everything opened inside them (the block elements with end tags, and
+    // table cells).
+    private static readonly HashSet<string> Containers = new(StringComparer.Ordinal)
+    {
+        "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "blockquote", "section",
+        "article", "header", "footer", "figure", "figcaption", "pre", "dd", "dt", "caption",
+    };
 
     // Elements whose content the HTML tree builder tokenizes as raw text (scripting off, as AngleSharp's parser).
     private static readonly Dictionary<string, HtmlParseMode> RawTextStates = new(StringComparer.Ordinal)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Lucene.Net.Analysis.TokenAttributes;
 using Lucene.Net.Documents;
@@ -56,10 +57,18 @@ internal sealed class LuceneLexicalIndex : IDisposable
     // after batch, and closing a writer waits for its merges while opening one reads every segment's metadata. The
     // writer is closed once no write has come for IdleClose, when the index is disposed, or after a failed write.
     private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(1);
+
+    // Another process (a CLI reindex while serve drains) waits for the write lock, polling it once a second for up to
+    // a minute. A writer kept open through a long drain would starve it, so a writer held for MaxHold is closed after
+    // its commit and the next one opens no sooner than LockGap later, long enough for a waiting process to take the lock.
+    internal static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan LockGap = TimeSpan.FromMilliseconds(1100);
     private readonly System.Threading.Lock _writerLock = new();
     private readonly Timer _idleTimer;
     private IndexWriter? _idleWriter;
     private long _idleWriterGeneration;
+    private long _idleWriterOpenedAt;
+    private long _releasedForOthersAt;
     private bool _disposed;
 
     /// <param name="path">The index folder; <c>null</c> keeps the index in memory (for an in-memory database).</param>
@@ -74,11 +83,13 @@ internal sealed class LuceneLexicalIndex : IDisposable
 
     /// <summary>
     /// Opens the writer, waiting up to a minute for another writer (in this or another process) to finish; the lock is
-    /// held until the writer is disposed, and for up to a second after a committed write (the next write reuses it).
+    /// held until the writer is disposed, and for up to a second after a committed write (the next write reuses it),
+    /// except that a writer held for <see cref="MaxHold"/> is closed and the next waits <see cref="LockGap"/>.
     /// </summary>
     /// <remarks>The caller serializes writes: one <see cref="Writer"/> at a time per instance.</remarks>
     public Writer OpenWriter()
     {
+        TimeSpan gap;
         lock (_writerLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -86,11 +97,43 @@ internal sealed class LuceneLexicalIndex : IDisposable
             if (_idleWriter is { } idle)
             {
                 _idleWriter = null;
-                return new Writer(this, idle, _idleWriterGeneration);
+                return new Writer(this, idle, _idleWriterGeneration, _idleWriterOpenedAt);
+            }
+
+            gap = _releasedForOthersAt == 0 ? TimeSpan.Zero : LockGap - Stopwatch.GetElapsedTime(_releasedForOthersAt);
+        }
+
+        if (gap > TimeSpan.Zero)
+        {
+            Thread.Sleep(gap);
+        }
+
+        return new Writer(this, NewIndexWriter(), null, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The SQLite generation the last Lucene commit matches, read without the write lock (-1 when there is no index or
+    /// it has another layout): start-up checks this before it asks for a writer, so a search process does not wait
+    /// for a drain running in another.
+    /// </summary>
+    public long CommittedGeneration()
+    {
+        lock (_writerLock)
+        {
+            if (_idleWriter is not null)
+            {
+                return _idleWriterGeneration;
             }
         }
 
-        return new Writer(this, NewIndexWriter(), null);
+        if (!DirectoryReader.IndexExists(_directory))
+        {
+            return -1;
+        }
+
+        var infos = new SegmentInfos();
+        infos.Read(_directory);
+        return CurrentLayoutGenerationOf(infos.UserData);
     }
 
     private IndexWriter NewIndexWriter()
@@ -105,33 +148,73 @@ internal sealed class LuceneLexicalIndex : IDisposable
         return new IndexWriter(_directory, config);
     }
 
-    /// <summary>Keeps a writer whose last commit succeeded open for the next write.</summary>
-    private void KeepOpen(IndexWriter writer, long generation)
+    /// <summary>Keeps a writer whose last commit succeeded open for the next write, unless it has been held for <see cref="MaxHold"/>.</summary>
+    private void KeepOpen(IndexWriter writer, long generation, long openedAt)
     {
         lock (_writerLock)
         {
             if (!_disposed && _idleWriter is null)
             {
-                _idleWriter = writer;
-                _idleWriterGeneration = generation;
-                _idleTimer.Change(IdleClose, Timeout.InfiniteTimeSpan);
+                if (Stopwatch.GetElapsedTime(openedAt) < MaxHold)
+                {
+                    _idleWriter = writer;
+                    _idleWriterGeneration = generation;
+                    _idleWriterOpenedAt = openedAt;
+                    _idleTimer.Change(IdleClose, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
+                CloseWriter(writer);
+                _releasedForOthersAt = Stopwatch.GetTimestamp();
                 return;
             }
         }
 
-        writer.Dispose();
+        CloseWriter(writer);
     }
 
     private void CloseIdleWriter()
     {
-        // Closed under the lock, so a write arriving meanwhile waits here rather than polling Lucene's file lock.
+        // Closed under the lock, so a write arriving meanwhile waits here rather than polling Lucene's file lock. This
+        // runs on a timer thread: nothing may escape it (an exception there ends the process).
         lock (_writerLock)
         {
             var idle = _idleWriter;
             _idleWriter = null;
-            idle?.Dispose();
+            if (idle is not null)
+            {
+                CloseWriter(idle);
+            }
         }
     }
+
+    /// <summary>
+    /// Closes a writer whose changes are all committed (closing waits for its merges), and whatever happens releases
+    /// Lucene's write lock: a close that fails is rolled back instead, which loses at most an unfinished merge, never a
+    /// committed document. Never throws; the failure is kept in <see cref="LastCloseError"/>.
+    /// </summary>
+    private void CloseWriter(IndexWriter writer)
+    {
+        try
+        {
+            writer.Dispose();
+        }
+        catch (Exception closeError)
+        {
+            LastCloseError = closeError;
+            try
+            {
+                writer.Rollback();
+            }
+            catch (Exception rollbackError)
+            {
+                LastCloseError = new AggregateException(closeError, rollbackError);
+            }
+        }
+    }
+
+    /// <summary>Why the last writer close failed (it was rolled back instead), or null; the index stays consistent either way.</summary>
+    internal Exception? LastCloseError { get; private set; }
 
     /// <summary>The <paramref name="depth"/> best chunks for the text under the filter, best first; empty when no term survives analysis.</summary>
     public List<RankedChunk> Search(string text, VectorFilter filter, int depth, long generation)
@@ -226,7 +309,10 @@ internal sealed class LuceneLexicalIndex : IDisposable
             _idleTimer.Dispose();
             var idle = _idleWriter;
             _idleWriter = null;
-            idle?.Dispose();
+            if (idle is not null)
+            {
+                CloseWriter(idle);
+            }
         }
 
         _manager?.Dispose();
@@ -320,6 +406,7 @@ internal sealed class LuceneLexicalIndex : IDisposable
     {
         private readonly LuceneLexicalIndex _owner;
         private readonly IndexWriter _writer;
+        private readonly long _openedAt;
         private bool _committed;
 
         // One set of fields, refilled per chunk: Lucene has consumed a document when AddDocument returns, and a reused
@@ -334,10 +421,11 @@ internal sealed class LuceneLexicalIndex : IDisposable
         private readonly TextField _text = new(TextField, string.Empty, Field.Store.NO);
         private readonly List<StringField> _tickers = [];
 
-        internal Writer(LuceneLexicalIndex owner, IndexWriter writer, long? committedGeneration)
+        internal Writer(LuceneLexicalIndex owner, IndexWriter writer, long? committedGeneration, long openedAt)
         {
             _owner = owner;
             _writer = writer;
+            _openedAt = openedAt;
             CommittedGeneration = committedGeneration ?? CurrentLayoutGenerationOf(_writer.CommitData);
         }
 
@@ -417,12 +505,12 @@ internal sealed class LuceneLexicalIndex : IDisposable
             // rolling it back would throw the merge away and leave the index with every small segment it had.
             if (_committed)
             {
-                _owner.KeepOpen(_writer, CommittedGeneration);
+                _owner.KeepOpen(_writer, CommittedGeneration, _openedAt);
+                return;
             }
-            else
-            {
-                _writer.Rollback();
-            }
+
+            // Lucene's rollback releases the write lock even when it fails part-way; the index keeps its last commit.
+            _writer.Rollback();
         }
     }
 }

@@ -157,22 +157,27 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
             await transaction.CommitAsync(cancellationToken);
 
-            // Bring the lexical index up to date before the first search (a no-op unless it is missing or behind).
-            await _writeGate.WaitAsync(cancellationToken);
-            try
+            // Bring the lexical index up to date before the first search (a no-op unless it is missing or behind). The
+            // check reads the last commit without Lucene's write lock, which another process may hold for its writes;
+            // only an index that is behind waits for the lock (and checks again under it).
+            if (_lexical.CommittedGeneration() != await ReadGenerationAsync(connection, null, cancellationToken))
             {
-                using var writer = _lexical.OpenWriter();
-                await using var sync = connection.BeginTransaction(deferred: true);
-                var generation = await ReadGenerationAsync(connection, sync, cancellationToken);
-                if (writer.CommittedGeneration != generation)
+                await _writeGate.WaitAsync(cancellationToken);
+                try
                 {
-                    await RebuildLexicalAsync(connection, sync, writer, cancellationToken);
-                    writer.Commit(generation);
+                    using var writer = _lexical.OpenWriter();
+                    await using var sync = connection.BeginTransaction(deferred: true);
+                    var generation = await ReadGenerationAsync(connection, sync, cancellationToken);
+                    if (writer.CommittedGeneration != generation)
+                    {
+                        await RebuildLexicalAsync(connection, sync, writer, cancellationToken);
+                        writer.Commit(generation);
+                    }
                 }
-            }
-            finally
-            {
-                _writeGate.Release();
+                finally
+                {
+                    _writeGate.Release();
+                }
             }
 
             _initialized = true;
@@ -390,7 +395,18 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             case SearchMode.Hybrid:
                 // The two rankings are independent: the lexical one runs on another core while this one scans vectors.
                 var lexicalSearch = Task.Run(() => _lexical.Search(query.Text, filter, depth, generation), cancellationToken);
-                var vector = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
+                List<RankedChunk> vector;
+                try
+                {
+                    vector = await VectorAsync(query.Text, filter, depth, generation, cancellationToken);
+                }
+                catch
+                {
+                    // Never leave the lexical search running unobserved (its own failure would go unreported).
+                    await lexicalSearch.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    throw;
+                }
+
                 var lexical = await lexicalSearch;
                 ranked = HybridRanking.Fuse(lexical, vector, fusion);
                 explanation = Explain(

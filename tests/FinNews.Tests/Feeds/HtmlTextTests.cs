@@ -31,6 +31,15 @@ public partial class HtmlTextTests
     [InlineData("text with a stray < sign and a > sign & an ampersand")]
     [InlineData("<script>never closed <p>still script")]
     [InlineData("<table>x<tr><td>y</td></tr></table>")]
+    [InlineData("<div><button>Subscribe</div><p>Rest of the article</p>")]
+    [InlineData("<div><form>field<div>inner</div>still the form</div>after the div")]
+    [InlineData("<ul><li>a<li><button>x</li>y</ul>z")]
+    [InlineData("<p><button>x</p>still in the button")]
+    [InlineData("<p>a<p><button>b</p>c</button>d")]
+    [InlineData("<table><tr><td><button>cell</td><td>next</td></tr></table>after")]
+    [InlineData("<div><template><p>inert</div>still inert</template>shown")]
+    [InlineData("<div><object>fallback</div>still object</object>shown")]
+    [InlineData("<blockquote><noscript>a<blockquote>b</blockquote>c</blockquote>d")]
     public void Gives_the_same_text_as_the_document_walk(string html)
     {
         HtmlText.ToText(html).Should().Be(DocumentText(html));

@@ -88,6 +88,59 @@ public sealed class LexicalRecoveryTests : IDisposable
         hits.Select(h => h.ArticleId).Should().Equal("edge");
     }
 
+    [Fact]
+    public async Task A_second_index_opens_and_searches_while_another_process_holds_the_write_lock()
+    {
+        var corpus = SearchTestData.Corpus();
+        using (var index = _database.CreateIndex())
+        {
+            await index.IndexAsync(corpus);
+        }
+
+        // Another process in the middle of a drain: it holds Lucene's write lock. Opening an index that is up to date
+        // only reads the last commit, so search starts at once instead of waiting a minute for the lock and failing.
+        using var directory = FSDirectory.Open(SqliteSearchIndex.LexicalPath(_database.ConnectionString)!);
+        using var holder = new IndexWriter(directory, new IndexWriterConfig(LuceneVersion.LUCENE_48, new EnglishSearchAnalyzer()));
+
+        using var reader = _database.CreateIndex();
+        var hits = await reader.SearchAsync(new SearchQuery("zugzwang", SearchMode.Lexical)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        hits.Select(h => h.ArticleId).Should().Equal("a4");
+    }
+
+    [Fact]
+    public async Task Two_indexes_on_one_database_writing_at_once_both_see_every_edit_once()
+    {
+        // Two processes (a worker draining, a CLI reindexing one article) write the same index: Lucene's write lock
+        // takes them in turn, and each sees the other's commits.
+        using var first = _database.CreateIndex();
+        using var second = _database.CreateIndex();
+        await first.IndexAsync(SearchTestData.Corpus());
+
+        for (var round = 0; round < 3; round++)
+        {
+            var edited = SearchTestData.Article("a4", $"Freight costs eased in round {round}; carriers report quokka{round} volumes", feedId: "reuters");
+            var added = SearchTestData.Article($"n{round}", $"A wombat{round} sighting near the port");
+            await Task.WhenAll(first.IndexAsync([edited]), second.IndexAsync([added]));
+        }
+
+        foreach (var index in new[] { first, second })
+        {
+            (await index.SearchAsync(new SearchQuery("zugzwang", SearchMode.Lexical))).Should().BeEmpty("the edit removed the word");
+            (await index.SearchAsync(new SearchQuery("quokka1", SearchMode.Lexical))).Should().BeEmpty("round 2 replaced round 1's text");
+            (await index.SearchAsync(new SearchQuery("quokka2", SearchMode.Lexical))).Select(h => h.ChunkId).Should().Equal("a4#0");
+            for (var round = 0; round < 3; round++)
+            {
+                (await index.SearchAsync(new SearchQuery($"wombat{round}", SearchMode.Lexical))).Select(h => h.ArticleId).Should().Equal($"n{round}");
+            }
+        }
+
+        using var reopened = _database.CreateIndex();
+        var all = await reopened.SearchAsync(new SearchQuery("freight costs port wombat0 wombat1 wombat2 quokka2", SearchMode.Lexical, Limit: 100));
+        all.Select(h => h.ChunkId).Should().OnlyHaveUniqueItems();
+        (await reopened.CountAsync()).Should().Be(SearchTestData.Corpus().Sum(a => Chunker.Chunk(a).Count) + 3);
+    }
+
     private async Task<long> GenerationAsync()
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(_database.ConnectionString);

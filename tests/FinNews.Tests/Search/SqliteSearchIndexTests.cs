@@ -55,6 +55,11 @@ public sealed class SqliteSearchIndexTests : IAsyncLifetime, IDisposable
             var hits = await _index.SearchAsync(new SearchQuery("zugzwang", mode));
             hits.Should().NotContain(h => h.Text.Contains("zugzwang", StringComparison.Ordinal), $"mode {mode}");
         }
+
+        // A hit's text is read from the store, so a stale lexical document would still show the new text: the word
+        // must match nothing at all, and the new words must match the edited article once.
+        (await _index.SearchAsync(new SearchQuery("zugzwang", SearchMode.Lexical))).Should().BeEmpty();
+        (await _index.SearchAsync(new SearchQuery("freight eased", SearchMode.Lexical))).Select(h => h.ChunkId).Should().Equal("a4#0");
     }
 
     [Fact]
