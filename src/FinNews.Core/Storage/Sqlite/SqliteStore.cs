@@ -708,21 +708,19 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
     {
         ArgumentNullException.ThrowIfNull(indexed);
         using var c = Open();
-        // Two JSON array parameters, not parameters per row: binding thousands of named parameters costs more than
-        // the update itself (the indexer marks its batches of SearchIndexer.DefaultBatchSize this way). An article is
-        // marked only if its content is still the one indexed: an edit committed meanwhile leaves it queued.
-        var rows = indexed.ToArray();
+        // One JSON parameter of [id, hash] pairs, not parameters per row: binding thousands of named parameters costs
+        // more than the update itself (the indexer marks its batches of SearchIndexer.DefaultBatchSize this way). Not
+        // two arrays joined on their keys either: SQLite re-reads the inner json_each for every outer row, which made
+        // marking a 2,048-article batch cost 0.19 s of CPU. An article is marked only if its content is still the one
+        // indexed: an edit committed meanwhile leaves it queued.
+        var pairs = indexed.Select(r => (IReadOnlyList<string>)[r.Id, r.ContentHash]).ToArray();
         return c.Execute(
             """
             UPDATE articles SET indexed = 1
-            FROM (SELECT i.value AS id, h.value AS hash FROM json_each(@ids) i JOIN json_each(@hashes) h ON h.key = i.key) AS m
+            FROM (SELECT json_extract(p.value, '$[0]') AS id, json_extract(p.value, '$[1]') AS hash FROM json_each(@pairs) p) AS m
             WHERE articles.id = m.id AND articles.content_hash = m.hash
             """,
-            new
-            {
-                ids = JsonSerializer.Serialize<IReadOnlyList<string>>(rows.Select(r => r.Id).ToArray(), StorageJsonContext.Default.IReadOnlyListString),
-                hashes = JsonSerializer.Serialize<IReadOnlyList<string>>(rows.Select(r => r.ContentHash).ToArray(), StorageJsonContext.Default.IReadOnlyListString),
-            });
+            new { pairs = JsonSerializer.Serialize<IReadOnlyList<IReadOnlyList<string>>>(pairs, StorageJsonContext.Default.IReadOnlyListIReadOnlyListString) });
     }
 
     /// <summary>Ids of articles published before <paramref name="cutoff"/> (retention).</summary>
