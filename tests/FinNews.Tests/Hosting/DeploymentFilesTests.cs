@@ -26,6 +26,7 @@ public partial class DeploymentFilesTests
         ["FinNews"] = typeof(FinNewsOptions),
         ["Web"] = typeof(WebOptions),
         ["Scheduler"] = typeof(SchedulerOptions),
+        ["Storage"] = typeof(StorageOptions),
         ["Search"] = typeof(SearchOptions),
         ["Telemetry"] = typeof(TelemetryOptions),
         ["Briefing"] = typeof(FinNews.Core.Briefing.BriefingOptions),
@@ -44,7 +45,7 @@ public partial class DeploymentFilesTests
     public void Every_variable_the_deployment_files_set_is_bound_or_read_by_the_app_and_documented_once_in_the_README()
     {
         var variables = DeploymentVariables();
-        variables.Should().Contain(["FINNEWS_Scheduler__Store", "FINNEWS_POSTGRES_CONNECTION", "FINNEWS_Scheduler__InstanceId", "FINNEWS_Search__Backend"]);
+        variables.Should().Contain(["FINNEWS_Storage__Provider", "FINNEWS_Scheduler__Store", "FINNEWS_POSTGRES_CONNECTION", "FINNEWS_Scheduler__InstanceId", "FINNEWS_Search__Backend"]);
         var source = string.Join('\n', Directory.GetFiles(Path.Combine(Repo, "src"), "*.cs", SearchOption.AllDirectories).Select(File.ReadAllText));
         var models = File.ReadAllText(Path.Combine(Repo, "config", "models.json"));
         var appsettings = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo, "config", "appsettings.json")))!;
