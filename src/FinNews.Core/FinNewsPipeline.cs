@@ -101,7 +101,7 @@ public sealed class FinNewsPipeline
             {
                 while (Interlocked.Exchange(ref _followUpWanted, 0) == 1)
                 {
-                    await _indexer.DrainAsync(cancellationToken: cancellationToken);
+                    await _indexer.DrainAsync(cancellationToken: cancellationToken, waitForOtherNodes: false);
                     _stories.AssignRecent();
                 }
             }

@@ -46,6 +46,17 @@ public interface IArticleStore
     /// </remarks>
     int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed);
 
+    /// <summary>
+    /// Takes the index queue for one drain across every process sharing the store, so two nodes never read and embed
+    /// the same batch; disposing the handle lets go. With <paramref name="wait"/> false, returns null at once when
+    /// another process holds it.
+    /// </summary>
+    /// <remarks>
+    /// PostgreSQL: a session advisory lock (released too when the holder's connection ends, e.g. a killed node). SQLite:
+    /// always granted (one host; the index writers serialize there).
+    /// </remarks>
+    Task<IAsyncDisposable?> LockIndexQueueAsync(bool wait, CancellationToken cancellationToken = default);
+
     /// <summary>Marks every article for re-indexing.</summary>
     void MarkAllUnindexed();
 

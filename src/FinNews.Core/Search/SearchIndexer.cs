@@ -35,13 +35,55 @@ public sealed class SearchIndexer
     {
         _store.MarkAllUnindexed();
         await _index.ClearAsync(cancellationToken);
-        return await DrainAsync(batchSize, progress, cancellationToken);
+        return await DrainAsync(batchSize, progress, waitForOtherNodes: true, cancellationToken);
     }
 
     /// <summary>Indexes every unindexed article; returns how many were indexed.</summary>
-    public async Task<int> DrainAsync(int batchSize = DefaultBatchSize, Action<int>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="batchSize">Articles per index write.</param>
+    /// <param name="progress">Called with the running total after each batch.</param>
+    /// <param name="waitForOtherNodes">
+    /// When another process sharing the store is draining: true waits for it and then drains what is left (a briefing,
+    /// a reindex, the CLI); false returns 0 at once (the drain after a poll, the scheduled drain), since that process
+    /// drains until the queue is empty and looks again after letting go.
+    /// </param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public async Task<int> DrainAsync(int batchSize = DefaultBatchSize, Action<int>? progress = null, bool waitForOtherNodes = true,
+        CancellationToken cancellationToken = default)
     {
         await _index.InitializeAsync(cancellationToken);
+        var total = 0;
+        while (true)
+        {
+            var queue = await _store.LockIndexQueueAsync(waitForOtherNodes, cancellationToken);
+            if (queue is null)
+            {
+                _logger.LogDebug("Indexer: another process is draining the index queue; this drain is left to it");
+                break;
+            }
+
+            await using (queue)
+            {
+                total += await DrainLockedAsync(batchSize, total, progress, cancellationToken);
+            }
+
+            // Another process that stored articles while this one held the queue found it taken and left them to this
+            // one: look once more now that it is free.
+            if (_store.UnindexedArticles(1).Count == 0)
+            {
+                break;
+            }
+        }
+
+        if (total > 0)
+        {
+            _logger.LogInformation("Indexed {Count} articles", total);
+        }
+
+        return total;
+    }
+
+    private async Task<int> DrainLockedAsync(int batchSize, int before, Action<int>? progress, CancellationToken cancellationToken)
+    {
         var total = 0;
         while (true)
         {
@@ -49,7 +91,7 @@ public sealed class SearchIndexer
             var batch = _store.UnindexedArticles(batchSize);
             if (batch.Count == 0)
             {
-                break;
+                return total;
             }
 
             await _index.IndexAsync(batch, cancellationToken);
@@ -60,15 +102,8 @@ public sealed class SearchIndexer
             }
 
             total += batch.Count;
-            progress?.Invoke(total);
+            progress?.Invoke(before + total);
         }
-
-        if (total > 0)
-        {
-            _logger.LogInformation("Indexed {Count} articles", total);
-        }
-
-        return total;
     }
 
     // Some articles of the batch were not marked: edited since they were read (they stay unindexed and the loop indexes

@@ -166,7 +166,7 @@ public sealed class IndexJob(SearchIndexer indexer) : IJob
     public static readonly JobKey Key = new("index", "search");
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        await indexer.DrainAsync(cancellationToken: cancellationToken);
+        await indexer.DrainAsync(cancellationToken: cancellationToken, waitForOtherNodes: false);
 }
 
 /// <summary>Loads configured market-data files.</summary>

@@ -53,7 +53,7 @@ public abstract class StoreConcurrencyTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static Article Story(string id, string? url = null, string? hash = null, DateTimeOffset? published = null) =>
+    private protected static Article Story(string id, string? url = null, string? hash = null, DateTimeOffset? published = null) =>
         Some.Article(id, "wire", published: published ?? T0) with { Url = url ?? $"https://wire.example/{id}", ContentHash = hash ?? $"hash-{id}" };
 
     /// <summary>Runs both actions at once, released together from a barrier on two threads.</summary>
@@ -302,7 +302,7 @@ public abstract class StoreConcurrencyTests : IDisposable
     /// An index that records, per article, the content hash it holds; hooks run another writer at a chosen point.
     /// Thread-safe, like the real indexes.
     /// </summary>
-    private sealed class RecordingIndex : ISearchIndex
+    private protected sealed class RecordingIndex : ISearchIndex
     {
         public ConcurrentDictionary<string, string> Versions { get; } = new(StringComparer.Ordinal);
 
@@ -314,9 +314,15 @@ public abstract class StoreConcurrencyTests : IDisposable
 
         public Task InitializeAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+        /// <summary>Articles written over every call (an article written twice counts twice).</summary>
+        public int Written => Volatile.Read(ref _written);
+
+        private int _written;
+
         public Task IndexAsync(IReadOnlyList<Article> articles, CancellationToken cancellationToken = default)
         {
             BeforeWrite?.Invoke(articles);
+            Interlocked.Add(ref _written, articles.Count);
             foreach (var a in articles)
             {
                 Versions[a.Id] = a.ContentHash;
@@ -388,6 +394,41 @@ public sealed class PostgresStoreConcurrencyTests(PostgresDatabase database) : S
         }
 
         return (store, store);
+    }
+
+    /// <summary>
+    /// Two nodes drain one index queue: while one holds it, the other's post-poll drain leaves the work to it, and a
+    /// drain that must finish (a briefing's) waits for it; every article is embedded and written once, not once per node.
+    /// </summary>
+    [StorageFact]
+    public async Task Two_nodes_draining_at_once_index_every_article_once()
+    {
+        var ingest = Open();
+        ingest.Feeds.SyncFeeds([new FeedDefinition("wire", "Wire", "https://wire.example/rss")]);
+        ingest.Feeds.CommitFetch("wire", Enumerable.Range(0, 50).Select(i => Story($"q{i}")).ToList(), null, null, T0);
+        var index = new RecordingIndex();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new ManualResetEventSlim();
+        index.BeforeWrite = _ =>
+        {
+            holding.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var first = new SearchIndexer(Open().Articles, index, NullLogger<SearchIndexer>.Instance);
+        var second = new SearchIndexer(Open().Articles, index, NullLogger<SearchIndexer>.Instance);
+
+        var firstDrain = Task.Run(() => first.DrainAsync(batchSize: 20));
+        await holding.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        (await second.DrainAsync(batchSize: 20, waitForOtherNodes: false)).Should().Be(0, "the first node holds the queue");
+        var waiting = Task.Run(() => second.DrainAsync(batchSize: 20));
+        (await Task.WhenAny(waiting, Task.Delay(300))).Should().NotBeSameAs(waiting, "a waiting drain waits for the holder");
+        release.Set();
+
+        (await firstDrain).Should().Be(50);
+        (await waiting).Should().Be(0, "nothing was left once the first node let go");
+        index.Versions.Should().HaveCount(50);
+        index.Written.Should().Be(50, "no article was embedded and written by both nodes");
+        ingest.Articles.UnindexedArticles(100).Should().BeEmpty();
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
     // Advisory lock keys (any stable 64-bit numbers): schema migration, and article writes.
     private const long MigrationLock = 0x46_694E_4E65_7701;
     private const long ArticleWriteLock = 0x46_694E_4E65_7702;
+    private const long IndexQueueLock = 0x46_694E_4E65_7703;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
@@ -530,6 +531,48 @@ public sealed class PostgresStore : IFeedStore, IArticleStore, IMarketStore, IBr
         using var c = Open();
         return c.Query<ArticleRow>($"SELECT {ArticleColumns} FROM articles WHERE NOT indexed ORDER BY first_seen_at, id COLLATE \"C\" LIMIT @batchSize", new { batchSize })
             .Select(r => r.ToArticle()).ToList();
+    }
+
+    /// <inheritdoc/>
+    public async Task<IAsyncDisposable?> LockIndexQueueAsync(bool wait, CancellationToken cancellationToken = default)
+    {
+        var c = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            if (wait)
+            {
+                await c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = IndexQueueLock }, cancellationToken: cancellationToken));
+            }
+            else if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@key)", new { key = IndexQueueLock }, cancellationToken: cancellationToken)))
+            {
+                await c.DisposeAsync();
+                return null;
+            }
+
+            return new SessionLock(c, IndexQueueLock);
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A session advisory lock held on its own connection until disposed.</summary>
+    private sealed class SessionLock(NpgsqlConnection connection, long key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key });
+            }
+            finally
+            {
+                // Closing ends the session's hold in any case (the pool resets the connection).
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     /// <inheritdoc/>

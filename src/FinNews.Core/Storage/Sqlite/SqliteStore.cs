@@ -704,6 +704,17 @@ public sealed class SqliteStore : IFeedStore, IArticleStore, IMarketStore, IBrie
     }
 
     /// <inheritdoc/>
+    public Task<IAsyncDisposable?> LockIndexQueueAsync(bool wait, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IAsyncDisposable?>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
     public int MarkIndexed(IReadOnlyCollection<(string Id, string ContentHash)> indexed)
     {
         ArgumentNullException.ThrowIfNull(indexed);
