@@ -32,8 +32,10 @@ public sealed class BriefingPublisher
         };
         foreach (var (path, text) in files)
         {
-            // Write then rename, so a reader never sees half a file.
-            var temp = path + ".tmp";
+            // Write then rename, so a reader never sees half a file. The temporary name is this write's own: two
+            // publishes of one briefing at once (the first pass and a scheduled run, two nodes) each rename their
+            // complete file, and the last rename wins, instead of one renaming the other's file away.
+            var temp = $"{path}.{Guid.NewGuid():N}.tmp";
             File.WriteAllText(temp, text);
             File.Move(temp, path, overwrite: true);
         }
