@@ -31,7 +31,9 @@ public sealed class FeedPollMisfireTests
         });
         var info = FinNewsProcess.StartInfo("worker", "--config", env.ConfigDirectory);
         // Quartz's debug lines say when the feed-list sync has run once (on the empty list): feeds added after it are
-        // scheduled right away rather than spread over the start-up window.
+        // scheduled right away rather than spread over the start-up window. The line is logged as a run starts, so the
+        // test waits for the second run's line: the first has then finished (the sync never runs twice at once) and
+        // cannot have read the feeds added below (it would spread their first polls over up to five minutes).
         info.Environment["FINNEWS_Serilog__MinimumLevel__Override__Quartz"] = "Debug";
         var lines = new ConcurrentQueue<string>();
         using var worker = new Process { StartInfo = info };
@@ -42,7 +44,7 @@ public sealed class FeedPollMisfireTests
         worker.BeginErrorReadLine();
         try
         {
-            await WaitUntil(() => lines.Any(l => l.Contains("Calling Execute on job maintenance.feed-schedule", StringComparison.Ordinal)), worker, lines);
+            await WaitUntil(() => lines.Count(l => l.Contains("Calling Execute on job maintenance.feed-schedule", StringComparison.Ordinal)) >= 2, worker, lines);
             var store = new SqliteStore(env.DatabasePath);
             var ids = Enumerable.Range(1, 6).Select(i => $"busy-{i}").ToList();
             foreach (var id in ids)
