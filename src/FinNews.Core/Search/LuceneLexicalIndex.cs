@@ -126,14 +126,20 @@ internal sealed class LuceneLexicalIndex : IDisposable
             }
         }
 
+        return LastCommit() is { } infos ? CurrentLayoutGenerationOf(infos.UserData) : -1;
+    }
+
+    /// <summary>The last commit's segment list, read without the write lock; null before the first commit.</summary>
+    private SegmentInfos? LastCommit()
+    {
         if (!DirectoryReader.IndexExists(_directory))
         {
-            return -1;
+            return null;
         }
 
         var infos = new SegmentInfos();
         infos.Read(_directory);
-        return CurrentLayoutGenerationOf(infos.UserData);
+        return infos;
     }
 
     private IndexWriter NewIndexWriter()
@@ -179,42 +185,43 @@ internal sealed class LuceneLexicalIndex : IDisposable
         // runs on a timer thread: nothing may escape it (an exception there ends the process).
         lock (_writerLock)
         {
-            var idle = _idleWriter;
-            _idleWriter = null;
-            if (idle is not null)
-            {
-                CloseWriter(idle);
-            }
+            CloseIdleWriterLocked();
+        }
+    }
+
+    private void CloseIdleWriterLocked()
+    {
+        var idle = _idleWriter;
+        _idleWriter = null;
+        if (idle is not null)
+        {
+            CloseWriter(idle);
         }
     }
 
     /// <summary>
     /// Closes a writer whose changes are all committed (closing waits for its merges), and whatever happens releases
     /// Lucene's write lock: a close that fails is rolled back instead, which loses at most an unfinished merge, never a
-    /// committed document. Never throws; the failure is kept in <see cref="LastCloseError"/>.
+    /// committed document. Never throws: the index is consistent either way, and the next write opens a new writer.
     /// </summary>
-    private void CloseWriter(IndexWriter writer)
+    private static void CloseWriter(IndexWriter writer)
     {
         try
         {
             writer.Dispose();
         }
-        catch (Exception closeError)
+        catch (Exception)
         {
-            LastCloseError = closeError;
             try
             {
                 writer.Rollback();
             }
-            catch (Exception rollbackError)
+            catch (Exception)
             {
-                LastCloseError = new AggregateException(closeError, rollbackError);
+                // Lucene's rollback releases the write lock even when it fails part-way.
             }
         }
     }
-
-    /// <summary>Why the last writer close failed (it was rolled back instead), or null; the index stays consistent either way.</summary>
-    internal Exception? LastCloseError { get; private set; }
 
     /// <summary>The <paramref name="depth"/> best chunks for the text under the filter, best first; empty when no term survives analysis.</summary>
     public List<RankedChunk> Search(string text, VectorFilter filter, int depth, long generation)
@@ -264,17 +271,7 @@ internal sealed class LuceneLexicalIndex : IDisposable
     }
 
     /// <summary>Segments in the last commit (0 before the first); merges keep this small however many writes came.</summary>
-    internal int CommittedSegments()
-    {
-        if (!DirectoryReader.IndexExists(_directory))
-        {
-            return 0;
-        }
-
-        var infos = new SegmentInfos();
-        infos.Read(_directory);
-        return infos.Count;
-    }
+    internal int CommittedSegments() => LastCommit()?.Count ?? 0;
 
     /// <summary>The analyzed, distinct terms of a query, at most <see cref="MaxTerms"/>.</summary>
     public List<string> Terms(string? text)
@@ -307,12 +304,7 @@ internal sealed class LuceneLexicalIndex : IDisposable
         {
             _disposed = true;
             _idleTimer.Dispose();
-            var idle = _idleWriter;
-            _idleWriter = null;
-            if (idle is not null)
-            {
-                CloseWriter(idle);
-            }
+            CloseIdleWriterLocked();
         }
 
         _manager?.Dispose();
