@@ -103,6 +103,13 @@ internal static class BenchProgram
             case "tune-fusion":
                 await FusionTuning.RunAsync(options.Get("folder") ?? throw new ArgumentException("--folder is required"),
                     options.Get("embedder") ?? HashingEmbedder.ProviderName, options.Get("glove"),
+                    int.Parse(options.Get("abtt") ?? GloveEmbedder.DefaultRemovedComponents.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+                    Numbers(options.Get("weights")), Numbers(options.Get("floors")),
+                    options.Get("fusions")?.Split(',').Select(f => FusionSettings.TryParseFusion(f, out var parsed) ? parsed : throw new ArgumentException($"unknown fusion '{f}'")).ToArray());
+                return 0;
+            case "fusion-lab":
+                await FusionLab.RunAsync(options.Get("folder") ?? throw new ArgumentException("--folder is required"),
+                    options.Get("embedder") ?? HashingEmbedder.ProviderName, options.Get("glove"),
                     int.Parse(options.Get("abtt") ?? GloveEmbedder.DefaultRemovedComponents.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
                 return 0;
             case "install-glove":
@@ -116,6 +123,9 @@ internal static class BenchProgram
                 return 2;
         }
     }
+
+    private static double[]? Numbers(string? list) =>
+        list?.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 
     private const string Usage = """
         usage: FinNews.Bench <command> [--key value ...]
@@ -134,7 +144,7 @@ internal static class BenchProgram
           ask    [--runs 20] [--dir /tmp/finnews-bench-ask]         (per question: tool calls, model calls, counted tokens, latency; extractive beside it)
           scan-bdn                         (BenchmarkDotNet version of scan, 1M × 100-d)
           install-glove [--data DIR]      (default /tmp/finnews-models)
-          tune-fusion --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N]   (fusion grid chosen on even-position queries, reported on odd ones)
+          tune-fusion --folder DIR [--embedder hashing|arctic|glove] [--glove FILE] [--abtt N] [--weights 0.4,0.5] [--floors 0.5,0.6] [--fusions convex,rrf]   (fusion grid chosen on even-position queries, reported on odd ones)
           eval   --folder DIR [--embedder hashing|glove] [--glove FILE] [--abtt N] [--fusion rrf|convex] [--weight 0.5] [--floor 0.25] [--modes lexical,vector,hybrid] [--queries N --docs N] [--json FILE]
         """;
 
@@ -161,7 +171,7 @@ internal static class BenchProgram
                 "rrf" => HybridFusion.ReciprocalRank,
                 var other => throw new ArgumentException($"unknown fusion '{other}' (rrf, convex)"),
             },
-            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : defaults.VectorWeight,
+            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : FusionSettings.DefaultVectorWeightFor(options.Get("embedder") ?? "hashing"),
         };
         var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
         var report = await RetrievalEvaluator.EvaluateAsync(

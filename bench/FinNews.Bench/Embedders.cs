@@ -9,6 +9,7 @@ internal static class Embedders
     {
         HashingEmbedder.ProviderName => new HashingEmbedder(),
         GloveEmbedder.ProviderName => GloveEmbedder.Load(glovePath ?? GloveInstaller.ModelPath("/tmp/finnews-models"), removedComponents: removedComponents),
+        ArcticEmbedder.ProviderName => new ArcticEmbedder(),
         _ => throw new ArgumentException($"unknown embedder '{name}'"),
     };
 }

@@ -56,6 +56,8 @@ public sealed class BatchingEmbeddingGenerator(IEmbeddingGenerator<string, Embed
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
+        // The query marker is for local models; an OpenAI-compatible endpoint must not receive it as a request field.
+        options = FinNews.Core.Search.EmbeddingInput.Strip(options);
         var inputs = values as IReadOnlyList<string> ?? values.ToList();
         if (inputs.Count <= batchSize)
         {

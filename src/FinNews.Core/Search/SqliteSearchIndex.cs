@@ -549,7 +549,7 @@ public sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
     private async Task<List<RankedChunk>> VectorAsync(string text, VectorFilter filter, int depth, long generation, CancellationToken cancellationToken)
     {
-        var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
+        var embeddings = await _embedder.GenerateAsync([text], EmbeddingInput.Query, cancellationToken);
         var query = Normalized(embeddings[0].Vector);
         if (!query.AsSpan().ContainsAnyExcept(0f))
         {

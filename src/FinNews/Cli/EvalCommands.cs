@@ -11,7 +11,7 @@ public static partial class FinNewsCli
     private static Command EvalCommand()
     {
         var dataset = new Option<string>("--dataset") { Description = "A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)", Required = true };
-        var embedders = new Option<string[]>("--embedder") { Description = "hashing and/or glove (repeatable; default hashing)", AllowMultipleArgumentsPerToken = true };
+        var embedders = new Option<string[]>("--embedder") { Description = "hashing, arctic and/or glove (repeatable; default hashing)", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
         var retrieval = new Command("retrieval", "Index a BEIR dataset into a fresh temporary index; report nDCG@10, Recall@100, MRR@10 and latency per mode") { dataset, embedders, json };
         retrieval.SetAction((parse, ct) => Guard(async () =>
@@ -31,9 +31,10 @@ public static partial class FinNewsCli
                 using Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> embedder = name switch
                 {
                     "hashing" => new HashingEmbedder(),
+                    ArcticEmbedder.ProviderName => new ArcticEmbedder(),
                     "glove" when GloveInstaller.IsInstalled(data) => GloveEmbedder.Load(GloveInstaller.ModelPath(data)),
                     "glove" => throw new InvalidDataException("GloVe is not installed; run `finnews models install glove` first."),
-                    _ => throw new InvalidDataException($"--embedder '{name}' is unknown (available: hashing, glove)."),
+                    _ => throw new InvalidDataException($"--embedder '{name}' is unknown (available: hashing, arctic, glove)."),
                 };
                 // Progress on stderr as it happens (indexing a corpus takes a while); the report alone goes to stdout.
                 var progress = new LineProgress(line => Console.Error.WriteLine($"[{name}] {line}"));
@@ -41,7 +42,7 @@ public static partial class FinNewsCli
                     new FinNews.Core.Search.Evaluation.RetrievalEvaluationOptions
                     {
                         Progress = progress,
-                        Index = SqliteSearchIndexOptions.Default with { VectorFloor = FusionSettings.DefaultVectorFloorFor(name) },
+                        Index = SqliteSearchIndexOptions.Default with { VectorWeight = FusionSettings.DefaultVectorWeightFor(name), VectorFloor = FusionSettings.DefaultVectorFloorFor(name) },
                     }, ct));
             }
 

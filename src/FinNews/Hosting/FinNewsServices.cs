@@ -130,6 +130,12 @@ public static class FinNewsServices
             return kernel.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
         }
 
+        if (search.Embedder == ArcticEmbedder.ProviderName)
+        {
+            // The local sentence model: its weights ship in the package, so there is nothing to install.
+            return new ArcticEmbedder();
+        }
+
         if (search.Embedder != "glove")
         {
             return new HashingEmbedder(search.Dimensions);

@@ -40,7 +40,10 @@ public sealed class SearchOptions
     /// <summary>Index backend: "sqlite" (embedded, default) or "elasticsearch" (section "Elasticsearch").</summary>
     public string Backend { get; set; } = "sqlite";
 
-    /// <summary>Embedder: "hashing" (offline default), "glove" (after `finnews models install glove`) or "openai" (models.json "embedding").</summary>
+    /// <summary>
+    /// Embedder: "hashing" (offline default, fastest ingest), "arctic" (the local sentence model, best hybrid relevance,
+    /// about 0.1 s of CPU per chunk), "glove" (after `finnews models install glove`) or "openai" (models.json "embedding").
+    /// </summary>
     public string Embedder { get; set; } = "hashing";
 
     /// <summary>Vector dimension of the hashing embedder.</summary>
@@ -52,21 +55,24 @@ public sealed class SearchOptions
     /// </summary>
     public string Fusion { get; set; } = "convex";
 
-    /// <summary>Weight of the vector side in hybrid fusion, 0..1 (0.15 suits the offline embedders; see bench/README.md).</summary>
-    public double VectorWeight { get; set; } = FinNews.Core.Search.FusionSettings.Default.VectorWeight;
+    /// <summary>
+    /// Weight of the vector side in hybrid fusion, 0..1; unset, the embedder's own default (0.15 for the offline
+    /// hashing and GloVe embedders, 0.5 for arctic; see bench/README.md).
+    /// </summary>
+    public double? VectorWeight { get; set; }
 
     /// <summary>The reciprocal-rank constant k (also the rank_constant of Elasticsearch's rrf retriever).</summary>
     public int RrfK { get; set; } = FinNews.Core.Search.FusionSettings.Default.RrfK;
 
     /// <summary>
     /// The relevance floor: the least cosine a vector hit needs when lexical search did not find it too; unset, the
-    /// embedder's own default (hashing 0.25, glove 0.5, openai 0.3; see bench/README.md).
+    /// embedder's own default (hashing 0.25, arctic 0.55, glove 0.5, openai 0.3; see bench/README.md).
     /// </summary>
     public double? VectorFloor { get; set; }
 
     /// <summary>The fusion settings both backends take.</summary>
     public FinNews.Core.Search.FusionSettings FusionSettings() =>
-        new(FinNews.Core.Search.FusionSettings.TryParseFusion(Fusion, out var fusion) ? fusion : FinNews.Core.Search.HybridFusion.Convex, VectorWeight, RrfK,
+        new(FinNews.Core.Search.FusionSettings.TryParseFusion(Fusion, out var fusion) ? fusion : FinNews.Core.Search.HybridFusion.Convex, VectorWeight ?? FinNews.Core.Search.FusionSettings.DefaultVectorWeightFor(Embedder), RrfK,
             VectorFloor ?? FinNews.Core.Search.FusionSettings.DefaultVectorFloorFor(Embedder));
 }
 
@@ -126,7 +132,7 @@ public sealed class FinNewsOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, SearchOptions o) => Check(
         [o.Backend is "sqlite" or "elasticsearch" ? null : $"Search:Backend = '{o.Backend}': use 'sqlite' or 'elasticsearch'.",
-         o.Embedder is "hashing" or "glove" or "openai" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, glove, openai).",
+         o.Embedder is "hashing" or "arctic" or "glove" or "openai" ? null : $"Search:Embedder = '{o.Embedder}': unknown embedder (available: hashing, arctic, glove, openai).",
          Range("Search:Dimensions", o.Dimensions, 16, 4096),
          FinNews.Core.Search.FusionSettings.TryParseFusion(o.Fusion, out _) ? null : $"Search:Fusion = '{o.Fusion}': use 'convex' or 'rrf'.",
          .. o.FusionSettings().Problems("Search")]);

@@ -764,7 +764,7 @@ public sealed class ElasticsearchSearchIndex : ISearchIndex, IDisposable
 
     private async Task<float[]?> EmbedQueryAsync(string text, CancellationToken cancellationToken)
     {
-        var embeddings = await _embedder.GenerateAsync([text], cancellationToken: cancellationToken);
+        var embeddings = await _embedder.GenerateAsync([text], EmbeddingInput.Query, cancellationToken);
         var vector = Normalized(embeddings[0].Vector);
         return vector.AsSpan().ContainsAnyExcept(0f) ? vector : null;
     }
