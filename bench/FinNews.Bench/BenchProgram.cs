@@ -158,12 +158,10 @@ internal static class BenchProgram
         }
 
         // Anything not given on the command line keeps the library default, so a bare run measures what ships.
-        var defaults = SqliteSearchIndexOptions.Default;
+        var defaults = SqliteSearchIndexOptions.DefaultsFor(options.Get("embedder") ?? HashingEmbedder.ProviderName);
         var indexOptions = defaults with
         {
-            VectorFloor = options.Get("floor") is { } floor
-                ? double.Parse(floor, CultureInfo.InvariantCulture)
-                : FusionSettings.DefaultVectorFloorFor(options.Get("embedder") ?? "hashing"),
+            VectorFloor = options.Get("floor") is { } floor ? double.Parse(floor, CultureInfo.InvariantCulture) : defaults.VectorFloor,
             Fusion = options.Get("fusion") switch
             {
                 null => defaults.Fusion,
@@ -171,7 +169,7 @@ internal static class BenchProgram
                 "rrf" => HybridFusion.ReciprocalRank,
                 var other => throw new ArgumentException($"unknown fusion '{other}' (rrf, convex)"),
             },
-            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : FusionSettings.DefaultVectorWeightFor(options.Get("embedder") ?? "hashing"),
+            VectorWeight = options.Get("weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : defaults.VectorWeight,
         };
         var embedderName = options.Get("embedder") ?? HashingEmbedder.ProviderName;
         var report = await RetrievalEvaluator.EvaluateAsync(

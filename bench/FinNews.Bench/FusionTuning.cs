@@ -38,7 +38,7 @@ internal static class FusionTuning
             var lexical = await ScoreAsync(connectionString, embedder, embedderName, SqliteSearchIndexOptions.Default, SearchMode.Lexical, dataset);
             Console.WriteLine(I($"lexical: tune half {Mean(lexical, tune):F4}, held-out half {Mean(lexical, held):F4}, all {Mean(lexical, dataset.Queries):F4}"));
 
-            var shipped = SqliteSearchIndexOptions.Default with { VectorWeight = FusionSettings.DefaultVectorWeightFor(embedderName), VectorFloor = FusionSettings.DefaultVectorFloorFor(embedderName) };
+            var shipped = SqliteSearchIndexOptions.DefaultsFor(embedderName);
             var results = new List<(SqliteSearchIndexOptions Options, Dictionary<string, double> Scores)>();
             foreach (var fusion in onlyFusions ?? [HybridFusion.Convex, HybridFusion.ReciprocalRank])
             {

@@ -69,10 +69,6 @@ public sealed record FusionSettings(
     /// <summary>The vector weight for the arctic sentence model (<see cref="DefaultVectorWeightFor"/>).</summary>
     public const double ArcticVectorWeight = 0.5;
 
-    /// <summary>The defaults for an embedder: convex fusion, its vector weight and its floor.</summary>
-    public static FusionSettings DefaultsFor(string? embedder) =>
-        Default with { VectorWeight = DefaultVectorWeightFor(embedder), VectorFloor = DefaultVectorFloorFor(embedder) };
-
     /// <summary>The floor for the GloVe embedder (SIF-weighted, common component removed).</summary>
     public const double GloveVectorFloor = 0.5;
 

@@ -16,6 +16,13 @@ public sealed record SqliteSearchIndexOptions
     /// <summary>The defaults.</summary>
     public static SqliteSearchIndexOptions Default { get; } = new();
 
+    /// <summary>The defaults with the vector weight and floor that suit <paramref name="embedder"/> (Search:Embedder).</summary>
+    public static SqliteSearchIndexOptions DefaultsFor(string? embedder) => Default with
+    {
+        VectorWeight = FusionSettings.DefaultVectorWeightFor(embedder),
+        VectorFloor = FusionSettings.DefaultVectorFloorFor(embedder),
+    };
+
     /// <summary>
     /// How hybrid search fuses its two rankings. Convex, because on BEIR SciFact plain RRF with the offline embedders
     /// (hashing, GloVe: vector nDCG@10 0.25-0.29 against BM25's 0.69) drags hybrid far below lexical (0.49 / 0.40),

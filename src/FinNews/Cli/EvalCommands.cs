@@ -42,7 +42,7 @@ public static partial class FinNewsCli
                     new FinNews.Core.Search.Evaluation.RetrievalEvaluationOptions
                     {
                         Progress = progress,
-                        Index = SqliteSearchIndexOptions.Default with { VectorWeight = FusionSettings.DefaultVectorWeightFor(name), VectorFloor = FusionSettings.DefaultVectorFloorFor(name) },
+                        Index = SqliteSearchIndexOptions.DefaultsFor(name),
                     }, ct));
             }
 

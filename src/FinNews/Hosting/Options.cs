@@ -42,7 +42,7 @@ public sealed class SearchOptions
 
     /// <summary>
     /// Embedder: "hashing" (offline default, fastest ingest), "arctic" (the local sentence model, best hybrid relevance,
-    /// about 0.1 s of CPU per chunk), "glove" (after `finnews models install glove`) or "openai" (models.json "embedding").
+    /// about 0.08 s of CPU per chunk), "glove" (after `finnews models install glove`) or "openai" (models.json "embedding").
     /// </summary>
     public string Embedder { get; set; } = "hashing";
 

@@ -82,13 +82,7 @@ public sealed class ArcticEmbedderTests : IClassFixture<ArcticEmbedderTests.Mode
     public async Task The_model_finds_a_story_told_in_other_words_where_lexical_search_finds_nothing()
     {
         using var database = new TempDatabase();
-        using var index = new SqliteSearchIndex(database.ConnectionString, _embedder, ArcticEmbedder.ProviderName,
-            SqliteSearchIndexOptions.Default with
-            {
-                VectorWeight = FusionSettings.DefaultVectorWeightFor(ArcticEmbedder.ProviderName),
-                VectorFloor = FusionSettings.DefaultVectorFloorFor(ArcticEmbedder.ProviderName),
-            });
-        await index.IndexAsync(Stories());
+        using var index = await StoriesIndexAsync(database);
 
         foreach (var (question, expected) in Paraphrases)
         {
@@ -104,13 +98,7 @@ public sealed class ArcticEmbedderTests : IClassFixture<ArcticEmbedderTests.Mode
     public async Task A_question_the_stories_do_not_answer_finds_nothing_in_hybrid_search()
     {
         using var database = new TempDatabase();
-        using var index = new SqliteSearchIndex(database.ConnectionString, _embedder, ArcticEmbedder.ProviderName,
-            SqliteSearchIndexOptions.Default with
-            {
-                VectorWeight = FusionSettings.DefaultVectorWeightFor(ArcticEmbedder.ProviderName),
-                VectorFloor = FusionSettings.DefaultVectorFloorFor(ArcticEmbedder.ProviderName),
-            });
-        await index.IndexAsync(Stories());
+        using var index = await StoriesIndexAsync(database);
 
         // Off-topic questions score 0.35-0.53 against these stories, the paraphrases 0.58-0.59 against theirs. A finance
         // question about a story that is not there ("bitcoin etf": 0.53-0.56) sits close to the floor: the sentence
@@ -151,6 +139,15 @@ public sealed class ArcticEmbedderTests : IClassFixture<ArcticEmbedderTests.Mode
         new FinNews.Hosting.SearchOptions().FusionSettings().VectorWeight.Should().Be(0.15, "the hashing default is unchanged");
         validator.Validate(null, new FinNews.Hosting.SearchOptions { Embedder = "minilm" }).FailureMessage
             .Should().Contain("Search:Embedder = 'minilm'").And.Contain("arctic");
+    }
+
+    /// <summary>The stories in a fresh index with the arctic defaults (Search:Embedder = arctic, nothing else set).</summary>
+    private async Task<SqliteSearchIndex> StoriesIndexAsync(TempDatabase database)
+    {
+        var index = new SqliteSearchIndex(database.ConnectionString, _embedder, ArcticEmbedder.ProviderName,
+            SqliteSearchIndexOptions.DefaultsFor(ArcticEmbedder.ProviderName));
+        await index.IndexAsync(Stories());
+        return index;
     }
 
     private static double Norm(ReadOnlySpan<float> v)
